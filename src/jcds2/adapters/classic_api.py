@@ -1,0 +1,136 @@
+"""Classic API adapter: package objects through ``/JSSResource/packages``.
+
+Requests carry XML (the Classic API's native format for writes); answers are read as
+JSON where the server offers it and otherwise parsed with ``defusedxml``, which
+refuses entity-expansion and external-entity payloads.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+import defusedxml.ElementTree as SafeElementTree
+from defusedxml import DefusedXmlException
+
+from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
+from jcds2.application.ports import PackageLookup
+from jcds2.domain.errors import JamfApiError, PackageNameTakenError
+from jcds2.domain.models import Package, PackageSpec
+
+log = logging.getLogger("jcds2.classic_api")
+
+
+def package_xml(spec: PackageSpec) -> bytes:
+    """The Classic API XML document that creates ``spec``."""
+    root = Element("package")
+    fields: list[tuple[str, str | None]] = [
+        ("name", spec.name),
+        ("filename", spec.file_name),
+        ("category", spec.category),
+        ("info", spec.info),
+        ("notes", spec.notes),
+        ("priority", str(spec.priority)),
+        ("hash_type", spec.hash_type.value if spec.hash_type is not None else None),
+        ("hash_value", spec.hash_value),
+    ]
+    for tag, value in fields:
+        if value is not None:
+            SubElement(root, tag).text = value
+    document: bytes = tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+class ClassicApiPackageRepository:
+    """Package objects as a :class:`~jcds2.application.ports.PackageRepository`.
+
+    Creation and deletion go through the Classic API, as the seed does; lookup by file
+    name is delegated to ``lookup`` (the Pro API filter), which takes one request.
+    """
+
+    def __init__(self, http: JamfHttpClient, lookup: PackageLookup) -> None:
+        self._http = http
+        self._lookup = lookup
+
+    def __repr__(self) -> str:
+        return f"ClassicApiPackageRepository({self._http.server.base_url!r})"
+
+    def find_by_file_name(self, file_name: str) -> Package | None:
+        return self._lookup.find_by_file_name(file_name)
+
+    def create(self, spec: PackageSpec) -> Package:
+        operation = f"creating package {spec.name!r} for {spec.file_name!r}"
+        response = self._http.request(
+            "POST",
+            "/JSSResource/packages/id/0",
+            operation=operation,
+            headers={"Content-Type": "text/xml", "Accept": "application/xml"},
+            data=package_xml(spec),
+            allow=[409],
+        )
+        if response.status_code == 409:
+            detail = error_detail(response)
+            if "name" in detail.lower():
+                raise PackageNameTakenError(
+                    f"{operation}: a package named {spec.name!r} already exists ({detail}). "
+                    "Choose another package name.",
+                    status=409,
+                    operation=operation,
+                )
+            raise JamfApiError(f"{operation}: conflict: {detail}", status=409, operation=operation)
+        package_id = self._parse_id(response.content, operation)
+        return Package(
+            id=package_id,
+            name=spec.name,
+            file_name=spec.file_name,
+            hash_type=spec.hash_type.value if spec.hash_type is not None else None,
+            hash_value=spec.hash_value,
+        )
+
+    def get(self, package_id: int) -> Package | None:
+        """The package with ``package_id``, or ``None``."""
+        operation = f"reading package {package_id}"
+        response = self._http.request(
+            "GET", f"/JSSResource/packages/id/{package_id}", operation=operation, allow=[404]
+        )
+        if response.status_code == 404:
+            return None
+        body: Any = self._http.json(response, operation)
+        try:
+            item = body["package"]
+            return Package(
+                id=int(item["id"]),
+                name=str(item["name"]),
+                file_name=str(item["filename"]),
+                hash_type=item.get("hash_type") or None,
+                hash_value=item.get("hash_value") or None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JamfApiError(
+                f"{operation}: unexpected answer from Jamf Pro", operation=operation
+            ) from exc
+
+    def delete(self, package_id: int) -> None:
+        operation = f"deleting package {package_id}"
+        self._http.request(
+            "DELETE",
+            f"/JSSResource/packages/id/{package_id}",
+            operation=operation,
+            headers={"Accept": "application/xml"},
+            allow=[404],
+        )
+
+    @staticmethod
+    def _parse_id(content: bytes, operation: str) -> int:
+        try:
+            root = SafeElementTree.fromstring(content)
+            text = root.findtext("id")
+            if text is None:
+                raise ValueError("no <id>")
+            return int(text)
+        except (DefusedXmlException, SafeElementTree.ParseError, ValueError) as exc:
+            raise JamfApiError(
+                f"{operation}: the server's answer is not the expected package XML",
+                operation=operation,
+            ) from exc

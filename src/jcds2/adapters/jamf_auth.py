@@ -1,0 +1,244 @@
+"""Credentials providers: how jcds2 gets a bearer token from Jamf Pro.
+
+A provider holds the long-lived secret (a password or an API client secret) and knows
+the endpoint that trades it for a short-lived bearer token. Caching, refreshing before
+expiry and thread-safety live in :class:`jcds2.adapters.jamf_http.JamfHttpClient`.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import logging
+from typing import Any
+
+import attrs
+import requests
+
+from jcds2.domain.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    JamfApiError,
+    NotJamfServerError,
+    ServerUnreachableError,
+)
+from jcds2.domain.server import JamfServer
+
+log = logging.getLogger("jcds2.auth")
+
+Timeout = tuple[float, float]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@attrs.frozen
+class AccessToken:
+    """A bearer token and when it stops working. The token itself never shows in ``repr``."""
+
+    value: str = attrs.field(repr=False)
+    expires_at: dt.datetime
+    issued_at: dt.datetime = attrs.field(factory=_utcnow)
+
+    @property
+    def lifetime(self) -> float:
+        return (self.expires_at - self.issued_at).total_seconds()
+
+    def seconds_left(self, now: dt.datetime | None = None) -> float:
+        return (self.expires_at - (now or _utcnow())).total_seconds()
+
+
+def _parse_expiry(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("no expiry")
+    text = value.strip().replace("Z", "+00:00")
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed
+
+
+def _post(
+    session: requests.Session, url: str, timeout: Timeout, what: str, **kwargs: Any
+) -> requests.Response:
+    try:
+        return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.Timeout as exc:
+        raise ServerUnreachableError(
+            f"{what}: no answer from {url} in time", operation=what
+        ) from exc
+    except requests.RequestException as exc:
+        raise ServerUnreachableError(
+            f"{what}: cannot reach {url} ({type(exc).__name__}). Check the server URL and "
+            "your network.",
+            operation=what,
+        ) from exc
+
+
+def _json_body(response: requests.Response, server: JamfServer, what: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise NotJamfServerError(
+            f"{what}: {server.base_url} did not answer with JSON; is it a Jamf Pro server?",
+            status=response.status_code,
+            operation=what,
+        ) from exc
+    if not isinstance(body, dict):
+        raise NotJamfServerError(
+            f"{what}: unexpected answer from {server.base_url}; is it a Jamf Pro server?",
+            status=response.status_code,
+            operation=what,
+        )
+    return body
+
+
+def _raise_for_token_status(response: requests.Response, server: JamfServer, what: str) -> None:
+    status = response.status_code
+    if status in (200, 201):
+        return
+    if status in (400, 401):
+        raise AuthenticationError(
+            f"{what}: {server.host} rejected the credentials (HTTP {status}). "
+            "Check them, and that the account or API client is enabled.",
+            status=status,
+            operation=what,
+        )
+    if status == 404 or 300 <= status < 400:
+        raise NotJamfServerError(
+            f"{what}: {server.base_url} has no Jamf Pro token endpoint (HTTP {status}); "
+            "is this the right server URL?",
+            status=status,
+            operation=what,
+        )
+    raise JamfApiError(
+        f"{what}: {server.host} answered HTTP {status}", status=status, operation=what
+    )
+
+
+class CredentialsProvider(abc.ABC):
+    """Trades long-lived credentials for bearer tokens. Subclass to add a new kind."""
+
+    @abc.abstractmethod
+    def request_token(
+        self, session: requests.Session, server: JamfServer, timeout: Timeout
+    ) -> AccessToken:
+        """Ask the server for a new token. Raises ``AuthenticationError`` when refused."""
+
+    def refresh_token(
+        self,
+        session: requests.Session,
+        server: JamfServer,
+        timeout: Timeout,
+        current: AccessToken,
+    ) -> AccessToken:
+        """A fresh token to replace ``current``; by default, simply a new one."""
+        return self.request_token(session, server, timeout)
+
+
+@attrs.frozen
+class BasicAuthProvider(CredentialsProvider):
+    """A Jamf Pro user account: user name and password (``POST /api/v1/auth/token``).
+
+    Tokens are kept alive with ``/api/v1/auth/keep-alive`` while they are still valid.
+    """
+
+    username: str
+    password: str = attrs.field(repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.username or not self.password:
+            raise ConfigurationError("BasicAuthProvider needs a user name and a password")
+
+    def request_token(
+        self, session: requests.Session, server: JamfServer, timeout: Timeout
+    ) -> AccessToken:
+        what = f"signing in to Jamf Pro as {self.username!r}"
+        response = _post(
+            session,
+            server.url("/api/v1/auth/token"),
+            timeout,
+            what,
+            auth=(self.username, self.password),
+        )
+        _raise_for_token_status(response, server, what)
+        return self._token_from(response, server, what)
+
+    def refresh_token(
+        self,
+        session: requests.Session,
+        server: JamfServer,
+        timeout: Timeout,
+        current: AccessToken,
+    ) -> AccessToken:
+        if current.seconds_left() <= 1:
+            return self.request_token(session, server, timeout)
+        what = "keeping the Jamf Pro session alive"
+        response = _post(
+            session,
+            server.url("/api/v1/auth/keep-alive"),
+            timeout,
+            what,
+            headers={"Authorization": f"Bearer {current.value}"},
+        )
+        if response.status_code != 200:
+            log.debug("keep-alive answered %s; signing in again", response.status_code)
+            return self.request_token(session, server, timeout)
+        return self._token_from(response, server, what)
+
+    @staticmethod
+    def _token_from(response: requests.Response, server: JamfServer, what: str) -> AccessToken:
+        body = _json_body(response, server, what)
+        try:
+            return AccessToken(value=str(body["token"]), expires_at=_parse_expiry(body["expires"]))
+        except (KeyError, ValueError) as exc:
+            raise NotJamfServerError(
+                f"{what}: the token answer from {server.host} is not Jamf Pro's",
+                status=response.status_code,
+                operation=what,
+            ) from exc
+
+
+@attrs.frozen
+class ApiClientCredentialsProvider(CredentialsProvider):
+    """A Jamf Pro API client: client id and secret (OAuth client-credentials grant).
+
+    Uses ``POST /api/v1/oauth/token``, and ``/api/oauth/token`` on older servers.
+    """
+
+    client_id: str
+    client_secret: str = attrs.field(repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.client_id or not self.client_secret:
+            raise ConfigurationError("ApiClientCredentialsProvider needs a client id and a secret")
+
+    def request_token(
+        self, session: requests.Session, server: JamfServer, timeout: Timeout
+    ) -> AccessToken:
+        what = f"signing in to Jamf Pro as API client {self.client_id!r}"
+        form = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "grant_type": "client_credentials",
+        }
+        response = _post(session, server.url("/api/v1/oauth/token"), timeout, what, data=form)
+        if response.status_code == 404:
+            response = _post(session, server.url("/api/oauth/token"), timeout, what, data=form)
+        _raise_for_token_status(response, server, what)
+        body = _json_body(response, server, what)
+        try:
+            expires_in = float(body["expires_in"])
+            issued = _utcnow()
+            return AccessToken(
+                value=str(body["access_token"]),
+                expires_at=issued + dt.timedelta(seconds=expires_in),
+                issued_at=issued,
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise NotJamfServerError(
+                f"{what}: the token answer from {server.host} is not Jamf Pro's",
+                status=response.status_code,
+                operation=what,
+            ) from exc

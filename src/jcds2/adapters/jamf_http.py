@@ -1,0 +1,286 @@
+"""One authenticated HTTP connection to a Jamf Pro server, shared by the API adapters.
+
+Owns the bearer token: fetched on first use, refreshed before it expires (one refresh
+at a time, however many threads are waiting), sent only to the Jamf Pro server
+(redirects are never followed, so the token cannot leak to another host).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from jcds2.adapters.jamf_auth import AccessToken, CredentialsProvider
+from jcds2.domain.errors import (
+    AuthenticationError,
+    JamfApiError,
+    PermissionDeniedError,
+    ServerUnreachableError,
+)
+from jcds2.domain.server import JamfServer
+from jcds2.domain.transfer import TransferConfig
+
+log = logging.getLogger("jcds2.http")
+
+#: Answers that mean the server did not act on the request, so even a POST may be repeated.
+NOT_PROCESSED = frozenset({429, 503})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 120.0
+USER_AGENT = "jcds2/0.1"
+
+
+class JamfRetry(Retry):
+    """urllib3's ``Retry`` that never repeats a POST the server may have acted on.
+
+    429 and 503 mean "not processed", so every method is retried on them (honouring
+    ``Retry-After``, capped at two minutes); 502 and 504 only for idempotent methods.
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST" and status_code not in NOT_PROCESSED:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+
+def build_retry(config: TransferConfig, statuses: Iterable[int] = RETRY_STATUSES) -> JamfRetry:
+    """The retry policy for Jamf API requests: bounded, with exponential backoff."""
+    return JamfRetry(
+        total=config.max_attempts,
+        connect=config.max_attempts,
+        read=0,  # a request whose answer was lost may have been acted on: do not repeat it
+        status=config.max_attempts,
+        other=0,
+        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"},
+        status_forcelist=frozenset(statuses),
+        backoff_factor=0.5,
+        backoff_max=30,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def build_session(
+    config: TransferConfig, verify: bool | str = True, retry: Retry | None = None
+) -> requests.Session:
+    """A ``requests.Session`` with a connection pool as large as the concurrency."""
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=config.concurrency + 4,
+        max_retries=retry if retry is not None else build_retry(config),
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.verify = verify
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+def error_detail(response: requests.Response, limit: int = 300) -> str:
+    """The server's own explanation of an error, from Pro API JSON or Classic API HTML."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            texts = [
+                str(item.get("description") or item.get("code"))
+                for item in errors
+                if isinstance(item, dict) and (item.get("description") or item.get("code"))
+            ]
+            if texts:
+                return "; ".join(texts)[:limit]
+        for key in ("error_description", "error", "message"):
+            if isinstance(body.get(key), str):
+                return str(body[key])[:limit]
+    text = response.text if len(response.content) <= 64 * 1024 else ""
+    paragraphs = re.findall(r"<p[^>]*>(.*?)</p>", text, flags=re.I | re.S)
+    if paragraphs:
+        text = " ".join(paragraphs)
+    return _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()[:limit]
+
+
+class JamfHttpClient:
+    """Authenticated requests to one Jamf Pro server (Pro and Classic API alike)."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        server: JamfServer,
+        credentials: CredentialsProvider,
+        config: TransferConfig,
+    ) -> None:
+        self.session = session
+        self.server = server
+        self._credentials = credentials
+        self._timeout = (config.connect_timeout, config.read_timeout)
+        self._token: AccessToken | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"JamfHttpClient(server={self.server.base_url!r})"
+
+    # --- tokens -----------------------------------------------------------------------
+
+    @staticmethod
+    def _refresh_margin(token: AccessToken) -> float:
+        # Refresh well before expiry, but never so early that a short-lived API client
+        # token (60 s is common) is renewed on every request.
+        return max(2.0, min(60.0, token.lifetime * 0.25))
+
+    def token(self) -> AccessToken:
+        """A token valid for a while yet; refreshes it (once, under a lock) if needed."""
+        with self._lock:
+            current = self._token
+            if current is not None and current.seconds_left() > self._refresh_margin(current):
+                return current
+            if current is None:
+                log.debug("requesting a bearer token from %s", self.server.host)
+                fresh = self._credentials.request_token(self.session, self.server, self._timeout)
+            else:
+                log.debug("refreshing the bearer token for %s", self.server.host)
+                fresh = self._credentials.refresh_token(
+                    self.session, self.server, self._timeout, current
+                )
+            self._token = fresh
+            return fresh
+
+    def _discard(self, token: AccessToken) -> None:
+        with self._lock:
+            if self._token is token:
+                self._token = None
+
+    def invalidate(self) -> None:
+        """Tell the server to end the current token (best effort) and forget it."""
+        with self._lock:
+            token, self._token = self._token, None
+        if token is None or token.seconds_left() <= 0:
+            return
+        try:
+            self.session.post(
+                self.server.url("/api/v1/auth/invalidate-token"),
+                headers={"Authorization": f"Bearer {token.value}"},
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException:
+            log.debug("could not invalidate the token; it will expire by itself")
+
+    # --- requests -----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        allow: Iterable[int] = (),
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: bytes | str | None = None,
+    ) -> requests.Response:
+        """Send an authenticated request and return a successful (2xx) response.
+
+        Statuses in ``allow`` are returned too, for the caller to interpret. Any other
+        answer raises the matching ``JamfApiError``; so does a lost connection.
+        """
+        url = self.server.url(path)
+        allowed = set(allow)
+        for attempt in (1, 2):
+            token = self.token()
+            request_headers = {"Accept": "application/json", **(headers or {})}
+            request_headers["Authorization"] = f"Bearer {token.value}"
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=request_headers,
+                    json=json,
+                    data=data,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+            except requests.Timeout as exc:
+                raise ServerUnreachableError(
+                    f"{operation}: {self.server.host} did not answer in time",
+                    operation=operation,
+                ) from exc
+            except requests.RequestException as exc:
+                raise ServerUnreachableError(
+                    f"{operation}: cannot reach {self.server.host} ({type(exc).__name__})",
+                    operation=operation,
+                ) from exc
+            log.debug(
+                "%s %s -> %s in %.3f s",
+                method,
+                path,
+                response.status_code,
+                time.monotonic() - started,
+            )
+            if response.status_code == 401 and attempt == 1:
+                # Expired or revoked early: get a new token and try once more.
+                self._discard(token)
+                continue
+            break
+        status = response.status_code
+        if 200 <= status < 300 or status in allowed:
+            return response
+        detail = error_detail(response)
+        suffix = f": {detail}" if detail else ""
+        if status == 401:
+            raise AuthenticationError(
+                f"{operation}: {self.server.host} refused the credentials (HTTP 401){suffix}",
+                status=status,
+                operation=operation,
+            )
+        if status == 403:
+            raise PermissionDeniedError(
+                f"{operation}: the account lacks a privilege for this (HTTP 403){suffix}. "
+                "Check its Jamf Pro privileges (packages, Jamf Cloud Distribution Service Files).",
+                status=status,
+                operation=operation,
+            )
+        if 300 <= status < 400:
+            raise JamfApiError(
+                f"{operation}: {self.server.host} redirected the request (HTTP {status}); "
+                "jcds2 does not follow redirects with credentials. Use the final server URL.",
+                status=status,
+                operation=operation,
+            )
+        raise JamfApiError(
+            f"{operation}: {self.server.host} answered HTTP {status}{suffix}",
+            status=status,
+            operation=operation,
+        )
+
+    def json(self, response: requests.Response, operation: str) -> Any:
+        """The JSON body of ``response``, or a ``JamfApiError`` saying it is not JSON."""
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise JamfApiError(
+                f"{operation}: {self.server.host} did not answer with JSON",
+                status=response.status_code,
+                operation=operation,
+            ) from exc

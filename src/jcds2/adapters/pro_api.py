@@ -1,0 +1,176 @@
+"""Jamf Pro API adapters: JCDS files (``/api/v1/jcds``) and package lookup by file name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from jcds2.adapters.jamf_http import JamfHttpClient
+from jcds2.domain.errors import JamfApiError, RemoteFileNotFoundError
+from jcds2.domain.models import Package, RemoteFile, S3Credentials, UploadTicket
+
+log = logging.getLogger("jcds2.pro_api")
+
+LOOKUP_PAGE_SIZE = 100
+
+
+def rsql_quote(value: str) -> str:
+    """``value`` as a double-quoted RSQL argument (``"`` and ``\\`` escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unexpected(operation: str, what: str) -> JamfApiError:
+    return JamfApiError(
+        f"{operation}: unexpected answer from Jamf Pro ({what})", operation=operation
+    )
+
+
+class ProApiFileStore:
+    """The JCDS as a :class:`~jcds2.application.ports.FileStore`, through ``/api/v1/jcds``.
+
+    Jamf deprecated these endpoints on 2025-08-28; they are still served, and are the
+    route the seed describes.
+    """
+
+    def __init__(self, http: JamfHttpClient) -> None:
+        self._http = http
+
+    def __repr__(self) -> str:
+        return f"ProApiFileStore({self._http.server.base_url!r})"
+
+    def open_upload(self, file_name: str) -> UploadTicket:
+        operation = f"starting the JCDS upload of {file_name!r}"
+        response = self._http.request("POST", "/api/v1/jcds/files", operation=operation)
+        body = self._http.json(response, operation)
+        return self._ticket(body, file_name, operation)
+
+    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+        operation = f"renewing the upload credentials for {ticket.file_name!r}"
+        response = self._http.request("POST", "/api/v1/jcds/renew-credentials", operation=operation)
+        body = self._http.json(response, operation)
+        renewed = self._ticket(body, ticket.file_name, operation)
+        if (renewed.bucket, renewed.key) != (ticket.bucket, ticket.key):
+            log.warning("renewed credentials point at a different location; keeping the original")
+        return attrs.evolve(ticket, credentials=renewed.credentials)
+
+    def download_url(self, file_name: str) -> str:
+        operation = f"getting the download URL of {file_name!r}"
+        response = self._http.request(
+            "GET",
+            f"/api/v1/jcds/files/{quote(file_name, safe='')}",
+            operation=operation,
+            allow=[404],
+        )
+        if response.status_code == 404:
+            raise RemoteFileNotFoundError(file_name)
+        body = self._http.json(response, operation)
+        uri = body.get("uri") if isinstance(body, dict) else None
+        if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
+            raise _unexpected(operation, "no download URI")
+        return uri
+
+    def list_files(self) -> list[RemoteFile]:
+        operation = "listing the JCDS files"
+        response = self._http.request("GET", "/api/v1/jcds/files", operation=operation)
+        body = self._http.json(response, operation)
+        if not isinstance(body, list):
+            raise _unexpected(operation, "not a list")
+        files = []
+        for item in body:
+            try:
+                files.append(
+                    RemoteFile(
+                        file_name=str(item["fileName"]),
+                        size=int(item["length"]),
+                        md5=item.get("md5") or None,
+                        sha3_512=item.get("sha3") or None,
+                    )
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _unexpected(operation, "a file without name or length") from exc
+        return files
+
+    def delete(self, file_name: str) -> None:
+        operation = f"deleting JCDS file {file_name!r}"
+        response = self._http.request(
+            "DELETE",
+            f"/api/v1/jcds/files/{quote(file_name, safe='')}",
+            operation=operation,
+            allow=[404],
+        )
+        if response.status_code == 404:
+            raise RemoteFileNotFoundError(file_name)
+
+    @staticmethod
+    def _ticket(body: Any, file_name: str, operation: str) -> UploadTicket:
+        try:
+            credentials = S3Credentials(
+                access_key_id=str(body["accessKeyID"]),
+                secret_access_key=str(body["secretAccessKey"]),
+                session_token=str(body["sessionToken"]),
+                expiration=dt.datetime.fromtimestamp(int(body["expiration"]), dt.timezone.utc),
+            )
+            path = str(body["path"])
+            return UploadTicket(
+                file_name=file_name,
+                bucket=str(body["bucketName"]),
+                key=f"{path}{file_name}",
+                region=str(body.get("region") or "us-east-1"),
+                upload_id=str(body.get("uuid") or path),
+                credentials=credentials,
+            )
+        except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+            raise _unexpected(operation, "incomplete upload credentials") from exc
+
+
+class ProApiPackageLookup:
+    """Finds a package by file name with one filtered ``GET /api/v1/packages``.
+
+    The Classic API lists packages without their file names, so finding one that way
+    costs a request per package; the Pro API's RSQL filter answers in one.
+    """
+
+    def __init__(self, http: JamfHttpClient) -> None:
+        self._http = http
+
+    def __repr__(self) -> str:
+        return f"ProApiPackageLookup({self._http.server.base_url!r})"
+
+    def find_by_file_name(self, file_name: str) -> Package | None:
+        operation = f"looking for a package that uses {file_name!r}"
+        page = 0
+        while True:
+            response = self._http.request(
+                "GET",
+                "/api/v1/packages",
+                operation=operation,
+                params={
+                    "page": page,
+                    "page-size": LOOKUP_PAGE_SIZE,
+                    "sort": "id:asc",
+                    "filter": f"fileName=={rsql_quote(file_name)}",
+                },
+            )
+            body = self._http.json(response, operation)
+            try:
+                results = body["results"]
+                total = int(body.get("totalCount", len(results)))
+                for item in results:
+                    # RSQL treats '*' as a wildcard: keep only the exact name.
+                    if item.get("fileName") == file_name:
+                        return Package(
+                            id=int(item["id"]),
+                            name=str(item.get("packageName") or ""),
+                            file_name=file_name,
+                            hash_type=item.get("hashType"),
+                            hash_value=item.get("hashValue"),
+                        )
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise _unexpected(operation, "not a package search result") from exc
+            page += 1
+            if page * LOOKUP_PAGE_SIZE >= total or not results:
+                return None

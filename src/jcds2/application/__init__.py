@@ -1,0 +1,27 @@
+"""The application layer: ports and the use-cases built on them."""
+
+from jcds2.application.download import DownloadFile
+from jcds2.application.ports import (
+    FileStore,
+    ObjectUploader,
+    PackageLookup,
+    PackageRepository,
+    ProgressCallback,
+    RangeFetcher,
+    RangeSink,
+    RenewCredentials,
+)
+from jcds2.application.upload import UploadPackageFile
+
+__all__ = [
+    "DownloadFile",
+    "FileStore",
+    "ObjectUploader",
+    "PackageLookup",
+    "PackageRepository",
+    "ProgressCallback",
+    "RangeFetcher",
+    "RangeSink",
+    "RenewCredentials",
+    "UploadPackageFile",
+]

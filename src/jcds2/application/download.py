@@ -1,0 +1,213 @@
+"""Use-case: download a file from the distribution point, whole or not at all."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
+
+import attrs
+
+from jcds2.application.local_files import hash_file
+from jcds2.application.ports import FileStore, ProgressCallback, RangeFetcher
+from jcds2.domain.errors import (
+    DestinationDirectoryMissingError,
+    DestinationError,
+    DestinationExistsError,
+    DownloadError,
+    DownloadUrlExpiredError,
+    IntegrityError,
+    Jcds2Error,
+)
+from jcds2.domain.models import DownloadResult, RemoteFile
+from jcds2.domain.names import validate_file_name
+from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
+
+log = logging.getLogger("jcds2.download")
+
+PART_SUFFIX = ".part"
+
+
+def resolve_destination(download_path: str | os.PathLike[str], file_name: str) -> Path:
+    """Where a download of ``file_name`` to ``download_path`` goes.
+
+    An existing directory gets the file name appended (as does a path ending in a
+    separator, which must then exist); anything else is the destination file itself,
+    whose directory must exist.
+    """
+    text = os.fspath(download_path)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path / file_name
+    elif text.endswith((os.sep, "/")):
+        raise DestinationDirectoryMissingError(path)
+    elif not path.parent.is_dir():
+        raise DestinationDirectoryMissingError(path.parent)
+    if path.is_dir():
+        raise DestinationError(path, f"{path} is a directory; cannot write the download there.")
+    return path.absolute()
+
+
+@attrs.define
+class _UrlSource:
+    """The current download URL, refreshed at most once per expiry across threads."""
+
+    files: FileStore
+    file_name: str
+    url: str
+    refreshes_left: int
+    generation: int = 0
+    lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def current(self) -> tuple[str, int]:
+        with self.lock:
+            return self.url, self.generation
+
+    def refresh(self, seen_generation: int) -> None:
+        with self.lock:
+            if self.generation != seen_generation:
+                return  # another thread already fetched a fresh URL
+            if self.refreshes_left <= 0:
+                raise DownloadError(
+                    f"the download URL for {self.file_name!r} kept being refused; giving up"
+                )
+            self.refreshes_left -= 1
+            log.info("download URL for %s expired; asking for a new one", self.file_name)
+            self.url = self.files.download_url(self.file_name)
+            self.generation += 1
+
+
+class _Stopped(Exception):
+    """Raised inside a worker to make it stop because another range failed."""
+
+
+@attrs.define
+class DownloadFile:
+    """Download a JCDS file to a local path in concurrent HTTP range requests.
+
+    Ranges of ``config.range_size`` bytes are written at their offsets into
+    ``<destination>.part`` beside the destination. Every response is checked to be
+    exactly the range asked for; the whole file is checked against the size (and the
+    MD5, where the server reports one) before ``.part`` is renamed into place. On any
+    failure the destination is not created (an existing one is left as it was).
+    """
+
+    files: FileStore
+    fetcher: RangeFetcher
+    config: TransferConfig = attrs.field(factory=TransferConfig)
+    clock: Callable[[], float] = time.monotonic
+
+    def __call__(
+        self,
+        file_name: str,
+        download_path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> DownloadResult:
+        started = self.clock()
+        name = validate_file_name(file_name)
+        destination = resolve_destination(download_path, name)
+        if destination.exists() and not overwrite:
+            raise DestinationExistsError(destination)
+
+        urls = _UrlSource(self.files, name, self.files.download_url(name), self.config.max_attempts)
+        remote = self._describe(name)
+        size = self.fetcher.size(urls.url)
+        if remote is not None and remote.size != size:
+            raise IntegrityError(
+                f"the server lists {name!r} as {remote.size} bytes but serves {size} bytes"
+            )
+
+        partial = destination.with_name(destination.name + PART_SUFFIX)
+        try:
+            self._fetch_into(partial, size, urls, progress)
+            verified_md5 = self._verify(partial, size, remote)
+            os.replace(partial, destination)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        log.info("downloaded %s to %s (%d bytes)", name, destination, size)
+        return DownloadResult(
+            file_name=name,
+            path=destination,
+            size=size,
+            md5=remote.md5 if remote is not None else None,
+            elapsed_seconds=self.clock() - started,
+            verified_md5=verified_md5,
+        )
+
+    def _describe(self, file_name: str) -> RemoteFile | None:
+        for remote in self.files.list_files():
+            if remote.file_name == file_name:
+                return remote
+        return None
+
+    def _fetch_into(
+        self, partial: Path, size: int, urls: _UrlSource, progress: ProgressCallback | None
+    ) -> None:
+        stop = threading.Event()
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as exc:
+            raise DestinationError(partial, f"cannot write {partial}: {exc.strerror}") from exc
+
+        def sink(offset: int, data: memoryview) -> None:
+            if stop.is_set():
+                raise _Stopped
+            while data:
+                written = os.pwrite(fd, data, offset)
+                data, offset = data[written:], offset + written
+                if progress is not None:
+                    progress(written)
+
+        def fetch(byte_range: ByteRange) -> None:
+            while True:
+                url, generation = urls.current()
+                try:
+                    self.fetcher.fetch(url, byte_range, sink)
+                    return
+                except DownloadUrlExpiredError:
+                    urls.refresh(generation)
+
+        try:
+            os.ftruncate(fd, size)
+            ranges = split_ranges(size, self.config.range_size)
+            with ThreadPoolExecutor(
+                max_workers=min(self.config.concurrency, max(len(ranges), 1)),
+                thread_name_prefix="jcds2-download",
+            ) as pool:
+                futures = [pool.submit(fetch, byte_range) for byte_range in ranges]
+                try:
+                    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        future.result()
+                finally:
+                    stop.set()
+                    for future in futures:
+                        future.cancel()
+            os.fsync(fd)
+        except OSError as exc:
+            raise DownloadError(f"writing {partial} failed: {exc.strerror or exc}") from exc
+        finally:
+            os.close(fd)
+
+    def _verify(self, partial: Path, size: int, remote: RemoteFile | None) -> bool:
+        written = partial.stat().st_size
+        if written != size:
+            raise IntegrityError(f"downloaded {written} bytes of {partial.name}, expected {size}")
+        if remote is None or not remote.md5:
+            return False
+        try:
+            md5 = hash_file(partial, "md5")
+        except Jcds2Error as exc:
+            raise DownloadError(f"cannot read back {partial}: {exc}") from exc
+        if md5.lower() != remote.md5.lower():
+            raise IntegrityError(
+                f"{remote.file_name!r} is corrupt: its MD5 is {md5}, the server says {remote.md5}"
+            )
+        return True

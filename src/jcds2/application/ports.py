@@ -1,0 +1,120 @@
+"""The ports: what the use-cases need from the outside world, in domain terms only.
+
+Adapters implement these for a real system (Jamf's Classic and Pro APIs, S3, HTTP range
+requests); ``jcds2.testing`` implements them in memory. Each method states what it
+raises; every error is a :class:`~jcds2.domain.errors.Jcds2Error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from jcds2.domain.models import LocalFile, Package, PackageSpec, RemoteFile, UploadTicket
+from jcds2.domain.transfer import ByteRange
+
+#: Called with a number of bytes just moved. May be called from worker threads.
+ProgressCallback = Callable[[int], None]
+
+#: Receives downloaded bytes and the file offset they belong at. May raise to stop a fetch.
+RangeSink = Callable[[int, memoryview], None]
+
+#: Asked for fresh credentials for the same upload when the current ones run out.
+RenewCredentials = Callable[[UploadTicket], UploadTicket]
+
+
+@runtime_checkable
+class PackageLookup(Protocol):
+    """Finds package objects by the file they point at."""
+
+    def find_by_file_name(self, file_name: str) -> Package | None:
+        """The package whose file name is exactly ``file_name``, or ``None``.
+
+        Takes a constant number of requests, however many packages the server has.
+        Raises ``JamfApiError`` (or a subclass) when the server cannot answer.
+        """
+        ...
+
+
+@runtime_checkable
+class PackageRepository(PackageLookup, Protocol):
+    """Package objects: the records policies use to install a file."""
+
+    def create(self, spec: PackageSpec) -> Package:
+        """Create a package object and return it with its new id.
+
+        Raises ``PackageNameTakenError`` if the display name is in use, ``JamfApiError``
+        otherwise. Nothing is created when it raises (as far as the server tells).
+        """
+        ...
+
+    def delete(self, package_id: int) -> None:
+        """Delete a package object. Deleting a missing package is not an error."""
+        ...
+
+
+@runtime_checkable
+class FileStore(Protocol):
+    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``)."""
+
+    def open_upload(self, file_name: str) -> UploadTicket:
+        """Start a new file upload: where to put ``file_name`` and temporary credentials."""
+        ...
+
+    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+        """A copy of ``ticket`` with fresh credentials, for the same upload."""
+        ...
+
+    def download_url(self, file_name: str) -> str:
+        """A URL the file can be fetched from with range requests (needs no Jamf token).
+
+        Raises ``RemoteFileNotFoundError`` if there is no such file.
+        """
+        ...
+
+    def list_files(self) -> list[RemoteFile]:
+        """Every file in the store, with size and, where the server reports them, hashes."""
+        ...
+
+    def delete(self, file_name: str) -> None:
+        """Delete a file. Raises ``RemoteFileNotFoundError`` if there is no such file."""
+        ...
+
+
+@runtime_checkable
+class ObjectUploader(Protocol):
+    """Puts a local file where an upload ticket says."""
+
+    def upload(
+        self,
+        ticket: UploadTicket,
+        source: LocalFile,
+        *,
+        renew: RenewCredentials,
+        progress: ProgressCallback | None = None,
+    ) -> bool:
+        """Upload ``source`` as ``ticket`` says; return whether it went in parts (multipart).
+
+        Calls ``renew`` when the ticket's credentials are about to run out. Raises
+        ``UploadError``; when it raises, no partial or in-progress upload is left behind.
+        """
+        ...
+
+
+@runtime_checkable
+class RangeFetcher(Protocol):
+    """Reads byte ranges of a remote object over HTTP, without any Jamf credentials."""
+
+    def size(self, url: str) -> int:
+        """The object's size in bytes. Raises ``DownloadError``."""
+        ...
+
+    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+        """Fetch ``byte_range`` of the object and hand every byte of it to ``sink``.
+
+        Checks that the server answered exactly that range (status 206, matching
+        ``Content-Range`` and length), retrying transient failures. Raises
+        ``DownloadUrlExpiredError`` when the URL is refused (403) and ``DownloadError``
+        otherwise; an exception raised by ``sink`` propagates unchanged.
+        """
+        ...

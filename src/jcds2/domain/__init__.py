@@ -1,0 +1,1 @@
+"""The domain: values, errors and pure arithmetic. No I/O happens here."""

@@ -1,0 +1,210 @@
+"""The one exception hierarchy of jcds2.
+
+Every failure a caller can meet is a :class:`Jcds2Error`. Adapters translate the
+exceptions of ``requests``, ``urllib3`` and ``botocore`` into these with
+``raise ... from exc``, so the cause stays attached for debugging while the message
+says, in the user's terms, what failed, on what, and what to do about it.
+
+Messages never contain secrets: no passwords, tokens, S3 keys or signed URLs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class Jcds2Error(Exception):
+    """Raised for every failure of jcds2; catch this to catch them all."""
+
+
+# --- configuration and input ------------------------------------------------------------
+
+
+class ConfigurationError(Jcds2Error):
+    """Raised when jcds2 is given settings it cannot work with."""
+
+
+class InsecureUrlError(ConfigurationError):
+    """Raised when a server URL would send credentials in clear text to another machine."""
+
+
+class InvalidFileNameError(Jcds2Error):
+    """Raised when a JCDS file name is empty, has a path separator, ``..`` or control characters."""
+
+    def __init__(self, file_name: str, reason: str) -> None:
+        self.file_name = file_name
+        self.reason = reason
+        super().__init__(
+            f"invalid file name {file_name!r}: {reason}. "
+            "A JCDS file name is a plain file name such as 'Firefox-128.pkg'."
+        )
+
+
+class LocalFileError(Jcds2Error):
+    """Raised when a local file to upload cannot be used."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class LocalFileNotFoundError(LocalFileError):
+    """Raised when the file to upload does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, f"no such file: {path}. Check the path and try again.")
+
+
+class NotARegularFileError(LocalFileError):
+    """Raised when the path to upload is a directory or another non-regular file.
+
+    macOS flat packages (``.pkg`` files) are regular files; a bundle-style package
+    (a directory) must be archived or flattened before it can be uploaded.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path,
+            f"not a regular file: {path}. Upload a flat package or disk image, "
+            "not a directory (archive or flatten bundle packages first).",
+        )
+
+
+class EmptyFileError(LocalFileError):
+    """Raised when the file to upload has no content."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path, f"refusing to upload an empty file: {path} is 0 bytes. Was it fully built?"
+        )
+
+
+class UnreadableFileError(LocalFileError):
+    """Raised when the file to upload cannot be opened or read."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.reason = reason
+        super().__init__(path, f"cannot read {path}: {reason}. Check its permissions.")
+
+
+class DestinationError(Jcds2Error):
+    """Raised when a download destination cannot be used."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class DestinationExistsError(DestinationError):
+    """Raised when the download destination exists and overwriting was not asked for."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path,
+            f"{path} already exists. Pass overwrite=True to replace it, or choose another path.",
+        )
+
+
+class DestinationDirectoryMissingError(DestinationError):
+    """Raised when the directory that should hold the download does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path, f"the directory {path} does not exist. Create it first or choose another path."
+        )
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+class JamfApiError(Jcds2Error):
+    """Raised when the Jamf Pro server answers a request with an error.
+
+    ``status`` is the HTTP status (``None`` when no answer came at all), ``operation``
+    says what jcds2 was doing, e.g. ``"create package 'Foo.pkg'"``.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, operation: str = "") -> None:
+        self.status = status
+        self.operation = operation
+        super().__init__(message)
+
+
+class ServerUnreachableError(JamfApiError):
+    """Raised when the server cannot be reached or does not answer in time."""
+
+
+class AuthenticationError(JamfApiError):
+    """Raised when the server rejects the credentials or the token (HTTP 401)."""
+
+
+class PermissionDeniedError(JamfApiError):
+    """Raised when the account lacks a privilege the call needs (HTTP 403)."""
+
+
+class NotJamfServerError(JamfApiError):
+    """Raised when the server does not answer like Jamf Pro (e.g. 404 on the token endpoint)."""
+
+
+class PackageExistsError(Jcds2Error):
+    """Raised when a package object already uses the file name being uploaded."""
+
+    def __init__(self, file_name: str, package_id: int, package_name: str) -> None:
+        self.file_name = file_name
+        self.package_id = package_id
+        self.package_name = package_name
+        super().__init__(
+            f"package {package_id} ({package_name!r}) already uses the file name {file_name!r}. "
+            "Rename the file, or delete or rename that package in Jamf Pro first."
+        )
+
+
+class PackageNameTakenError(JamfApiError):
+    """Raised when Jamf Pro refuses a new package because its display name is taken."""
+
+
+class RemoteFileNotFoundError(Jcds2Error):
+    """Raised when the JCDS has no file of the requested name."""
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+        super().__init__(
+            f"the JCDS has no file named {file_name!r}. File names are case-sensitive; "
+            "list the files to see what is there."
+        )
+
+
+# --- transfers ----------------------------------------------------------------------------
+
+
+class TransferError(Jcds2Error):
+    """Raised when moving bytes to or from the distribution point fails."""
+
+
+class UploadError(TransferError):
+    """Raised when uploading a file fails; nothing of the upload is left on the server."""
+
+
+class PackageCreationError(UploadError):
+    """Raised when the file was uploaded but the package object could not be created.
+
+    ``file_removed`` says whether the uploaded file was deleted again (it normally is,
+    so that no file is left without a package).
+    """
+
+    def __init__(self, message: str, *, file_name: str, file_removed: bool) -> None:
+        self.file_name = file_name
+        self.file_removed = file_removed
+        super().__init__(message)
+
+
+class DownloadError(TransferError):
+    """Raised when downloading a file fails; the destination is left untouched."""
+
+
+class DownloadUrlExpiredError(DownloadError):
+    """Raised when the signed download URL is refused (expired); a new one can be asked for."""
+
+
+class IntegrityError(DownloadError):
+    """Raised when downloaded bytes do not match what the server says the file is."""

@@ -1,0 +1,142 @@
+"""Transfer tuning and the pure arithmetic of parts and ranges."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+
+from jcds2.domain.errors import ConfigurationError
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+TiB = 1024 * GiB
+
+# Limits of S3 that every JCDS upload lives within.
+S3_MIN_PART_SIZE = 5 * MiB
+S3_MAX_PART_SIZE = 5 * GiB
+S3_MAX_PARTS = 10_000
+S3_MAX_SINGLE_PUT = 5 * GiB
+S3_MAX_OBJECT_SIZE = 5 * TiB
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value <= 0:
+        raise ConfigurationError(f"{attribute.name} must be positive, not {value}")
+
+
+@attrs.frozen
+class TransferConfig:
+    """Every knob of a transfer, in one place, with defaults that suit most machines.
+
+    - ``multipart_threshold``: files of at least this many bytes are uploaded in parts
+      (the seed's 1 GiB); smaller ones in a single request.
+    - ``part_size``: the preferred multipart part size; grown for very large files so
+      that no upload needs more than S3's 10,000 parts.
+    - ``range_size``: bytes per HTTP range request when downloading (20 MiB).
+    - ``concurrency``: parts or ranges in flight at once.
+    - ``max_attempts``: tries per request, part or range before giving up.
+    - ``connect_timeout`` / ``read_timeout``: seconds, for every HTTP request.
+    - ``credential_renewal_margin``: renew temporary S3 credentials when fewer than
+      this many seconds remain.
+    """
+
+    multipart_threshold: int = attrs.field(default=1 * GiB)
+    part_size: int = attrs.field(default=20 * MiB)
+    range_size: int = attrs.field(default=20 * MiB, validator=_positive)
+    concurrency: int = attrs.field(default=8)
+    max_attempts: int = attrs.field(default=5, validator=_positive)
+    connect_timeout: float = attrs.field(default=10.0, validator=_positive)
+    read_timeout: float = attrs.field(default=60.0, validator=_positive)
+    credential_renewal_margin: float = attrs.field(default=300.0, validator=_positive)
+
+    @multipart_threshold.validator
+    def _check_threshold(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if not S3_MIN_PART_SIZE <= value <= S3_MAX_SINGLE_PUT:
+            raise ConfigurationError(
+                f"multipart_threshold must be between 5 MiB and 5 GiB (S3's limits), not {value}"
+            )
+
+    @part_size.validator
+    def _check_part_size(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if not S3_MIN_PART_SIZE <= value <= S3_MAX_PART_SIZE:
+            raise ConfigurationError(
+                f"part_size must be between 5 MiB and 5 GiB (S3's limits), not {value}"
+            )
+
+    @concurrency.validator
+    def _check_concurrency(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if not 1 <= value <= 64:
+            raise ConfigurationError(f"concurrency must be between 1 and 64, not {value}")
+
+
+@attrs.frozen
+class ByteRange:
+    """An inclusive byte range ``start``-``end``, as HTTP's ``Range`` header has it."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    def header(self) -> str:
+        return f"bytes={self.start}-{self.end}"
+
+
+@attrs.frozen
+class Part:
+    """One part of a multipart upload: S3's 1-based number and the slice of the file."""
+
+    number: int
+    offset: int
+    length: int
+
+
+def split_ranges(size: int, range_size: int) -> list[ByteRange]:
+    """Cut ``size`` bytes into consecutive ranges of at most ``range_size`` bytes."""
+    if size < 0 or range_size <= 0:
+        raise ValueError("size must be >= 0 and range_size > 0")
+    return [
+        ByteRange(start, min(start + range_size, size) - 1) for start in range(0, size, range_size)
+    ]
+
+
+def choose_part_size(size: int, preferred: int, max_parts: int = S3_MAX_PARTS) -> int:
+    """The part size for a file of ``size`` bytes: ``preferred``, grown to fit ``max_parts``.
+
+    Grown sizes are rounded up to a whole MiB so that parts stay aligned.
+    """
+    if size > S3_MAX_OBJECT_SIZE:
+        raise ConfigurationError(f"{size} bytes is more than S3's 5 TiB object limit")
+    part_size = max(preferred, S3_MIN_PART_SIZE)
+    if -(-size // part_size) > max_parts:
+        needed = -(-size // max_parts)
+        part_size = -(-needed // MiB) * MiB
+    return min(part_size, S3_MAX_PART_SIZE)
+
+
+def plan_parts(size: int, part_size: int) -> list[Part]:
+    """Cut a file of ``size`` bytes into multipart-upload parts of ``part_size`` bytes."""
+    return [
+        Part(number=index + 1, offset=byte_range.start, length=byte_range.length)
+        for index, byte_range in enumerate(split_ranges(size, part_size))
+    ]
+
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+def parse_content_range(value: str) -> tuple[int, int, int | None]:
+    """Parse ``Content-Range: bytes START-END/TOTAL`` into its numbers (TOTAL ``*`` is None).
+
+    Raises ``ValueError`` for anything else.
+    """
+    match = _CONTENT_RANGE.match(value.strip())
+    if match is None:
+        raise ValueError(f"not a byte Content-Range: {value!r}")
+    start, end, total = match.groups()
+    return int(start), int(end), None if total == "*" else int(total)

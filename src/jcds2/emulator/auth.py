@@ -1,0 +1,151 @@
+"""Bearer tokens and the routes that issue them (basic auth and OAuth client credentials)."""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import secrets
+import threading
+import time
+
+import attrs
+from werkzeug.wrappers import Response
+
+from jcds2.emulator.state import Principal
+from jcds2.emulator.web import Call, Route, api_error, json_response, no_content
+
+
+@attrs.frozen
+class IssuedToken:
+    """A bearer token and the moment (epoch seconds) it stops working."""
+
+    token: str
+    principal: Principal
+    expires_at: float
+
+    @property
+    def expires_iso(self) -> str:
+        moment = datetime.datetime.fromtimestamp(self.expires_at, tz=datetime.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class TokenStore:
+    """Thread-safe registry of issued bearer tokens."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._lock = threading.Lock()
+        self._tokens: dict[str, IssuedToken] = {}
+
+    def issue(self, principal: Principal) -> IssuedToken:
+        issued = IssuedToken(secrets.token_urlsafe(32), principal, time.time() + self._ttl)
+        with self._lock:
+            self._tokens[issued.token] = issued
+        return issued
+
+    def lookup(self, token: str) -> IssuedToken | None:
+        """The token if it exists and has not expired."""
+        with self._lock:
+            issued = self._tokens.get(token)
+            if issued is None:
+                return None
+            if time.time() >= issued.expires_at:
+                del self._tokens[token]
+                return None
+            return issued
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def expire_all(self) -> None:
+        with self._lock:
+            now = time.time()
+            for token, issued in self._tokens.items():
+                self._tokens[token] = attrs.evolve(issued, expires_at=now)
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@attrs.frozen
+class AuthRoutes:
+    """``/api/v1/auth/*`` and the OAuth token endpoints."""
+
+    tokens: TokenStore
+    username: str
+    password: str = attrs.field(repr=False)
+    client_id: str
+    client_secret: str = attrs.field(repr=False)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/v1/auth/token", ("POST",), self.token, needs_auth=False),
+            Route("/api/v1/auth/keep-alive", ("POST",), self.keep_alive),
+            Route("/api/v1/auth/invalidate-token", ("POST",), self.invalidate),
+            Route("/api/v1/oauth/token", ("POST",), self.oauth_token, needs_auth=False),
+            Route("/api/oauth/token", ("POST",), self.oauth_token, needs_auth=False),
+        ]
+
+    def token(self, call: Call) -> Response:
+        auth = call.request.authorization
+        if (
+            auth is None
+            or auth.type != "basic"
+            or not _same(auth.username or "", self.username)
+            or not _same(auth.password or "", self.password)
+        ):
+            return api_error(401, "INVALID_CREDENTIALS", "Unauthorized")
+        issued = self.tokens.issue(Principal(self.username, "user"))
+        return json_response({"token": issued.token, "expires": issued.expires_iso})
+
+    def keep_alive(self, call: Call) -> Response:
+        assert call.principal is not None
+        assert call.token is not None
+        if call.principal.kind != "user":
+            return api_error(401, "INVALID_TOKEN", "API client tokens cannot be kept alive")
+        self.tokens.revoke(call.token)
+        issued = self.tokens.issue(call.principal)
+        return json_response({"token": issued.token, "expires": issued.expires_iso})
+
+    def invalidate(self, call: Call) -> Response:
+        assert call.token is not None
+        self.tokens.revoke(call.token)
+        return no_content()
+
+    def oauth_token(self, call: Call) -> Response:
+        form = call.request.form
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            return _oauth_error(400, "invalid_request", "OAuth 2.0 Parameter: grant_type")
+        if grant_type != "client_credentials":
+            return _oauth_error(
+                400, "unsupported_grant_type", f"Unsupported grant type {grant_type}"
+            )
+        client_id = form.get("client_id")
+        client_secret = form.get("client_secret")
+        if not client_id or not client_secret:
+            return _oauth_error(400, "invalid_request", "OAuth 2.0 Parameter: client_id")
+        if not (_same(client_id, self.client_id) and _same(client_secret, self.client_secret)):
+            return _oauth_error(401, "invalid_client", "Client authentication failed")
+        issued = self.tokens.issue(Principal(self.client_id, "client"))
+        return json_response(
+            {
+                "access_token": issued.token,
+                "token_type": "Bearer",
+                "expires_in": round(issued.expires_at - time.time()),
+                "scope": "api-role:1",
+            }
+        )
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return json_response(
+        {
+            "error": error,
+            "error_description": description,
+            "error_uri": "https://datatracker.ietf.org/doc/html/rfc6749#section-5.2",
+        },
+        status,
+    )

@@ -1,0 +1,140 @@
+"""The (deprecated, still served) ``/api/v1/jcds/*`` routes: upload tickets and JCDS files."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import threading
+import time
+import uuid
+from typing import Any
+
+import attrs
+from werkzeug.wrappers import Response
+
+from jcds2.emulator.s3 import REGION, S3Bucket
+from jcds2.emulator.state import Principal
+from jcds2.emulator.web import Call, Route, api_error, json_response, no_content
+
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+@attrs.frozen
+class Ticket:
+    """An upload ticket: where to put the file, for whom."""
+
+    uuid: str
+    principal: Principal
+    sequence: int
+
+    @property
+    def path(self) -> str:
+        return f"tmp/{self.uuid}/"
+
+
+class TicketStore:
+    """Thread-safe upload tickets, remembering each principal's latest."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[Principal, Ticket] = {}
+        self._sequence_by_uuid: dict[str, int] = {}
+        self._counter = 0
+
+    def issue(self, principal: Principal) -> Ticket:
+        with self._lock:
+            self._counter += 1
+            ticket = Ticket(str(uuid.uuid4()), principal, self._counter)
+            self._latest[principal] = ticket
+            self._sequence_by_uuid[ticket.uuid] = ticket.sequence
+            return ticket
+
+    def latest(self, principal: Principal) -> Ticket | None:
+        with self._lock:
+            return self._latest.get(principal)
+
+    def upload_order(self, key: str) -> int:
+        """When the ticket behind an object key was issued (0 if not by this emulator)."""
+        parts = key.split("/")
+        if len(parts) < 3 or parts[0] != "tmp":
+            return 0
+        with self._lock:
+            return self._sequence_by_uuid.get(parts[1], 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._latest.clear()
+            self._sequence_by_uuid.clear()
+
+
+@attrs.frozen
+class JcdsRoutes:
+    """Upload tickets, file listing with digests, signed download URLs, deletion."""
+
+    bucket: S3Bucket
+    tickets: TicketStore
+    credential_ttl_seconds: float
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/v1/jcds/files", ("GET", "POST"), self.files),
+            Route("/api/v1/jcds/files/<file_name>", ("GET", "DELETE"), self.file),
+            Route("/api/v1/jcds/renew-credentials", ("POST",), self.renew),
+            Route("/api/v1/jcds/refresh-inventory", ("POST",), self.refresh_inventory),
+        ]
+
+    def files(self, call: Call) -> Response:
+        if call.request.method == "POST":
+            assert call.principal is not None
+            return json_response(self._credentials(self.tickets.issue(call.principal)), 201)
+        return json_response(
+            [
+                {
+                    "fileName": item.file_name,
+                    "length": item.length,
+                    "md5": item.md5,
+                    "sha3": item.sha3,
+                    "region": REGION,
+                }
+                for item in self.bucket.files()
+            ]
+        )
+
+    def file(self, call: Call) -> Response:
+        name = call.args["file_name"]
+        if call.request.method == "DELETE":
+            if self.bucket.delete_file(name) == 0:
+                return _no_such_file(name)
+            return no_content()
+        found = self.bucket.find(name)
+        if found is None:
+            return _no_such_file(name)
+        return json_response({"uri": self.bucket.download_url(found.key)})
+
+    def renew(self, call: Call) -> Response:
+        assert call.principal is not None
+        ticket = self.tickets.latest(call.principal)
+        if ticket is None:
+            return api_error(404, "NOT_FOUND", "No upload in progress to renew credentials for")
+        return json_response(self._credentials(ticket))
+
+    def refresh_inventory(self, call: Call) -> Response:
+        del call
+        return no_content()
+
+    def _credentials(self, ticket: Ticket) -> dict[str, Any]:
+        # The S3 server accepts any keys; random ones make sure clients use what they get.
+        return {
+            "accessKeyID": "ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            "secretAccessKey": secrets.token_urlsafe(30),
+            "sessionToken": secrets.token_urlsafe(96),
+            "region": REGION,
+            "expiration": int(time.time() + self.credential_ttl_seconds),
+            "bucketName": self.bucket.name,
+            "path": ticket.path,
+            "uuid": ticket.uuid,
+        }
+
+
+def _no_such_file(name: str) -> Response:
+    return api_error(404, "NOT_FOUND", f"File {name} does not exist in the JCDS")

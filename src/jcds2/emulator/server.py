@@ -1,0 +1,272 @@
+"""``JamfEmulator``: the Jamf API app and moto's S3 server, started and stopped together."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+import uuid
+from types import TracebackType
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from jcds2.emulator.app import JamfApp
+from jcds2.emulator.auth import AuthRoutes, TokenStore
+from jcds2.emulator.classic import ClassicPackageRoutes
+from jcds2.emulator.faults import FaultInjector
+from jcds2.emulator.jcds import JcdsRoutes, TicketStore
+from jcds2.emulator.pro import ProPackageRoutes, to_pro
+from jcds2.emulator.requestlog import RecordedRequest, RequestLog
+from jcds2.emulator.s3 import REGION, S3Bucket
+from jcds2.emulator.state import Package, PackageStore
+
+
+def _preloaded(new_id: int, name: str) -> Package:
+    return Package(id=new_id, package_name=name, file_name=name)
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Serves requests without werkzeug's per-request log line."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        del code, size
+
+
+class _NotStartedError(RuntimeError):
+    """Raised when a running emulator's address is asked for before ``start()``."""
+
+
+class JamfEmulator:
+    """A local stand-in for a Jamf Pro server with JCDS, for tests and demos.
+
+    Serves the Pro API under ``url + "/api"`` and the Classic API under
+    ``url + "/JSSResource"``, with moto's S3 server behind the JCDS routes. Use it as a
+    context manager, or call ``start()`` and ``stop()``. Credentials not given are random.
+    Several emulators may run in one process; each keeps to its own randomly named bucket.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        packages: int = 0,
+        latency_ms: float = 0,
+        token_ttl_seconds: float = 1200,
+        credential_ttl_seconds: float = 3600,
+        username: str | None = None,
+        password: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.preload_packages = packages
+        self.latency_ms = latency_ms
+        self.token_ttl_seconds = token_ttl_seconds
+        self.credential_ttl_seconds = credential_ttl_seconds
+        self.username = username or f"jamf-{secrets.token_hex(4)}"
+        self.password = password or secrets.token_urlsafe(18)
+        self.client_id = client_id or str(uuid.uuid4())
+        self.client_secret = client_secret or secrets.token_urlsafe(32)
+        self.verbose = verbose
+        self._store = PackageStore()
+        self._tokens = TokenStore(token_ttl_seconds)
+        self._tickets = TicketStore()
+        self._faults = FaultInjector()
+        self._log = RequestLog()
+        self._moto: ThreadedMotoServer | None = None
+        self._bucket: S3Bucket | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> JamfEmulator:
+        """Start the S3 server, create the bucket, then start serving the Jamf API."""
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        try:
+            self._start_s3()
+            self._preload()
+            self._start_jamf()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Shut both servers down and wait for their threads."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        if self._moto is not None:
+            self._moto.stop()
+            # ThreadedMotoServer.stop() leaves its listening socket open.
+            moto_server = getattr(self._moto, "_server", None)
+            if moto_server is not None:
+                moto_server.server_close()
+        self._server = self._thread = self._moto = self._bucket = None
+
+    def __enter__(self) -> JamfEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _start_s3(self) -> None:
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto.start()
+        moto_server = getattr(self._moto, "_server", None)
+        if not self.verbose and moto_server is not None:
+            # moto logs every request through werkzeug; silence that server only, not the
+            # process-wide "werkzeug" logger.
+            moto_server.RequestHandlerClass = type(
+                "QuietMotoRequestHandler",
+                (moto_server.RequestHandlerClass,),
+                {"log_request": _QuietRequestHandler.log_request},
+            )
+        host, port = self._moto.get_host_and_port()
+        bucket = S3Bucket(
+            f"http://{host}:{port}",
+            f"jcds-emulator-{secrets.token_hex(6)}",
+            self._tickets.upload_order,
+        )
+        bucket.create()
+        self._bucket = bucket
+
+    def _preload(self) -> None:
+        for number in range(1, self.preload_packages + 1):
+            name = f"Preloaded-{number:05d}.pkg"
+            self._store.create(functools.partial(_preloaded, name=name))
+
+    def _start_jamf(self) -> None:
+        bucket = self._require(self._bucket)
+        routes = [
+            *AuthRoutes(
+                self._tokens, self.username, self.password, self.client_id, self.client_secret
+            ).routes(),
+            *ProPackageRoutes(self._store, bucket).routes(),
+            *JcdsRoutes(bucket, self._tickets, self.credential_ttl_seconds).routes(),
+            *ClassicPackageRoutes(self._store, bucket).routes(),
+        ]
+        app = JamfApp(routes, self._tokens, self._faults, self._log, self.latency_ms)
+        handler = WSGIRequestHandler if self.verbose else _QuietRequestHandler
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=handler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="jcds2-emulator-jamf", daemon=True
+        )
+        self._thread.start()
+
+    @staticmethod
+    def _require(value: Any) -> Any:
+        if value is None:
+            raise _NotStartedError("the emulator is not running; call start() first")
+        return value
+
+    # Addresses -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The Jamf base URL, e.g. ``http://127.0.0.1:PORT``."""
+        server: BaseWSGIServer = self._require(self._server)
+        return f"http://{self.host}:{server.server_port}"
+
+    @property
+    def s3_endpoint_url(self) -> str:
+        """The S3 server's endpoint URL."""
+        bucket: S3Bucket = self._require(self._bucket)
+        return bucket.endpoint_url
+
+    @property
+    def bucket(self) -> str:
+        """The name of this emulator's bucket."""
+        bucket: S3Bucket = self._require(self._bucket)
+        return bucket.name
+
+    def info(self) -> dict[str, str]:
+        """Everything a client needs to connect, as printed by the command line."""
+        return {
+            "url": self.url,
+            "s3_endpoint_url": self.s3_endpoint_url,
+            "username": self.username,
+            "password": self.password,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "bucket": self.bucket,
+        }
+
+    # Inspection and control for tests -------------------------------------------------
+
+    @property
+    def request_log(self) -> list[RecordedRequest]:
+        """A snapshot of the Jamf API requests received so far (S3 requests excluded)."""
+        return self._log.snapshot()
+
+    def clear_request_log(self) -> None:
+        self._log.clear()
+
+    def inject_fault(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` before processing them.
+
+        ``path`` is a regular expression that must match the whole request path.
+        """
+        self._faults.add(method, path, status, times, retry_after)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def packages(self) -> list[dict[str, Any]]:
+        """A snapshot of all packages in Pro API shape."""
+        return [to_pro(package) for package in self._store.all()]
+
+    def jcds_files(self) -> list[dict[str, Any]]:
+        """A snapshot of the JCDS files, as ``GET /api/v1/jcds/files`` lists them."""
+        bucket: S3Bucket = self._require(self._bucket)
+        return [
+            {
+                "fileName": item.file_name,
+                "length": item.length,
+                "md5": item.md5,
+                "sha3": item.sha3,
+                "region": REGION,
+            }
+            for item in bucket.files()
+        ]
+
+    def multipart_uploads_in_progress(self) -> list[tuple[str, str]]:
+        """``(key, upload_id)`` of every multipart upload not yet completed or aborted."""
+        bucket: S3Bucket = self._require(self._bucket)
+        return bucket.multipart_uploads()
+
+    def reset(self) -> None:
+        """Forget packages, files, uploads, the request log and faults; tokens stay valid."""
+        self._store.clear()
+        self._tickets.clear()
+        if self._bucket is not None:
+            self._bucket.clear()
+        self._log.clear()
+        self._faults.clear()
+
+    def expire_tokens(self) -> None:
+        """Make every bearer token issued so far expire now."""
+        self._tokens.expire_all()

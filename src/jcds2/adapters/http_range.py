@@ -1,0 +1,154 @@
+"""HTTP range adapter: reads byte ranges of a signed download URL.
+
+Uses its own ``requests.Session``, which never carries Jamf credentials: the signed
+URL points at a CDN or S3, not at the Jamf Pro server.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+from jcds2.application.ports import RangeSink
+from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
+from jcds2.domain.transfer import ByteRange, MiB, TransferConfig, parse_content_range
+
+log = logging.getLogger("jcds2.http_range")
+
+READ_CHUNK = 1 * MiB
+_TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,
+)
+
+
+def redact(url: str) -> str:
+    """``url`` without its query: signed URLs carry credentials in the query string."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+class _Transient(Exception):
+    """A failure that a new attempt may not meet."""
+
+
+class HttpRangeFetcher:
+    """A :class:`~jcds2.application.ports.RangeFetcher` over HTTP with ``requests``.
+
+    Every answer must be exactly the range asked for: status 206, a ``Content-Range``
+    of the same start and end, and that many bytes. A dropped connection, a short body
+    or a server error is retried up to ``config.max_attempts`` times with backoff.
+    """
+
+    def __init__(
+        self, session: requests.Session, config: TransferConfig, chunk_size: int = READ_CHUNK
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._timeout = (config.connect_timeout, config.read_timeout)
+        self._chunk_size = chunk_size
+
+    def __repr__(self) -> str:
+        return "HttpRangeFetcher()"
+
+    def _get(self, url: str, byte_range: ByteRange) -> requests.Response:
+        return self._session.get(
+            url,
+            headers={"Range": byte_range.header(), "Accept-Encoding": "identity"},
+            stream=True,
+            timeout=self._timeout,
+        )
+
+    @staticmethod
+    def _check_status(response: requests.Response, url: str) -> None:
+        status = response.status_code
+        if status == 206:
+            return
+        where = redact(url)
+        if status == 403:
+            raise DownloadUrlExpiredError(f"the download URL was refused (HTTP 403): {where}")
+        if status == 404:
+            raise DownloadError(f"the file is no longer at its download URL (HTTP 404): {where}")
+        if status == 200:
+            raise _Transient(f"{where} ignored the range request and sent the whole file")
+        if status in (408, 429) or status >= 500:
+            raise _Transient(f"{where} answered HTTP {status}")
+        raise DownloadError(f"the download server answered HTTP {status}: {where}")
+
+    def size(self, url: str) -> int:
+        probe = ByteRange(0, 0)
+        for attempt in range(1, self._config.max_attempts + 1):
+            try:
+                with self._get(url, probe) as response:
+                    if response.status_code == 416:
+                        return _empty_object_size(response, url)
+                    self._check_status(response, url)
+                    _, _, total = _content_range(response)
+                    if total is None:
+                        raise DownloadError(f"{redact(url)} did not say how large the file is")
+                    return total
+            except (_Transient, *_TRANSIENT) as exc:
+                self._pause_or_fail(attempt, exc, url)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+        for attempt in range(1, self._config.max_attempts + 1):
+            try:
+                self._fetch_once(url, byte_range, sink)
+                return
+            except (_Transient, *_TRANSIENT) as exc:
+                self._pause_or_fail(attempt, exc, url)
+
+    def _pause_or_fail(self, attempt: int, exc: Exception, url: str) -> None:
+        if attempt >= self._config.max_attempts:
+            raise DownloadError(
+                f"downloading from {redact(url)} failed after {attempt} attempts: {exc}"
+            ) from exc
+        delay = min(0.25 * 2 ** (attempt - 1), 8.0)
+        log.info("range request failed (%s); retrying in %.2f s", exc, delay)
+        time.sleep(delay)
+
+    def _fetch_once(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+        with self._get(url, byte_range) as response:
+            self._check_status(response, url)
+            start, end, _ = _content_range(response)
+            if (start, end) != (byte_range.start, byte_range.end):
+                raise _Transient(
+                    f"asked for bytes {byte_range.start}-{byte_range.end}, got {start}-{end}"
+                )
+            length = response.headers.get("Content-Length")
+            if length is not None and int(length) != byte_range.length:
+                raise _Transient(f"Content-Length {length} for a {byte_range.length}-byte range")
+            received = 0
+            for chunk in response.raw.stream(self._chunk_size, decode_content=False):
+                if received + len(chunk) > byte_range.length:
+                    raise _Transient("the server sent more bytes than the range holds")
+                sink(byte_range.start + received, memoryview(chunk))
+                received += len(chunk)
+            if received != byte_range.length:
+                raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
+
+
+def _content_range(response: requests.Response) -> tuple[int, int, int | None]:
+    header = response.headers.get("Content-Range")
+    if header is None:
+        raise _Transient("a partial answer without Content-Range")
+    try:
+        return parse_content_range(header)
+    except ValueError as exc:
+        raise _Transient(f"an unreadable Content-Range: {header!r}") from exc
+
+
+def _empty_object_size(response: requests.Response, url: str) -> int:
+    # Only an empty object cannot satisfy bytes=0-0; its answer is "bytes */0".
+    match = re.fullmatch(r"bytes \*/(\d+)", response.headers.get("Content-Range", "").strip())
+    if match is None or int(match.group(1)) != 0:
+        raise DownloadError(f"{redact(url)} refused the range request (HTTP 416)")
+    return 0

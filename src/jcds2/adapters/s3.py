@@ -1,0 +1,360 @@
+"""S3 adapter: puts a local file into the JCDS bucket with an upload ticket's credentials.
+
+Built on boto3. Standard boto3 configuration applies (``AWS_ENDPOINT_URL_S3`` and
+friends), which is how the local emulator's S3 server is reached; an explicit
+``endpoint_url`` overrides it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from jcds2.application.ports import ProgressCallback, RenewCredentials
+from jcds2.domain.errors import Jcds2Error, UploadError
+from jcds2.domain.models import LocalFile, UploadTicket
+from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+log = logging.getLogger("jcds2.s3")
+
+#: S3 error codes that mean the temporary credentials ran out.
+EXPIRED_CODES = frozenset({"ExpiredToken", "TokenRefreshRequired", "RequestExpired"})
+MAX_RENEWALS_PER_PART = 3
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class FileSlice(io.RawIOBase):
+    """A read-only, seekable window ``[offset, offset + length)`` of a file.
+
+    Reads use ``os.pread``, so many slices of one file can be read at once without
+    sharing a file position, and no part is ever held in memory whole.
+    """
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        super().__init__()
+        self._fd = os.open(path, os.O_RDONLY)
+        self._offset = offset
+        self._length = length
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._length}[whence]
+        self._position = min(max(base + offset, 0), self._length)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), self._length - self._position)
+        if count <= 0:
+            return 0
+        data = os.pread(self._fd, count, self._offset + self._position)
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        remaining = self._length - self._position
+        count = remaining if size is None or size < 0 else min(size, remaining)
+        if count <= 0:
+            return b""
+        data = os.pread(self._fd, count, self._offset + self._position)
+        self._position += len(data)
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class _ProgressReader(FileSlice):
+    """A whole-file slice that reports each byte once, even when botocore reads twice."""
+
+    def __init__(self, path: Path, length: int, progress: ProgressCallback | None) -> None:
+        super().__init__(path, 0, length)
+        self._progress = progress
+        self._reported = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if self._progress is not None and self.tell() > self._reported:
+            self._progress(self.tell() - self._reported)
+            self._reported = self.tell()
+        return data
+
+
+class _S3Access:
+    """The current S3 client for one upload, renewed with the ticket's credentials."""
+
+    def __init__(
+        self,
+        ticket: UploadTicket,
+        renew: RenewCredentials,
+        make_client: Callable[[UploadTicket], S3Client],
+        margin: float,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._ticket = ticket
+        self._renew = renew
+        self._make_client = make_client
+        self._margin = margin
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._client = make_client(ticket)
+
+    def client(self) -> S3Client:
+        with self._lock:
+            if self._ticket.credentials.seconds_left(self._clock()) < self._margin:
+                self._renew_locked()
+            return self._client
+
+    def renew_after_expiry(self, stale: S3Client) -> None:
+        with self._lock:
+            if self._client is stale:  # not yet renewed by another thread
+                self._renew_locked()
+
+    def _renew_locked(self) -> None:
+        log.info("renewing the S3 credentials for %s", self._ticket.file_name)
+        self._ticket = self._renew(self._ticket)
+        self._client = self._make_client(self._ticket)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
+    return str(exc) or type(exc).__name__
+
+
+class S3ObjectUploader:
+    """Uploads to S3: one ``PutObject`` below the threshold, a multipart upload above.
+
+    Multipart parts (``config.part_size``, grown to stay within 10,000 parts) are
+    uploaded ``config.concurrency`` at a time, each with a CRC32 checksum S3 verifies,
+    each retried by botocore's standard retry mode. Credentials are renewed through the
+    ``renew`` callback before they run out, or when S3 says they have. If anything
+    fails, the multipart upload is aborted, so S3 keeps no orphaned parts.
+    """
+
+    def __init__(
+        self,
+        config: TransferConfig,
+        endpoint_url: str | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self._config = config
+        self._endpoint_url = endpoint_url or None
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"S3ObjectUploader(endpoint_url={self._endpoint_url!r})"
+
+    def _make_client(self, ticket: UploadTicket) -> S3Client:
+        credentials = ticket.credentials
+        session = boto3.session.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            region_name=ticket.region,
+        )
+        botocore_config = Config(
+            max_pool_connections=self._config.concurrency + 2,
+            connect_timeout=self._config.connect_timeout,
+            read_timeout=self._config.read_timeout,
+            retries={"mode": "standard", "total_max_attempts": self._config.max_attempts},
+        )
+        return session.client("s3", endpoint_url=self._endpoint_url, config=botocore_config)
+
+    def upload(
+        self,
+        ticket: UploadTicket,
+        source: LocalFile,
+        *,
+        renew: RenewCredentials,
+        progress: ProgressCallback | None = None,
+    ) -> bool:
+        try:
+            access = _S3Access(
+                ticket,
+                renew,
+                self._make_client,
+                self._config.credential_renewal_margin,
+                self._clock,
+            )
+            if source.size < self._config.multipart_threshold:
+                self._put(access, ticket, source, progress)
+                return False
+            self._multipart(access, ticket, source, progress)
+            return True
+        except (ClientError, BotoCoreError, OSError) as exc:
+            raise UploadError(
+                f"uploading {source.name!r} to the JCDS failed: {_describe(exc)}"
+            ) from exc
+
+    def _put(
+        self,
+        access: _S3Access,
+        ticket: UploadTicket,
+        source: LocalFile,
+        progress: ProgressCallback | None,
+    ) -> None:
+        for attempt in range(1, MAX_RENEWALS_PER_PART + 2):
+            client = access.client()
+            try:
+                with _ProgressReader(source.path, source.size, progress) as body:
+                    client.put_object(
+                        Bucket=ticket.bucket,
+                        Key=ticket.key,
+                        Body=cast("IO[bytes]", body),
+                        ContentLength=source.size,
+                        ChecksumAlgorithm="CRC32",
+                    )
+                return
+            except ClientError as exc:
+                if not _expired(exc) or attempt > MAX_RENEWALS_PER_PART:
+                    raise
+                access.renew_after_expiry(client)
+
+    def _multipart(
+        self,
+        access: _S3Access,
+        ticket: UploadTicket,
+        source: LocalFile,
+        progress: ProgressCallback | None,
+    ) -> None:
+        part_size = choose_part_size(source.size, self._config.part_size)
+        parts = plan_parts(source.size, part_size)
+        created = access.client().create_multipart_upload(
+            Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
+        )
+        upload_id = created["UploadId"]
+        log.info("multipart upload of %s: %d parts of %d bytes", source.name, len(parts), part_size)
+        stop = threading.Event()
+
+        def send(part: Part) -> CompletedPartTypeDef:
+            return self._send_part(
+                access=access,
+                ticket=ticket,
+                upload_id=upload_id,
+                source=source,
+                part=part,
+                stop=stop,
+                progress=progress,
+            )
+
+        try:
+            with ThreadPoolExecutor(
+                max_workers=min(self._config.concurrency, len(parts)),
+                thread_name_prefix="jcds2-upload",
+            ) as pool:
+                futures = [pool.submit(send, part) for part in parts]
+                try:
+                    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        future.result()
+                finally:
+                    stop.set()
+                    for future in futures:
+                        future.cancel()
+            completed = [future.result() for future in futures]
+            access.client().complete_multipart_upload(
+                Bucket=ticket.bucket,
+                Key=ticket.key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": completed},
+            )
+        except BaseException:
+            self._abort(access, ticket, upload_id)
+            raise
+
+    def _send_part(
+        self,
+        *,
+        access: _S3Access,
+        ticket: UploadTicket,
+        upload_id: str,
+        source: LocalFile,
+        part: Part,
+        stop: threading.Event,
+        progress: ProgressCallback | None,
+    ) -> CompletedPartTypeDef:
+        for attempt in range(1, MAX_RENEWALS_PER_PART + 2):
+            if stop.is_set():
+                raise _Stopped
+            client = access.client()
+            try:
+                with FileSlice(source.path, part.offset, part.length) as body:
+                    answer = client.upload_part(
+                        Bucket=ticket.bucket,
+                        Key=ticket.key,
+                        UploadId=upload_id,
+                        PartNumber=part.number,
+                        Body=cast("IO[bytes]", body),
+                        ContentLength=part.length,
+                        ChecksumAlgorithm="CRC32",
+                    )
+            except ClientError as exc:
+                if not _expired(exc) or attempt > MAX_RENEWALS_PER_PART:
+                    raise
+                access.renew_after_expiry(client)
+                continue
+            if progress is not None:
+                progress(part.length)
+            completed: CompletedPartTypeDef = {"PartNumber": part.number, "ETag": answer["ETag"]}
+            if "ChecksumCRC32" in answer:
+                completed["ChecksumCRC32"] = answer["ChecksumCRC32"]
+            return completed
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _abort(self, access: _S3Access, ticket: UploadTicket, upload_id: str) -> None:
+        for _ in range(3):
+            try:
+                access.client().abort_multipart_upload(
+                    Bucket=ticket.bucket, Key=ticket.key, UploadId=upload_id
+                )
+                log.info("aborted the multipart upload of %s", ticket.file_name)
+                return
+            except (ClientError, BotoCoreError, Jcds2Error) as exc:
+                log.warning("aborting the multipart upload failed (%s); retrying", _describe(exc))
+        log.error(
+            "could not abort the multipart upload of %s; S3 lifecycle rules will remove it",
+            ticket.file_name,
+        )
+
+
+class _Stopped(Exception):
+    """Raised in a worker that stops because another part failed."""
+
+
+def _expired(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in EXPIRED_CODES

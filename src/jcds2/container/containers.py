@@ -1,0 +1,95 @@
+"""The composition root: one dependency-injector container wires every part of jcds2.
+
+Swap any part in tests or for another distribution point with
+``container.<provider>.override(...)``; use-cases are factories, so each call gets
+the current wiring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import requests
+from dependency_injector import containers, providers
+
+from jcds2.adapters.classic_api import ClassicApiPackageRepository
+from jcds2.adapters.http_range import HttpRangeFetcher
+from jcds2.adapters.http_session import build_session
+from jcds2.adapters.jamf_auth import CredentialsProvider
+from jcds2.adapters.jamf_http import JamfHttpClient
+from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.s3 import S3ObjectUploader
+from jcds2.application.download import DownloadFile
+from jcds2.application.upload import UploadPackageFile
+from jcds2.domain.server import JamfServer
+from jcds2.domain.transfer import TransferConfig
+
+
+def http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
+    """A pooled ``requests.Session``, closed when the container shuts down."""
+    session = build_session(config, verify)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def jamf_http_client(
+    session: requests.Session,
+    server: JamfServer,
+    credentials: CredentialsProvider,
+    config: TransferConfig,
+) -> Iterator[JamfHttpClient]:
+    """The authenticated Jamf client; its token is invalidated on shutdown."""
+    client = JamfHttpClient(session, server, credentials, config)
+    try:
+        yield client
+    finally:
+        client.invalidate()
+
+
+class Jcds2Container(containers.DeclarativeContainer):
+    """Everything jcds2 needs to talk to one Jamf Pro server and its JCDS.
+
+    Configuration keys: ``server`` (host name or URL), ``verify`` (``True``, ``False``
+    or a CA bundle path) and ``s3_endpoint_url`` (``None`` for boto3's own resolution).
+    """
+
+    config = providers.Configuration()
+    credentials = providers.Dependency(instance_of=CredentialsProvider)  # type: ignore[type-abstract]
+    transfer_config = providers.ThreadSafeSingleton(TransferConfig)
+
+    server = providers.ThreadSafeSingleton(JamfServer.parse, config.server)
+    # Two sessions: the Jamf one carries the bearer token, the download one never does.
+    jamf_session = providers.Resource(http_session, transfer_config, config.verify)
+    download_session = providers.Resource(http_session, transfer_config, config.verify)
+    jamf_http = providers.Resource(
+        jamf_http_client,
+        session=jamf_session,
+        server=server,
+        credentials=credentials,
+        config=transfer_config,
+    )
+
+    package_lookup = providers.ThreadSafeSingleton(ProApiPackageLookup, http=jamf_http)
+    package_repository = providers.ThreadSafeSingleton(
+        ClassicApiPackageRepository, http=jamf_http, lookup=package_lookup
+    )
+    file_store = providers.ThreadSafeSingleton(ProApiFileStore, http=jamf_http)
+    object_uploader = providers.ThreadSafeSingleton(
+        S3ObjectUploader, config=transfer_config, endpoint_url=config.s3_endpoint_url
+    )
+    range_fetcher = providers.ThreadSafeSingleton(
+        HttpRangeFetcher, session=download_session, config=transfer_config
+    )
+
+    upload_package_file = providers.Factory(
+        UploadPackageFile,
+        packages=package_repository,
+        files=file_store,
+        uploader=object_uploader,
+        config=transfer_config,
+    )
+    download_file = providers.Factory(
+        DownloadFile, files=file_store, fetcher=range_fetcher, config=transfer_config
+    )

@@ -1,0 +1,221 @@
+"""In-memory fakes of jcds2's ports, for testing use-cases and your own automation.
+
+Each fake records what was done to it, so tests assert on state rather than on calls::
+
+    packages, files = InMemoryPackageRepository(), InMemoryFileStore()
+    upload = UploadPackageFile(packages, files, InMemoryObjectUploader(files))
+    upload("/tmp/Tool.pkg")
+    assert files.contents["Tool.pkg"] == Path("/tmp/Tool.pkg").read_bytes()
+
+Failures are scripted by putting exceptions into the ``fail_*`` lists: the next
+matching call pops one and raises it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+import uuid
+
+import attrs
+
+from jcds2.application.ports import ProgressCallback, RangeSink, RenewCredentials
+from jcds2.domain.errors import (
+    DownloadError,
+    DownloadUrlExpiredError,
+    RemoteFileNotFoundError,
+)
+from jcds2.domain.models import (
+    LocalFile,
+    Package,
+    PackageSpec,
+    RemoteFile,
+    S3Credentials,
+    UploadTicket,
+)
+from jcds2.domain.transfer import ByteRange, TransferConfig
+
+__all__ = [
+    "InMemoryFileStore",
+    "InMemoryObjectUploader",
+    "InMemoryPackageRepository",
+    "InMemoryRangeFetcher",
+]
+
+
+def _pop(failures: list[Exception]) -> None:
+    if failures:
+        raise failures.pop(0)
+
+
+@attrs.define
+class InMemoryPackageRepository:
+    """Package objects in a dict, keyed by id."""
+
+    packages: dict[int, Package] = attrs.field(factory=dict)
+    specs: dict[int, PackageSpec] = attrs.field(factory=dict)
+    lookups: int = 0
+    fail_create: list[Exception] = attrs.field(factory=list)
+    fail_lookup: list[Exception] = attrs.field(factory=list)
+    create_then_fail: list[Exception] = attrs.field(factory=list)
+    _next_id: int = 1
+
+    def add(self, name: str, file_name: str) -> Package:
+        package = Package(id=self._next_id, name=name, file_name=file_name)
+        self.packages[package.id] = package
+        self._next_id += 1
+        return package
+
+    def find_by_file_name(self, file_name: str) -> Package | None:
+        self.lookups += 1
+        _pop(self.fail_lookup)
+        return next((p for p in self.packages.values() if p.file_name == file_name), None)
+
+    def create(self, spec: PackageSpec) -> Package:
+        _pop(self.fail_create)
+        package = self.add(spec.name, spec.file_name)
+        package = attrs.evolve(
+            package,
+            hash_type=spec.hash_type.value if spec.hash_type else None,
+            hash_value=spec.hash_value,
+        )
+        self.packages[package.id] = package
+        self.specs[package.id] = spec
+        _pop(self.create_then_fail)  # the server made it, but the answer was lost
+        return package
+
+    def delete(self, package_id: int) -> None:
+        self.packages.pop(package_id, None)
+        self.specs.pop(package_id, None)
+
+
+@attrs.define
+class InMemoryFileStore:
+    """JCDS files as bytes in a dict; download URLs are ``memory://<name>/<generation>``."""
+
+    contents: dict[str, bytes] = attrs.field(factory=dict)
+    tickets: list[UploadTicket] = attrs.field(factory=list)
+    renewals: int = 0
+    url_requests: int = 0
+    report_md5: bool = True
+    credential_lifetime: dt.timedelta = dt.timedelta(hours=1)
+    fail_open: list[Exception] = attrs.field(factory=list)
+    fail_delete: list[Exception] = attrs.field(factory=list)
+
+    def _credentials(self) -> S3Credentials:
+        return S3Credentials(
+            access_key_id="FAKEACCESSKEY",
+            secret_access_key=uuid.uuid4().hex,
+            session_token=uuid.uuid4().hex,
+            expiration=dt.datetime.now(dt.timezone.utc) + self.credential_lifetime,
+        )
+
+    def open_upload(self, file_name: str) -> UploadTicket:
+        _pop(self.fail_open)
+        upload_id = str(uuid.uuid4())
+        ticket = UploadTicket(
+            file_name=file_name,
+            bucket="fake-bucket",
+            key=f"tmp/{upload_id}/{file_name}",
+            region="us-east-1",
+            upload_id=upload_id,
+            credentials=self._credentials(),
+        )
+        self.tickets.append(ticket)
+        return ticket
+
+    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+        self.renewals += 1
+        return attrs.evolve(ticket, credentials=self._credentials())
+
+    def download_url(self, file_name: str) -> str:
+        if file_name not in self.contents:
+            raise RemoteFileNotFoundError(file_name)
+        self.url_requests += 1
+        return f"memory://{file_name}/{self.url_requests}"
+
+    def list_files(self) -> list[RemoteFile]:
+        return [
+            RemoteFile(
+                file_name=name,
+                size=len(data),
+                md5=hashlib.md5(data).hexdigest() if self.report_md5 else None,  # noqa: S324
+            )
+            for name, data in self.contents.items()
+        ]
+
+    def delete(self, file_name: str) -> None:
+        _pop(self.fail_delete)
+        if self.contents.pop(file_name, None) is None:
+            raise RemoteFileNotFoundError(file_name)
+
+
+@attrs.define
+class InMemoryObjectUploader:
+    """Stores the uploaded file's bytes in an :class:`InMemoryFileStore`."""
+
+    store: InMemoryFileStore
+    config: TransferConfig = attrs.field(factory=TransferConfig)
+    uploads: list[tuple[UploadTicket, bool]] = attrs.field(factory=list)
+    fail_upload: list[Exception] = attrs.field(factory=list)
+    renew_before_upload: bool = False
+
+    def upload(
+        self,
+        ticket: UploadTicket,
+        source: LocalFile,
+        *,
+        renew: RenewCredentials,
+        progress: ProgressCallback | None = None,
+    ) -> bool:
+        if self.renew_before_upload:
+            ticket = renew(ticket)
+        _pop(self.fail_upload)
+        data = source.path.read_bytes()
+        self.store.contents[ticket.file_name] = data
+        if progress is not None:
+            progress(len(data))
+        multipart = source.size >= self.config.multipart_threshold
+        self.uploads.append((ticket, multipart))
+        return multipart
+
+
+@attrs.define
+class InMemoryRangeFetcher:
+    """Serves ranges of an :class:`InMemoryFileStore`'s files.
+
+    ``expired_generations`` lists URL generations that answer as expired;
+    ``corrupt`` flips a byte of what is served (to test integrity checks);
+    ``fail_fetch`` raises on the next fetches.
+    """
+
+    store: InMemoryFileStore
+    fetched: list[ByteRange] = attrs.field(factory=list)
+    expired_generations: set[int] = attrs.field(factory=set)
+    corrupt: bool = False
+    fail_fetch: list[Exception] = attrs.field(factory=list)
+    size_offset: int = 0
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def _data(self, url: str) -> bytes:
+        name, _, generation = url.removeprefix("memory://").rpartition("/")
+        if int(generation) in self.expired_generations:
+            raise DownloadUrlExpiredError("the fake URL has expired")
+        try:
+            return self.store.contents[name]
+        except KeyError:
+            raise DownloadError(f"no file behind {url}") from None
+
+    def size(self, url: str) -> int:
+        return len(self._data(url)) + self.size_offset
+
+    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+        with self._lock:
+            _pop(self.fail_fetch)
+        data = self._data(url)[byte_range.start : byte_range.end + 1]
+        if self.corrupt and data:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        with self._lock:
+            self.fetched.append(byte_range)
+        sink(byte_range.start, memoryview(data))

@@ -125,13 +125,16 @@ def _field_values(body: Any) -> dict[str, Any]:
     return values
 
 
-def _sort_key(field: str, row: dict[str, Any]) -> tuple[int, Any]:
+def _sort_key(field: str, row: dict[str, Any]) -> tuple[int, Any, str]:
     value = row.get(field)
     if value is None:
-        return (0, "")
+        return (0, "", "")
     if field == "id":
-        return (1, int(value))
-    return (1, value)
+        return (1, int(value), "")
+    if isinstance(value, str):
+        # Ordered like the filter compares: case-insensitively, as Jamf's database does.
+        return (1, value.casefold(), value)
+    return (1, value, "")
 
 
 def _lookup(row: dict[str, Any], field: str) -> str | None:

@@ -1,0 +1,78 @@
+"""``python -m jcds2.emulator``: run the emulator until SIGINT/SIGTERM.
+
+Prints one JSON line with the URLs and credentials once both servers listen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from jcds2.emulator.server import JamfEmulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m jcds2.emulator",
+        description="Run a local Jamf Pro emulator with a JCDS backed by moto's S3 server.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--packages", type=int, default=0, help="package records to preload")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay per Jamf API request")
+    parser.add_argument("--token-ttl", type=float, default=1200, help="bearer token lifetime (s)")
+    parser.add_argument(
+        "--credential-ttl", type=float, default=3600, help="JCDS upload credential lifetime (s)"
+    )
+    parser.add_argument("--username")
+    parser.add_argument("--password", help="or JCDS2_EMULATOR_PASSWORD")
+    parser.add_argument("--client-id")
+    parser.add_argument("--client-secret", help="or JCDS2_EMULATOR_CLIENT_SECRET")
+    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.verbose:
+        # moto and werkzeug log through the "werkzeug" logger; keep stderr quiet.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    emulator = JamfEmulator(
+        host=args.host,
+        port=args.port,
+        packages=args.packages,
+        latency_ms=args.latency_ms,
+        token_ttl_seconds=args.token_ttl,
+        credential_ttl_seconds=args.credential_ttl,
+        username=args.username,
+        password=args.password or os.environ.get("JCDS2_EMULATOR_PASSWORD"),
+        client_id=args.client_id,
+        client_secret=args.client_secret or os.environ.get("JCDS2_EMULATOR_CLIENT_SECRET"),
+        verbose=args.verbose,
+    )
+    with emulator:
+        sys.stdout.write(json.dumps(emulator.info()) + "\n")
+        sys.stdout.flush()
+        # A timed wait keeps the main thread responsive to signals.
+        while not stop.wait(0.2):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""``python -m jcds2.emulator`` as a subprocess: one JSON line, then a clean exit on signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import requests
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], Any]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jcds2.emulator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.endswith("\n"), process.stderr.read() if process.stderr else ""
+    return process, json.loads(line)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_cli_prints_one_json_line_and_stops_cleanly(stop_signal: signal.Signals) -> None:
+    process, info = start(
+        "--packages", "3", "--username", "admin", "--client-id", "cid", "--latency-ms", "0"
+    )
+    try:
+        assert set(info) == {
+            "url",
+            "s3_endpoint_url",
+            "username",
+            "password",
+            "client_id",
+            "client_secret",
+            "bucket",
+        }
+        assert info["url"].startswith("http://127.0.0.1:")
+        assert info["s3_endpoint_url"].startswith("http://127.0.0.1:")
+        assert (info["username"], info["client_id"]) == ("admin", "cid")
+        token = requests.post(
+            info["url"] + "/api/v1/auth/token",
+            auth=(info["username"], info["password"]),
+            timeout=10,
+        ).json()["token"]
+        listing = requests.get(
+            info["url"] + "/api/v1/packages",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
+        assert listing["totalCount"] == 3
+    finally:
+        process.send_signal(stop_signal)
+        stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert stdout == ""  # nothing after the JSON line
+    assert "GET /api/v1/packages" not in stderr  # request logging only with --verbose
+
+
+def test_cli_secrets_from_environment_and_verbose_logging() -> None:
+    process, info = start(
+        "--verbose",
+        env={"JCDS2_EMULATOR_PASSWORD": "pw", "JCDS2_EMULATOR_CLIENT_SECRET": "cs"},
+    )
+    try:
+        assert (info["password"], info["client_secret"]) == ("pw", "cs")
+        requests.get(info["url"] + "/JSSResource/packages", timeout=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "GET /JSSResource/packages" in stderr

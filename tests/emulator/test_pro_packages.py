@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -225,3 +226,13 @@ def test_file_name_lookup_in_one_request(big: JamfClient) -> None:
     assert response.json()["results"][0]["id"] == "1234"
     assert [r.path for r in big.emulator.request_log] == ["/api/v1/packages"]
     assert big.emulator.request_log[0].query_string.startswith("filter=fileName")
+
+
+def test_concurrent_creates_get_distinct_ids(client: JamfClient) -> None:
+    def one(number: int) -> str:
+        return create(client, f"Concurrent {number}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(one, range(40)))
+    assert sorted(int(i) for i in ids) == list(range(1, 41))
+    assert client.get("/api/v1/packages", params={"page-size": 100}).json()["totalCount"] == 40

@@ -147,8 +147,10 @@ class S3Bucket:
         """Abort every multipart upload and delete every object."""
         for key, upload_id in self.multipart_uploads():
             self._client.abort_multipart_upload(Bucket=self.name, Key=key, UploadId=upload_id)
-        for obj in self.objects():
-            self._client.delete_object(Bucket=self.name, Key=obj.key)
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.name):
+            for item in page.get("Contents", []):
+                self._client.delete_object(Bucket=self.name, Key=item["Key"])
         with self._digest_lock:
             self._digests.clear()
 

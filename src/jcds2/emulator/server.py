@@ -166,7 +166,10 @@ class JamfEmulator:
             self.host, self.port, app, threaded=True, request_handler=handler
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="jcds2-emulator-jamf", daemon=True
+            # A short poll interval makes stop() quick.
+            target=functools.partial(self._server.serve_forever, poll_interval=0.05),
+            name="jcds2-emulator-jamf",
+            daemon=True,
         )
         self._thread.start()
 

@@ -117,7 +117,7 @@ class DownloadFile:
 
         urls = _UrlSource(self.files, name, self.files.download_url(name), self.config.max_attempts)
         remote = self._describe(name)
-        size = self.fetcher.size(urls.url)
+        size = self._size(urls)
         if remote is not None and remote.size != size:
             raise IntegrityError(
                 f"the server lists {name!r} as {remote.size} bytes but serves {size} bytes"
@@ -140,6 +140,14 @@ class DownloadFile:
             elapsed_seconds=self.clock() - started,
             verified_md5=verified_md5,
         )
+
+    def _size(self, urls: _UrlSource) -> int:
+        while True:
+            url, generation = urls.current()
+            try:
+                return self.fetcher.size(url)
+            except DownloadUrlExpiredError:
+                urls.refresh(generation)
 
     def _describe(self, file_name: str) -> RemoteFile | None:
         for remote in self.files.list_files():

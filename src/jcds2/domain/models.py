@@ -8,6 +8,8 @@ from pathlib import Path
 
 import attrs
 
+from jcds2.domain.errors import ConfigurationError
+
 
 class HashType(str, enum.Enum):
     """Hash algorithms Jamf Pro records for a package's file."""
@@ -44,7 +46,7 @@ class PackageSpec:
     @priority.validator
     def _check_priority(self, _attribute: attrs.Attribute[int], value: int) -> None:
         if not 1 <= value <= 20:
-            raise ValueError(f"priority must be between 1 and 20, not {value}")
+            raise ConfigurationError(f"priority must be between 1 and 20, not {value}")
 
 
 @attrs.frozen

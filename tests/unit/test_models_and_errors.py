@@ -10,6 +10,7 @@ import pytest
 
 from jcds2.domain import errors
 from jcds2.domain.errors import (
+    ConfigurationError,
     DestinationDirectoryMissingError,
     DestinationExistsError,
     EmptyFileError,
@@ -80,7 +81,7 @@ def test_package_spec_accepts_jamf_priorities(priority: int) -> None:
 
 @pytest.mark.parametrize("priority", [0, 21, -5])
 def test_package_spec_refuses_other_priorities(priority: int) -> None:
-    with pytest.raises(ValueError, match="priority"):
+    with pytest.raises(ConfigurationError, match="priority"):
         PackageSpec(name="n", file_name="f.pkg", priority=priority)
 
 

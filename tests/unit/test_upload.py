@@ -13,6 +13,7 @@ import pytest
 
 from jcds2.application.upload import UploadPackageFile
 from jcds2.domain.errors import (
+    ConfigurationError,
     EmptyFileError,
     InvalidFileNameError,
     JamfApiError,
@@ -271,13 +272,10 @@ def test_a_failing_lookup_stops_the_upload(world: World, package_file: Path) -> 
     world.assert_untouched()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: PackageSpec's priority validator (domain/models.py:47) raises a bare "
-    "ValueError, not a Jcds2Error, so UploadPackageFile(priority=0) escapes `except Jcds2Error`",
-)
-def test_an_out_of_range_priority_is_a_jcds2_error(world: World, package_file: Path) -> None:
-    with pytest.raises(Jcds2Error):
+def test_an_out_of_range_priority_is_a_configuration_error(
+    world: World, package_file: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="priority"):
         world.upload(package_file, priority=0)
 
     world.assert_untouched()

@@ -16,7 +16,14 @@ from jcds2 import (
     MiB,
     TransferConfig,
 )
+from jcds2.domain.models import UploadTicket
 from jcds2.emulator import JamfEmulator
+from jcds2.testing import (
+    InMemoryFileStore,
+    InMemoryObjectUploader,
+    InMemoryPackageRepository,
+    InMemoryRangeFetcher,
+)
 from tests.helpers import make_file, sha
 
 
@@ -114,11 +121,12 @@ def test_closing_the_client_invalidates_its_token(
     assert emulator.request_log[-1].path == "/api/v1/auth/invalidate-token"
 
 
-def test_no_secret_reaches_reprs_or_debug_logs(
+def test_no_secret_reaches_reprs_or_jcds2_debug_logs(
     emulator: JamfEmulator,
     transfer_config: TransferConfig,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     source = make_file(tmp_path / "Secretive.pkg", 6 * MiB, seed=15)
@@ -129,20 +137,65 @@ def test_no_secret_reaches_reprs_or_debug_logs(
         transfer_config=transfer_config,
         s3_endpoint_url=emulator.s3_endpoint_url,
     ) as client:
+        store = client.container.file_store()
+        tickets: list[UploadTicket] = []
+        open_upload = store.open_upload
+
+        def recording_open_upload(file_name: str) -> UploadTicket:
+            tickets.append(open_upload(file_name))
+            return tickets[-1]
+
+        monkeypatch.setattr(store, "open_upload", recording_open_upload)
         client.jcds2.upload_file(file_path=source)
         client.jcds2.download_file(file_name="Secretive.pkg", download_path=tmp_path / "out.pkg")
         token = client.container.jamf_http().token().value
-        ticket = client.container.file_store().open_upload("probe.pkg")
+        url = store.download_url("Secretive.pkg")
+        [ticket] = tickets
         reprs = " ".join(
-            repr(thing) for thing in (client, client.jcds2, credentials, ticket, ticket.credentials)
+            repr(thing)
+            for thing in (
+                client,
+                client.jcds2,
+                credentials,
+                ticket,
+                ticket.credentials,
+                client.container.jamf_http(),
+                store,
+                client.container.range_fetcher(),
+                client.container.object_uploader(),
+            )
         )
+    ours = [record for record in caplog.records if record.name.startswith("jcds2")]
+    assert any(record.levelno == logging.DEBUG for record in ours), "no DEBUG record captured"
+    captured = "\n".join(record.getMessage() for record in ours) + reprs
     secrets = [
         emulator.password,
         token,
+        ticket.credentials.access_key_id,
         ticket.credentials.secret_access_key,
         ticket.credentials.session_token,
+        url.partition("?")[2],  # the signature of the download URL
     ]
-    captured = caplog.text + reprs
-    assert caplog.records, "DEBUG logging captured nothing"
     for secret in secrets:
+        assert secret
         assert secret not in captured
+
+
+def test_container_parts_can_be_swapped_for_fakes(tmp_path: Path) -> None:
+    """The composition root takes in-memory fakes: no server is needed at all."""
+    files = InMemoryFileStore()
+    packages = InMemoryPackageRepository()
+    source = make_file(tmp_path / "Faked.pkg", 5000, seed=16)
+    with JamfProClient("jamf.invalid", BasicAuthProvider("user", "pass")) as client:
+        container = client.container
+        with (
+            container.package_repository.override(packages),
+            container.file_store.override(files),
+            container.object_uploader.override(InMemoryObjectUploader(files)),
+            container.range_fetcher.override(InMemoryRangeFetcher(files)),
+        ):
+            result = client.jcds2.upload_file(file_path=source)
+            downloaded = client.jcds2.download_file("Faked.pkg", tmp_path / "back.pkg")
+    assert files.contents["Faked.pkg"] == source.read_bytes()
+    assert packages.packages[result.package_id].file_name == "Faked.pkg"
+    assert downloaded.path.read_bytes() == source.read_bytes()

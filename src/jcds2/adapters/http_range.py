@@ -35,6 +35,14 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
+_QUERY = re.compile(r"\?[^\s'\")]*")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every URL query string removed (exception texts quote whole URLs)."""
+    return _QUERY.sub("?…", text)
+
+
 class _Transient(Exception):
     """A failure that a new attempt may not meet."""
 
@@ -107,12 +115,13 @@ class HttpRangeFetcher:
                 self._pause_or_fail(attempt, exc, url)
 
     def _pause_or_fail(self, attempt: int, exc: Exception, url: str) -> None:
+        reason = scrub(str(exc)) or type(exc).__name__
         if attempt >= self._config.max_attempts:
             raise DownloadError(
-                f"downloading from {redact(url)} failed after {attempt} attempts: {exc}"
+                f"downloading from {redact(url)} failed after {attempt} attempts: {reason}"
             ) from exc
         delay = min(0.25 * 2 ** (attempt - 1), 8.0)
-        log.info("range request failed (%s); retrying in %.2f s", exc, delay)
+        log.info("range request failed (%s); retrying in %.2f s", reason, delay)
         time.sleep(delay)
 
     def _fetch_once(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:

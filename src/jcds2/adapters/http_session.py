@@ -37,11 +37,12 @@ class SafeRetry(Retry):
 
 def build_retry(config: TransferConfig, statuses: Iterable[int] = RETRY_STATUSES) -> SafeRetry:
     """A bounded retry policy with exponential backoff, safe for non-idempotent POSTs."""
+    retries = config.max_attempts - 1  # attempts include the first one
     return SafeRetry(
-        total=config.max_attempts,
-        connect=config.max_attempts,
+        total=retries,
+        connect=retries,
         read=0,  # a request whose answer was lost may have been acted on: do not repeat it
-        status=config.max_attempts,
+        status=retries,
         other=0,
         allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"},
         status_forcelist=frozenset(statuses),
@@ -67,3 +68,9 @@ def build_session(
     session.verify = verify
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+def build_connect_retry(config: TransferConfig) -> SafeRetry:
+    """Retries of failed connections only, for callers that retry answers themselves."""
+    retries = config.max_attempts - 1
+    return SafeRetry(total=retries, connect=retries, read=0, status=0, other=0)

@@ -128,6 +128,11 @@ class DownloadFile:
             self._fetch_into(partial, size, urls, progress)
             verified_md5 = self._verify(partial, size, remote)
             os.replace(partial, destination)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise DownloadError(
+                f"could not finish writing {destination}: {exc.strerror or exc}"
+            ) from exc
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

@@ -11,7 +11,12 @@ import attrs
 
 from jcds2.application.local_files import hash_file, inspect_upload_source
 from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
-from jcds2.domain.errors import Jcds2Error, PackageCreationError, PackageExistsError
+from jcds2.domain.errors import (
+    Jcds2Error,
+    PackageCreationError,
+    PackageExistsError,
+    RemoteFileNotFoundError,
+)
 from jcds2.domain.models import HashType, Package, PackageSpec, UploadResult
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.transfer import TransferConfig
@@ -68,9 +73,14 @@ class UploadPackageFile:
 
         ticket = self.files.open_upload(file_name)
         log.info("uploading %s (%d bytes) to %s", file_name, source.size, ticket.bucket)
-        multipart = self.uploader.upload(
-            ticket, source, renew=self.files.renew_credentials, progress=progress
-        )
+        try:
+            multipart = self.uploader.upload(
+                ticket, source, renew=self.files.renew_credentials, progress=progress
+            )
+        except BaseException:
+            # S3 may have stored the object although its answer was lost: leave no file.
+            self._discard_upload(file_name)
+            raise
         package = self._create_package(spec)
         log.info("created package %d (%s) for %s", package.id, package.name, file_name)
         return UploadResult(
@@ -88,33 +98,44 @@ class UploadPackageFile:
         try:
             return self.packages.create(spec)
         except BaseException as exc:
-            # A timeout can hide a package the server did create: look before deleting the
-            # file, or a package would be left pointing at nothing.
-            created = self._created_despite(exc, spec.file_name)
+            # A lost answer can hide a package the server did create: look before deleting
+            # the file, or a package would be left pointing at nothing.
+            try:
+                created = self.packages.find_by_file_name(spec.file_name)
+            except Jcds2Error:
+                created, known = None, False
+            else:
+                known = True
             if created is not None:
+                log.warning("package creation reported %r, but the package exists", exc)
                 return created
-            removed = self._remove_orphan(spec.file_name)
+            removed = known and self._remove_orphan(spec.file_name)
             if not isinstance(exc, Exception):
                 raise
-            what = (
-                "the uploaded file was deleted again"
-                if removed
-                else f"the uploaded file could not be deleted; delete JCDS file "
-                f"{spec.file_name!r} by hand"
-            )
+            if removed:
+                what = "the uploaded file was deleted again"
+            elif known:
+                what = f"the file could not be deleted; delete JCDS file {spec.file_name!r} by hand"
+            else:
+                what = (
+                    "it is unknown whether the package was made, so the file was kept; check "
+                    f"Jamf Pro for a package using {spec.file_name!r} and delete the file if none"
+                )
             raise PackageCreationError(
                 f"uploaded {spec.file_name!r} but could not create its package: {exc}; {what}.",
                 file_name=spec.file_name,
                 file_removed=removed,
             ) from exc
 
-    def _created_despite(self, exc: BaseException, file_name: str) -> Package | None:
-        if not isinstance(exc, Jcds2Error):
-            return None
+    def _discard_upload(self, file_name: str) -> None:
         try:
-            return self.packages.find_by_file_name(file_name)
-        except Jcds2Error:
-            return None
+            self.files.delete(file_name)
+        except RemoteFileNotFoundError:
+            return
+        except Exception:
+            log.warning("could not check for a partial upload of %s", file_name, exc_info=True)
+            return
+        log.info("deleted %s: the upload failed after S3 had stored it", file_name)
 
     def _remove_orphan(self, file_name: str) -> bool:
         try:

@@ -14,7 +14,7 @@ from dependency_injector import containers, providers
 
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
 from jcds2.adapters.http_range import HttpRangeFetcher
-from jcds2.adapters.http_session import build_session
+from jcds2.adapters.http_session import build_connect_retry, build_session
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
@@ -28,6 +28,22 @@ from jcds2.domain.transfer import TransferConfig
 def http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
     """A pooled ``requests.Session``, closed when the container shuts down."""
     session = build_session(config, verify)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def download_http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
+    """The session for signed download URLs: no credentials, connection retries only.
+
+    The range fetcher retries answers itself. A CA bundle given for the Jamf Pro server
+    is not applied here: download URLs point at a public CDN, checked with the system's
+    trust (``False`` still turns verification off everywhere).
+    """
+    session = build_session(
+        config, verify if isinstance(verify, bool) else True, retry=build_connect_retry(config)
+    )
     try:
         yield session
     finally:
@@ -62,7 +78,7 @@ class Jcds2Container(containers.DeclarativeContainer):
     server = providers.ThreadSafeSingleton(JamfServer.parse, config.server)
     # Two sessions: the Jamf one carries the bearer token, the download one never does.
     jamf_session = providers.Resource(http_session, transfer_config, config.verify)
-    download_session = providers.Resource(http_session, transfer_config, config.verify)
+    download_session = providers.Resource(download_http_session, transfer_config, config.verify)
     jamf_http = providers.Resource(
         jamf_http_client,
         session=jamf_session,

@@ -516,6 +516,22 @@ def test_a_full_disk_is_a_download_error_and_leaves_nothing(
     assert _listing(dest_dir) == []
 
 
+def test_a_failing_rename_is_a_download_error_and_leaves_nothing(
+    download: DownloadFile, dest_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(_src: object, _dst: object) -> NoReturn:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(os, "replace", refuse)
+
+    with pytest.raises(DownloadError) as caught:
+        download(NAME, dest_dir)
+
+    assert isinstance(caught.value.__cause__, PermissionError)
+    assert str(dest_dir / NAME) in str(caught.value)
+    assert _listing(dest_dir) == []
+
+
 def test_a_failing_progress_callback_leaves_nothing(download: DownloadFile, dest_dir: Path) -> None:
     class Cancelled(Exception):
         pass

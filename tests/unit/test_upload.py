@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import attrs
 import pytest
 
+from jcds2.application.ports import ProgressCallback, RenewCredentials
 from jcds2.application.upload import UploadPackageFile
 from jcds2.domain.errors import (
     ConfigurationError,
@@ -28,7 +29,7 @@ from jcds2.domain.errors import (
     UnreadableFileError,
     UploadError,
 )
-from jcds2.domain.models import HashType
+from jcds2.domain.models import HashType, LocalFile, Package, PackageSpec, UploadTicket
 from jcds2.domain.transfer import MiB, TransferConfig
 from jcds2.testing import InMemoryFileStore, InMemoryObjectUploader, InMemoryPackageRepository
 
@@ -56,6 +57,46 @@ def _world(config: TransferConfig | None = None) -> World:
     packages, files = InMemoryPackageRepository(), InMemoryFileStore()
     uploader = InMemoryObjectUploader(files, config=config)
     return World(packages, files, uploader, UploadPackageFile(packages, files, uploader, config))
+
+
+@attrs.define
+class StoresThenFails:
+    """An uploader whose object lands in the store but whose answer is lost."""
+
+    inner: InMemoryObjectUploader
+    error: Exception
+
+    def upload(
+        self,
+        ticket: UploadTicket,
+        source: LocalFile,
+        *,
+        renew: RenewCredentials,
+        progress: ProgressCallback | None = None,
+    ) -> bool:
+        self.inner.upload(ticket, source, renew=renew, progress=progress)
+        raise self.error
+
+
+@attrs.define
+class LookupFailsAfterCreate:
+    """A repository whose failed ``create`` is followed by a failing lookup."""
+
+    inner: InMemoryPackageRepository
+    lookup_error: Exception
+
+    def find_by_file_name(self, file_name: str) -> Package | None:
+        return self.inner.find_by_file_name(file_name)
+
+    def create(self, spec: PackageSpec) -> Package:
+        try:
+            return self.inner.create(spec)
+        except Exception:
+            self.inner.fail_lookup.append(self.lookup_error)
+            raise
+
+    def delete(self, package_id: int) -> None:
+        self.inner.delete(package_id)
 
 
 @pytest.fixture
@@ -305,6 +346,49 @@ def test_upload_failure_propagates_and_creates_no_package(world: World, package_
     assert world.packages.packages == {}
 
 
+def test_an_upload_whose_answer_was_lost_leaves_no_file(world: World, package_file: Path) -> None:
+    failure = UploadError("connection reset after the last byte")
+    upload = UploadPackageFile(
+        world.packages, world.files, StoresThenFails(world.uploader, failure), world.upload.config
+    )
+
+    with pytest.raises(UploadError) as caught:
+        upload(package_file)
+
+    assert caught.value is failure
+    assert world.files.contents == {}
+    assert world.packages.packages == {}
+
+
+def test_a_failing_cleanup_does_not_hide_the_upload_error(world: World, package_file: Path) -> None:
+    failure = UploadError("S3 said no")
+    world.uploader.fail_upload.append(failure)
+    world.files.fail_delete.append(ServerUnreachableError("timed out"))
+
+    with pytest.raises(UploadError) as caught:
+        world.upload(package_file)
+
+    assert caught.value is failure
+    assert world.packages.packages == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: UploadPackageFile._discard_upload (application/upload.py:82, :130) deletes "
+    "whatever JCDS file has the name when the upload fails, even one that was there before",
+)
+def test_a_failed_upload_leaves_an_older_file_of_the_same_name_alone(
+    world: World, package_file: Path
+) -> None:
+    world.files.contents["Firefox 128.pkg"] = b"an older build no package uses"
+    world.uploader.fail_upload.append(UploadError("S3 refused the credentials"))
+
+    with pytest.raises(UploadError):
+        world.upload(package_file)
+
+    assert world.files.contents == {"Firefox 128.pkg": b"an older build no package uses"}
+
+
 def test_package_creation_failure_deletes_the_uploaded_file(
     world: World, package_file: Path
 ) -> None:
@@ -336,6 +420,23 @@ def test_creation_and_cleanup_both_failing_tell_the_user_to_delete_by_hand(
     message = str(caught.value)
     assert "by hand" in message
     assert "'Firefox 128.pkg'" in message
+    assert world.files.contents == {"Firefox 128.pkg": CONTENT}
+    assert world.packages.packages == {}
+
+
+def test_when_it_is_unknown_whether_the_package_exists_the_file_is_kept(
+    world: World, package_file: Path
+) -> None:
+    packages = LookupFailsAfterCreate(world.packages, ServerUnreachableError("no answer"))
+    world.packages.fail_create.append(ServerUnreachableError("read timed out"))
+    upload = UploadPackageFile(packages, world.files, world.uploader, world.upload.config)
+
+    with pytest.raises(PackageCreationError) as caught:
+        upload(package_file)
+
+    assert caught.value.file_removed is False
+    assert "'Firefox 128.pkg'" in str(caught.value)
+    assert "unknown" in str(caught.value)
     assert world.files.contents == {"Firefox 128.pkg": CONTENT}
     assert world.packages.packages == {}
 

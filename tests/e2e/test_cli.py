@@ -108,3 +108,14 @@ def test_user_name_and_password_from_the_environment(emulator: JamfEmulator) -> 
         },
     )
     assert listed.returncode == 0, listed.stderr
+
+
+def test_debug_output_shows_no_secret(emulator: JamfEmulator, tmp_path: Path) -> None:
+    source = make_file(tmp_path / "Debug.pkg", 6 * 1024 * 1024, seed=23)
+    uploaded = run(emulator, "--debug", "upload", str(source))
+    downloaded = run(emulator, "--debug", "download", "Debug.pkg", "-o", str(tmp_path / "x.pkg"))
+    assert uploaded.returncode == downloaded.returncode == 0, uploaded.stderr + downloaded.stderr
+    output = uploaded.stderr + uploaded.stdout + downloaded.stderr + downloaded.stdout
+    assert "DEBUG jcds2.http: POST /api/v1/jcds/files -> 201" in output
+    for secret in (emulator.client_secret, "X-Amz-Security-Token", "Signature=", "Bearer "):
+        assert secret not in output

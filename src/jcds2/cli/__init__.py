@@ -164,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # At DEBUG these libraries print request headers and signed URLs, i.e. S3 session
+    # tokens and download signatures: --debug shows jcds2's own records only.
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     def emit(text: str, data: dict[str, Any]) -> None:
         print(json.dumps(data, default=str) if args.json else text, flush=True)

@@ -372,11 +372,6 @@ def test_a_failing_cleanup_does_not_hide_the_upload_error(world: World, package_
     assert world.packages.packages == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: UploadPackageFile._discard_upload (application/upload.py:82, :130) deletes "
-    "whatever JCDS file has the name when the upload fails, even one that was there before",
-)
 def test_a_failed_upload_leaves_an_older_file_of_the_same_name_alone(
     world: World, package_file: Path
 ) -> None:

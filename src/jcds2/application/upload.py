@@ -15,9 +15,8 @@ from jcds2.domain.errors import (
     Jcds2Error,
     PackageCreationError,
     PackageExistsError,
-    RemoteFileNotFoundError,
 )
-from jcds2.domain.models import HashType, Package, PackageSpec, UploadResult
+from jcds2.domain.models import HashType, LocalFile, Package, PackageSpec, UploadResult
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.transfer import TransferConfig
 
@@ -79,7 +78,7 @@ class UploadPackageFile:
             )
         except BaseException:
             # S3 may have stored the object although its answer was lost: leave no file.
-            self._discard_upload(file_name)
+            self._discard_upload(source)
             raise
         package = self._create_package(spec)
         log.info("created package %d (%s) for %s", package.id, package.name, file_name)
@@ -127,15 +126,23 @@ class UploadPackageFile:
                 file_removed=removed,
             ) from exc
 
-    def _discard_upload(self, file_name: str) -> None:
+    def _discard_upload(self, source: LocalFile) -> None:
+        """Delete the JCDS file of ``source``'s name only if it is provably this upload.
+
+        An older file of the same name (one no package uses) is left alone: it is this
+        upload only when its size and MD5 equal the local file's.
+        """
         try:
-            self.files.delete(file_name)
-        except RemoteFileNotFoundError:
-            return
+            remote = next((f for f in self.files.list_files() if f.file_name == source.name), None)
+            if remote is None or remote.size != source.size or not remote.md5:
+                return
+            if remote.md5.lower() != hash_file(source.path, "md5"):
+                return
+            self.files.delete(source.name)
         except Exception:
-            log.warning("could not check for a partial upload of %s", file_name, exc_info=True)
+            log.warning("could not check for a partial upload of %s", source.name, exc_info=True)
             return
-        log.info("deleted %s: the upload failed after S3 had stored it", file_name)
+        log.info("deleted %s: the upload failed after S3 had stored it", source.name)
 
     def _remove_orphan(self, file_name: str) -> bool:
         try:

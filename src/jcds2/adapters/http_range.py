@@ -6,8 +6,10 @@ URL points at a CDN or S3, not at the Jamf Pro server.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import re
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -62,6 +64,7 @@ class HttpRangeFetcher:
         self._config = config
         self._timeout = (config.connect_timeout, config.read_timeout)
         self._chunk_size = chunk_size
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return "HttpRangeFetcher()"
@@ -135,14 +138,45 @@ class HttpRangeFetcher:
             length = response.headers.get("Content-Length")
             if length is not None and int(length) != byte_range.length:
                 raise _Transient(f"Content-Length {length} for a {byte_range.length}-byte range")
+            received = self._drain(response, byte_range, sink)
+            if received != byte_range.length:
+                raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
+
+    def _buffer(self) -> memoryview:
+        buffer: memoryview | None = getattr(self._local, "buffer", None)
+        if buffer is None:
+            buffer = memoryview(bytearray(self._chunk_size))
+            self._local.buffer = buffer
+        return buffer
+
+    def _drain(self, response: requests.Response, byte_range: ByteRange, sink: RangeSink) -> int:
+        """Hand the body to ``sink``; return the number of bytes received.
+
+        Reads straight from the socket into one reused buffer per thread (no allocation
+        per chunk); the length is checked against the range, not trusted.
+        """
+        body = getattr(response.raw, "_fp", None)
+        if not isinstance(body, http.client.HTTPResponse) or response.raw.chunked:
             received = 0
             for chunk in response.raw.stream(self._chunk_size, decode_content=False):
                 if received + len(chunk) > byte_range.length:
                     raise _Transient("the server sent more bytes than the range holds")
                 sink(byte_range.start + received, memoryview(chunk))
                 received += len(chunk)
-            if received != byte_range.length:
-                raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
+            return received
+        buffer = self._buffer()
+        received = 0
+        while received < byte_range.length:
+            want = min(len(buffer), byte_range.length - received)
+            try:
+                count = body.readinto(buffer[:want])
+            except (OSError, http.client.HTTPException) as exc:
+                raise _Transient(f"the connection failed mid-body: {type(exc).__name__}") from exc
+            if not count:
+                break
+            sink(byte_range.start + received, buffer[:count])
+            received += count
+        return received
 
 
 def _content_range(response: requests.Response) -> tuple[int, int, int | None]:

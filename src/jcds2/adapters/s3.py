@@ -17,8 +17,6 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jcds2.application.ports import ProgressCallback, RenewCredentials
@@ -180,6 +178,11 @@ class S3ObjectUploader:
         return f"S3ObjectUploader(endpoint_url={self._endpoint_url!r})"
 
     def _make_client(self, ticket: UploadTicket) -> S3Client:
+        # Imported here: boto3 takes a tenth of a second to import, which downloads and
+        # every other command that never uploads should not pay.
+        import boto3  # noqa: PLC0415
+        from botocore.config import Config  # noqa: PLC0415
+
         credentials = ticket.credentials
         session = boto3.session.Session(
             aws_access_key_id=credentials.access_key_id,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from jcds2.application.local_files import hash_file
+from jcds2.application.digest import InOrderDigest
 from jcds2.application.ports import FileStore, ProgressCallback, RangeFetcher
 from jcds2.domain.errors import (
     DestinationDirectoryMissingError,
@@ -21,7 +21,6 @@ from jcds2.domain.errors import (
     DownloadError,
     DownloadUrlExpiredError,
     IntegrityError,
-    Jcds2Error,
 )
 from jcds2.domain.models import DownloadResult, RemoteFile
 from jcds2.domain.names import validate_file_name
@@ -125,8 +124,10 @@ class DownloadFile:
 
         partial = destination.with_name(destination.name + PART_SUFFIX)
         try:
-            self._fetch_into(partial, size, urls, progress)
-            verified_md5 = self._verify(partial, size, remote)
+            md5 = self._fetch_into(
+                partial, size, urls, progress, hash_md5=bool(remote and remote.md5)
+            )
+            verified_md5 = self._verify(partial, size, remote, md5)
             os.replace(partial, destination)
         except OSError as exc:
             partial.unlink(missing_ok=True)
@@ -161,11 +162,18 @@ class DownloadFile:
         return None
 
     def _fetch_into(
-        self, partial: Path, size: int, urls: _UrlSource, progress: ProgressCallback | None
-    ) -> None:
+        self,
+        partial: Path,
+        size: int,
+        urls: _UrlSource,
+        progress: ProgressCallback | None,
+        *,
+        hash_md5: bool,
+    ) -> str | None:
+        """Fetch every range into ``partial``; return its MD5 if ``hash_md5``."""
         stop = threading.Event()
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
             raise DestinationError(partial, f"cannot write {partial}: {exc.strerror}") from exc
 
@@ -178,23 +186,29 @@ class DownloadFile:
                 if progress is not None:
                     progress(written)
 
-        def fetch(byte_range: ByteRange) -> None:
+        ranges = split_ranges(size, self.config.range_size)
+        digest: InOrderDigest | None = None
+
+        def fetch(index: int, byte_range: ByteRange) -> None:
             while True:
                 url, generation = urls.current()
                 try:
                     self.fetcher.fetch(url, byte_range, sink)
-                    return
+                    break
                 except DownloadUrlExpiredError:
                     urls.refresh(generation)
+            if digest is not None:
+                digest.completed(index)
 
         try:
             os.ftruncate(fd, size)
-            ranges = split_ranges(size, self.config.range_size)
+            if hash_md5:
+                digest = InOrderDigest(fd, ranges, "md5")
             with ThreadPoolExecutor(
                 max_workers=min(self.config.concurrency, max(len(ranges), 1)),
                 thread_name_prefix="jcds2-download",
             ) as pool:
-                futures = [pool.submit(fetch, byte_range) for byte_range in ranges]
+                futures = [pool.submit(fetch, *item) for item in enumerate(ranges)]
                 try:
                     done, _ = wait(futures, return_when=FIRST_EXCEPTION)
                     for future in done:
@@ -203,22 +217,24 @@ class DownloadFile:
                     stop.set()
                     for future in futures:
                         future.cancel()
+            md5 = digest.hexdigest() if digest is not None else None
             os.fsync(fd)
         except OSError as exc:
             raise DownloadError(f"writing {partial} failed: {exc.strerror or exc}") from exc
         finally:
+            if digest is not None:
+                digest.cancel()
             os.close(fd)
+        return md5
 
-    def _verify(self, partial: Path, size: int, remote: RemoteFile | None) -> bool:
+    def _verify(self, partial: Path, size: int, remote: RemoteFile | None, md5: str | None) -> bool:
         written = partial.stat().st_size
         if written != size:
             raise IntegrityError(f"downloaded {written} bytes of {partial.name}, expected {size}")
         if remote is None or not remote.md5:
             return False
-        try:
-            md5 = hash_file(partial, "md5")
-        except Jcds2Error as exc:
-            raise DownloadError(f"cannot read back {partial}: {exc}") from exc
+        if md5 is None:
+            raise DownloadError(f"no MD5 was computed for {partial.name}")  # pragma: no cover
         if md5.lower() != remote.md5.lower():
             raise IntegrityError(
                 f"{remote.file_name!r} is corrupt: its MD5 is {md5}, the server says {remote.md5}"

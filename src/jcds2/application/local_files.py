@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 from pathlib import Path
 
 from jcds2.domain.errors import (
@@ -42,8 +43,11 @@ def inspect_upload_source(path: str | os.PathLike[str]) -> LocalFile:
     return LocalFile(path=file_path.absolute(), size=info.st_size)
 
 
-def hash_file(path: Path, algorithm: str) -> str:
-    """Hex digest of a whole file, read in large chunks into one reused buffer."""
+def hash_file(path: Path, algorithm: str, stop: threading.Event | None = None) -> str:
+    """Hex digest of a whole file, read in large chunks into one reused buffer.
+
+    Setting ``stop`` abandons the work (the result is then meaningless).
+    """
     digest = hashlib.new(algorithm)
     buffer = bytearray(HASH_CHUNK)
     view = memoryview(buffer)
@@ -51,6 +55,8 @@ def hash_file(path: Path, algorithm: str) -> str:
         with path.open("rb", buffering=0) as handle:
             while count := handle.readinto(buffer):
                 digest.update(view[:count])
+                if stop is not None and stop.is_set():
+                    break
     except OSError as exc:
         raise UnreadableFileError(path, exc.strerror or str(exc)) from exc
     return digest.hexdigest()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
@@ -67,19 +69,23 @@ class UploadPackageFile:
         if existing is not None:
             raise PackageExistsError(file_name, existing.id, existing.name)
 
-        sha512 = hash_file(source.path, "sha512")
-        spec = attrs.evolve(spec, hash_type=HashType.SHA_512, hash_value=sha512)
-
         ticket = self.files.open_upload(file_name)
         log.info("uploading %s (%d bytes) to %s", file_name, source.size, ticket.bucket)
-        try:
-            multipart = self.uploader.upload(
-                ticket, source, renew=self.files.renew_credentials, progress=progress
-            )
-        except BaseException:
-            # S3 may have stored the object although its answer was lost: leave no file.
-            self._discard_upload(source)
-            raise
+        # The package needs the SHA-512 only after the upload: hash while the bytes travel.
+        stop_hashing = threading.Event()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
+            hashing = hasher.submit(hash_file, source.path, "sha512", stop_hashing)
+            try:
+                multipart = self.uploader.upload(
+                    ticket, source, renew=self.files.renew_credentials, progress=progress
+                )
+                sha512 = hashing.result()
+            except BaseException:
+                stop_hashing.set()
+                # S3 may have stored the object although its answer was lost: leave no file.
+                self._discard_upload(source)
+                raise
+        spec = attrs.evolve(spec, hash_type=HashType.SHA_512, hash_value=sha512)
         package = self._create_package(spec)
         log.info("created package %d (%s) for %s", package.id, package.name, file_name)
         return UploadResult(

@@ -36,11 +36,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-id")
     parser.add_argument("--client-secret", help="or JCDS2_EMULATOR_CLIENT_SECRET")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    parser.add_argument(
+        "--external-files",
+        metavar="DIR",
+        help="serve the files in DIR as JCDS files too (needs --download-base-url)",
+    )
+    parser.add_argument(
+        "--download-base-url",
+        metavar="URL",
+        help="download URL prefix for the --external-files (e.g. an nginx serving DIR)",
+    )
+    parser.add_argument(
+        "--request-log",
+        metavar="FILE",
+        help="append one JSON line per Jamf API request to FILE",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.external_files is None) != (args.download_base_url is None):
+        parser.error("--external-files and --download-base-url go together")
     if not args.verbose:
         # moto and werkzeug log through the "werkzeug" logger; keep stderr quiet.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -64,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_id=args.client_id,
         client_secret=args.client_secret or os.environ.get("JCDS2_EMULATOR_CLIENT_SECRET"),
         verbose=args.verbose,
+        download_base_url=args.download_base_url,
+        external_files=args.external_files,
+        request_log_path=args.request_log,
     )
     with emulator:
         sys.stdout.write(json.dumps(emulator.info()) + "\n")

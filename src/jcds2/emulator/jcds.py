@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 from werkzeug.wrappers import Response
 
+from jcds2.emulator.external import ExternalFiles
 from jcds2.emulator.s3 import REGION, S3Bucket
 from jcds2.emulator.state import Principal
 from jcds2.emulator.web import Call, Route, api_error, json_response, no_content
@@ -67,13 +68,30 @@ class TicketStore:
             self._sequence_by_uuid.clear()
 
 
+def jcds_listing(bucket: S3Bucket, external: ExternalFiles | None) -> list[dict[str, Any]]:
+    """``GET /api/v1/jcds/files``: the bucket's files, then external ones of other names."""
+    found = [(f.file_name, f.length, f.md5, f.sha3) for f in bucket.files()]
+    if external is not None:
+        taken = {name for name, *_ in found}
+        found += [(f.file_name, f.length, f.md5, f.sha3) for f in external.files(exclude=taken)]
+    return [
+        {"fileName": name, "length": length, "md5": md5, "sha3": sha3, "region": REGION}
+        for name, length, md5, sha3 in sorted(found)
+    ]
+
+
 @attrs.frozen
 class JcdsRoutes:
-    """Upload tickets, file listing with digests, signed download URLs, deletion."""
+    """Upload tickets, file listing with digests, download URLs, deletion.
+
+    Files in the bucket get presigned S3 URLs; files of ``external`` (if any) whose
+    names are not in the bucket get the external download base URL.
+    """
 
     bucket: S3Bucket
     tickets: TicketStore
     credential_ttl_seconds: float
+    external: ExternalFiles | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -87,29 +105,25 @@ class JcdsRoutes:
         if call.request.method == "POST":
             assert call.principal is not None
             return json_response(self._credentials(self.tickets.issue(call.principal)), 201)
-        return json_response(
-            [
-                {
-                    "fileName": item.file_name,
-                    "length": item.length,
-                    "md5": item.md5,
-                    "sha3": item.sha3,
-                    "region": REGION,
-                }
-                for item in self.bucket.files()
-            ]
-        )
+        return json_response(jcds_listing(self.bucket, self.external))
 
     def file(self, call: Call) -> Response:
         name = call.args["file_name"]
+        outside = self.external.find(name) if self.external is not None else None
         if call.request.method == "DELETE":
-            if self.bucket.delete_file(name) == 0:
-                return _no_such_file(name)
-            return no_content()
-        found = self.bucket.find(name)
-        if found is None:
+            if self.bucket.delete_file(name) > 0:
+                return no_content()
+            if outside is not None:
+                return api_error(
+                    400, "READ_ONLY_FILE", f"File {name} is an external file; it is read-only"
+                )
             return _no_such_file(name)
-        return json_response({"uri": self.bucket.download_url(found.key)})
+        found = self.bucket.find(name)
+        if found is not None:
+            return json_response({"uri": self.bucket.download_url(found.key)})
+        if outside is not None and self.external is not None:
+            return json_response({"uri": self.external.download_url(name)})
+        return _no_such_file(name)
 
     def renew(self, call: Call) -> Response:
         assert call.principal is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import threading
 import uuid
@@ -15,11 +16,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from jcds2.emulator.app import JamfApp
 from jcds2.emulator.auth import AuthRoutes, TokenStore
 from jcds2.emulator.classic import ClassicPackageRoutes
+from jcds2.emulator.external import ExternalFiles
 from jcds2.emulator.faults import FaultInjector
-from jcds2.emulator.jcds import JcdsRoutes, TicketStore
+from jcds2.emulator.jcds import JcdsRoutes, TicketStore, jcds_listing
 from jcds2.emulator.pro import ProPackageRoutes, to_pro
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
-from jcds2.emulator.s3 import REGION, S3Bucket
+from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import Package, PackageStore
 
 
@@ -45,6 +47,11 @@ class JamfEmulator:
     ``url + "/JSSResource"``, with moto's S3 server behind the JCDS routes. Use it as a
     context manager, or call ``start()`` and ``stop()``. Credentials not given are random.
     Several emulators may run in one process; each keeps to its own randomly named bucket.
+
+    ``external_files`` (a folder) and ``download_base_url`` go together: the folder's files
+    are JCDS files too, and their download URL is the base URL plus the quoted file name,
+    so that another web server (nginx, say) serves their bytes. ``request_log_path`` makes
+    every Jamf API request append a JSON line to that file (see ``RequestLog``).
     """
 
     def __init__(
@@ -61,7 +68,17 @@ class JamfEmulator:
         client_id: str | None = None,
         client_secret: str | None = None,
         verbose: bool = False,
+        download_base_url: str | None = None,
+        external_files: str | os.PathLike[str] | None = None,
+        request_log_path: str | os.PathLike[str] | None = None,
     ) -> None:
+        if (download_base_url is None) != (external_files is None):
+            raise ValueError("external_files and download_base_url must be given together")
+        self._external = (
+            None
+            if external_files is None or download_base_url is None
+            else ExternalFiles(external_files, download_base_url)
+        )
         self.host = host
         self.port = port
         self.preload_packages = packages
@@ -77,7 +94,7 @@ class JamfEmulator:
         self._tokens = TokenStore(token_ttl_seconds)
         self._tickets = TicketStore()
         self._faults = FaultInjector()
-        self._log = RequestLog()
+        self._log = RequestLog(request_log_path)
         self._moto: ThreadedMotoServer | None = None
         self._bucket: S3Bucket | None = None
         self._server: BaseWSGIServer | None = None
@@ -157,7 +174,9 @@ class JamfEmulator:
                 self._tokens, self.username, self.password, self.client_id, self.client_secret
             ).routes(),
             *ProPackageRoutes(self._store, bucket).routes(),
-            *JcdsRoutes(bucket, self._tickets, self.credential_ttl_seconds).routes(),
+            *JcdsRoutes(
+                bucket, self._tickets, self.credential_ttl_seconds, self._external
+            ).routes(),
             *ClassicPackageRoutes(self._store, bucket).routes(),
         ]
         app = JamfApp(routes, self._tokens, self._faults, self._log, self.latency_ms)
@@ -245,16 +264,7 @@ class JamfEmulator:
     def jcds_files(self) -> list[dict[str, Any]]:
         """A snapshot of the JCDS files, as ``GET /api/v1/jcds/files`` lists them."""
         bucket: S3Bucket = self._require(self._bucket)
-        return [
-            {
-                "fileName": item.file_name,
-                "length": item.length,
-                "md5": item.md5,
-                "sha3": item.sha3,
-                "region": REGION,
-            }
-            for item in bucket.files()
-        ]
+        return jcds_listing(bucket, self._external)
 
     def multipart_uploads_in_progress(self) -> list[tuple[str, str]]:
         """``(key, upload_id)`` of every multipart upload not yet completed or aborted."""

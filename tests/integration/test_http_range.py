@@ -149,3 +149,17 @@ def test_download_session_never_carries_the_jamf_token(client: JamfProClient) ->
         client.container.range_fetcher().size(url)
     assert seen
     assert all("authorization" not in headers for headers in seen)
+
+
+def test_retry_after_answers_become_download_errors_without_signatures(
+    client: JamfProClient,
+) -> None:
+    def busy(handler: http.server.BaseHTTPRequestHandler) -> None:
+        answer(handler, 503, b"busy", {"Retry-After": "0"})
+
+    fetcher = client.container.range_fetcher()
+    with tiny_server(busy) as (url, seen):
+        with pytest.raises(DownloadError) as caught:
+            fetcher.fetch(url + "/f.pkg?Signature=very-secret", ByteRange(0, 9), lambda *_: None)
+        assert len(seen) == 3  # max_attempts, each answered once: no hidden urllib3 retries
+    assert "very-secret" not in str(caught.value)

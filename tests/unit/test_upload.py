@@ -479,3 +479,20 @@ def test_an_unexpected_exception_from_create_still_removes_the_file(
     assert caught.value.__cause__ is cause
     assert caught.value.file_removed is True
     assert world.files.contents == {}
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_during_package_creation_is_reraised_and_keeps_the_file(
+    world: World, package_file: Path, interrupt: type[BaseException]
+) -> None:
+    # The server made the package, then the user pressed Ctrl-C before the answer came.
+    world.packages.create_then_fail.append(interrupt())  # type: ignore[arg-type]
+    lookups_before = world.packages.lookups
+
+    with pytest.raises(interrupt):
+        world.upload(package_file)
+
+    assert world.packages.lookups == lookups_before + 1  # only the duplicate check
+    assert set(world.files.contents) == {package_file.name}
+    [package] = world.packages.packages.values()
+    assert package.file_name == package_file.name

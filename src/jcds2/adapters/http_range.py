@@ -27,6 +27,7 @@ _TRANSIENT = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.RetryError,
     urllib3.exceptions.HTTPError,
 )
 

@@ -73,4 +73,12 @@ def build_session(
 def build_connect_retry(config: TransferConfig) -> SafeRetry:
     """Retries of failed connections only, for callers that retry answers themselves."""
     retries = config.max_attempts - 1
-    return SafeRetry(total=retries, connect=retries, read=0, status=0, other=0)
+    return SafeRetry(
+        total=retries,
+        connect=retries,
+        read=0,
+        status=0,
+        other=0,
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )

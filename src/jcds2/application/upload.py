@@ -103,6 +103,15 @@ class UploadPackageFile:
         try:
             return self.packages.create(spec)
         except BaseException as exc:
+            if not isinstance(exc, Exception):
+                # Interrupted: whether the package was made is unknown, and the user wants
+                # to stop, not to wait for a look-up. Keep the file: never a package without it.
+                log.warning(
+                    "interrupted while creating the package for %s; the uploaded JCDS file "
+                    "was kept: check Jamf Pro for a package using it",
+                    spec.file_name,
+                )
+                raise
             # A lost answer can hide a package the server did create: look before deleting
             # the file, or a package would be left pointing at nothing.
             try:
@@ -115,8 +124,6 @@ class UploadPackageFile:
                 log.warning("package creation reported %r, but the package exists", exc)
                 return created
             removed = known and self._remove_orphan(spec.file_name)
-            if not isinstance(exc, Exception):
-                raise
             if removed:
                 what = "the uploaded file was deleted again"
             elif known:

@@ -45,3 +45,8 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info
+
+# Benchmarks against curl and boto3; writes docs/benchmarks.md (BENCH_ARGS=--quick: smoke test).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)

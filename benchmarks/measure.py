@@ -38,6 +38,7 @@ class Run:
     peak_disk: int | None = None  # bytes allocated by destination + .part, at the peak
     final_disk: int | None = None  # bytes allocated by the finished destination
     server_cpu: float | None = None  # CPU seconds the server(s) used during the run
+    machine_cpu: float = 0.0  # CPU seconds all processes of the machine used during the run
     output: dict[str, Any] = field(default_factory=dict)  # the driver's JSON line
 
     @property
@@ -48,6 +49,11 @@ class Run:
     def max_rss_mib(self) -> float:
         return self.max_rss_kib / 1024
 
+    @property
+    def other_cpu(self) -> float:
+        """CPU seconds used by neither the measured process nor the server: other load."""
+        return max(self.machine_cpu - self.cpu - (self.server_cpu or 0.0), 0.0)
+
 
 def process_cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), from ``/proc/<pid>/stat``."""
@@ -55,6 +61,13 @@ def process_cpu_seconds(pid: int) -> float:
     fields = text[text.rindex(")") + 2 :].split()
     # Fields 14 and 15 of stat(5); the list starts at field 3.
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far (all cores), from ``/proc/stat``."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICKS
 
 
 def children_of(pid: int) -> list[int]:
@@ -148,6 +161,7 @@ def measure(
     os.sync()
     with tempfile.NamedTemporaryFile("r", suffix=".time", encoding="utf-8") as report:
         cpu_before = sum(process_cpu_seconds(pid) for pid in server_pids)
+        machine_before = machine_cpu_seconds()
         sampler = DiskSampler(watch) if watch else None
         if sampler is not None:
             sampler.__enter__()
@@ -166,6 +180,7 @@ def measure(
             if sampler is not None:
                 sampler.__exit__()
         cpu_after = sum(process_cpu_seconds(pid) for pid in server_pids)
+        machine_after = machine_cpu_seconds()
         final_disk = allocated_bytes(watch[:1]) if watch else None
         sync_after = timed_sync()
         if completed.returncode != 0:
@@ -188,5 +203,6 @@ def measure(
         peak_disk=sampler.peak if sampler is not None else None,
         final_disk=final_disk,
         server_cpu=(cpu_after - cpu_before) if server_pids else None,
+        machine_cpu=machine_after - machine_before,
         output=output,
     )

@@ -67,6 +67,7 @@ def machine_facts(work: Path) -> dict[str, str]:
         "memory": f"{mem_kib / 1024 / 1024:.1f} GiB",
         "kernel": platform.release(),
         "OS": distro or platform.platform(),
+        "load average at start (1, 5, 15 min)": ", ".join(f"{v:.2f}" for v in os.getloadavg()),
         "disk free at start": (
             f"{usage.free / GiB:.0f} GiB of {usage.total / GiB:.0f} GiB ({filesystem} on {best})"
         ),
@@ -183,7 +184,9 @@ class Target:
     reason: str = ""
 
 
-def _why_slower(size: int, mine: list[Run], theirs: list[Run], server: str) -> str:
+def _why_slower(
+    size: int, mine: list[Run], theirs: list[Run], server: str, *, writes_file: bool = False
+) -> str:
     """The measured facts behind a slower side: start-up, transfer, CPU, server CPU."""
     wall = med([r.wall for r in mine])
     inner = [float(r.output["seconds"]) for r in mine if "seconds" in r.output]
@@ -201,6 +204,13 @@ def _why_slower(size: int, mine: list[Run], theirs: list[Run], server: str) -> s
     if server_cpu:
         busy = med(server_cpu) / wall
         parts.append(f"{server} {med(server_cpu):.2f} CPU-s ({busy:.0%} of one core)")
+    my_sync, their_sync = med([r.sync_after for r in mine]), med([r.sync_after for r in theirs])
+    if writes_file and their_sync - my_sync > 0.1:
+        durable = (other_wall + their_sync) / (wall + my_sync)
+        parts.append(
+            f"the other side left {their_sync:.2f} s of writeback to the `sync` after it, which "
+            f"jcds2 does inside its run (fsync); counting it, the ratio is {durable:.2f}"
+        )
     return "; ".join(parts)
 
 
@@ -221,7 +231,9 @@ def evaluate(report: Report) -> list[Target]:
                     f"{ratio:.2f} × curl's ({mib_s(comparison.size, wall_a):.0f} vs "
                     f"{mib_s(comparison.size, wall_b):.0f} MiB/s, medians of whole processes)",
                     ratio >= 0.9,
-                    "" if ratio >= 0.9 else _why_slower(comparison.size, mine, theirs, "nginx"),
+                    ""
+                    if ratio >= 0.9
+                    else _why_slower(comparison.size, mine, theirs, "nginx", writes_file=True),
                 )
             )
             targets.append(
@@ -336,6 +348,7 @@ def _metric_rows(comparison: Comparison) -> list[list[str]]:
             *both(lambda r: (r.server_cpu or 0.0) / r.wall, "{:.0%}"),
         ],
         ["`sync` right after the run (s)", *both(lambda r: r.sync_after)],
+        ["CPU-s of everything else on the machine", *both(lambda r: r.other_cpu)],
     ]
     if comparison.kind == "download":
         rows.append(
@@ -514,6 +527,10 @@ def render(report: Report, previous: str) -> str:
         "- Duplicate check: the emulator runs with `--packages N --latency-ms L --request-log "
         "FILE`; the requests are the lines the process added to that log, and the call's time "
         "is measured inside the driver around `upload_file`.",
+        '- "Everything else on the machine" is the machine\'s busy CPU time during the run '
+        "(`/proc/stat`) minus the measured process and the server: kernel writeback threads, "
+        "the harness's sampling, and any other load (other work on a shared machine shows up "
+        "here and makes a run noisier).",
         "- Ratios are ratios of medians, first side over second.",
         "",
         "## Machine and versions",

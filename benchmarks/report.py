@@ -492,6 +492,18 @@ def render(report: Report, previous: str) -> str:
         keep_analysis(previous),
         ANALYSIS_END,
         "",
+        "## Running it",
+        "",
+        "`make bench` runs the full suite (about 10 minutes here) and rewrites this file; "
+        "`make bench BENCH_ARGS=--quick` is a one-minute smoke test with small files that writes "
+        "`benchmarks/.work/benchmarks-quick.md` instead. Other options of `python -m benchmarks`: "
+        "`--runs N`, `--only download,upload,dupcheck`, `--keep-work`, and `--from-results "
+        "benchmarks/.work/results.json` to re-render this file from the last run's raw figures. "
+        "The suite needs nginx, GNU time and curl; as root on Debian it installs them itself "
+        "(`apt-get install -y nginx-light time curl`), otherwise it says what is missing. It "
+        "needs about 15 GiB of free disk under `benchmarks/.work/` and removes its files at the "
+        "end.",
+        "",
         "## How it was measured",
         "",
         "- Every side is a separate process run under `/usr/bin/time -v`: user and system CPU "

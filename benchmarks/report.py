@@ -100,22 +100,21 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
+CLIENT_PATHS = ("src/jcds2", ":(exclude)src/jcds2/emulator")
+
+
 def git_facts(root: Path) -> dict[str, str]:
-    head = _command_output(["git", "-C", str(root), "rev-parse", "HEAD"])
-    subject = _command_output(["git", "-C", str(root), "log", "-1", "--format=%s"])
-    changed = _command_output(
-        [
-            "git",
-            "-C",
-            str(root),
-            "status",
-            "--porcelain",
-            "--",
-            "src/jcds2",
-            ":(exclude)src/jcds2/emulator",
-        ]
-    )
-    return {"head": head, "subject": subject, "uncommitted": changed}
+    """The checkout measured: HEAD, the last commit that changed the client, local changes."""
+
+    def git(*args: str) -> str:
+        return _command_output(["git", "-C", str(root), *args])
+
+    return {
+        "head": git("rev-parse", "HEAD"),
+        "client_commit": git("log", "-1", "--format=%H", "--", *CLIENT_PATHS),
+        "client_subject": git("log", "-1", "--format=%s", "--", *CLIENT_PATHS),
+        "uncommitted": git("status", "--porcelain", "--", *CLIENT_PATHS),
+    }
 
 
 @dataclass
@@ -457,7 +456,11 @@ def render(report: Report, previous: str) -> str:
     minutes = (report.finished - report.started) / 60
     mode = "quick mode: small files, a smoke test of the harness" if report.plan_quick else "full"
     git = report.git
-    client = f"`{git.get('head', '?')[:12]}` ({git.get('subject', '')})"
+    client = (
+        f"`{git.get('client_commit', '?')[:12]}` ({git.get('client_subject', '')}), the last "
+        f"commit that changed the client (`src/jcds2` but the emulator); HEAD was "
+        f"`{git.get('head', '?')[:12]}`"
+    )
     uncommitted = git.get("uncommitted", "")
     if uncommitted:
         files = ", ".join(f"`{line[3:]}`" for line in uncommitted.splitlines())

@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.measure import BenchmarkError, Run, measure
 from benchmarks.report import Comparison, Report, render, size_label
-from benchmarks.services import Emulator, Nginx, ensure_tools
+from benchmarks.services import Emulator, Nginx, ensure_tools, runtime_python
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -108,7 +108,7 @@ def alternate(
 # Downloads -----------------------------------------------------------------------------
 
 
-def run_downloads(plan: Plan, python: str) -> list[Comparison]:
+def run_downloads(plan: Plan, python: str, jcds2_python: str) -> list[Comparison]:
     files = WORK / "files"
     destination = WORK / "downloads"
     destination.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def run_downloads(plan: Plan, python: str) -> list[Comparison]:
             ) -> Run:
                 if side == "jcds2":
                     driver = str(DRIVERS / "jcds2_download.py")
-                    command = [python, driver, emulator.url, target.name, str(target.parent)]
+                    command = [jcds2_python, driver, emulator.url, target.name, str(target.parent)]
                 else:
                     command = ["curl", "-s", "-o", str(target), url]
                 try:
@@ -184,7 +184,7 @@ def run_downloads(plan: Plan, python: str) -> list[Comparison]:
 # Uploads -------------------------------------------------------------------------------
 
 
-def run_uploads(plan: Plan, python: str) -> list[Comparison]:
+def run_uploads(plan: Plan, python: str, jcds2_python: str) -> list[Comparison]:
     folder = WORK / "uploads"
     comparisons = []
     for size in plan.upload_sizes:
@@ -213,7 +213,7 @@ def run_uploads(plan: Plan, python: str) -> list[Comparison]:
             os.link(source, link)
             try:
                 if side == "jcds2":
-                    command = [python, str(DRIVERS / "jcds2_upload.py"), emulator.url, s3_url]
+                    command = [jcds2_python, str(DRIVERS / "jcds2_upload.py"), emulator.url, s3_url]
                     command.append(str(link))
                     if plan.multipart_threshold is not None:
                         command.append(str(plan.multipart_threshold))
@@ -252,7 +252,7 @@ def _stored_size(emulator: Emulator, name: str) -> int | None:
 # Duplicate check -----------------------------------------------------------------------
 
 
-def run_duplicate_check(plan: Plan, python: str) -> dict[str, Any]:
+def run_duplicate_check(plan: Plan, jcds2_python: str) -> dict[str, Any]:
     work = WORK / "emulator-dupcheck"
     work.mkdir(parents=True, exist_ok=True)
     request_log = work / "requests.jsonl"
@@ -282,7 +282,7 @@ def run_duplicate_check(plan: Plan, python: str) -> dict[str, Any]:
                 run = measure(
                     "jcds2",
                     [
-                        python,
+                        jcds2_python,
                         str(DRIVERS / "jcds2_upload.py"),
                         emulator.url,
                         emulator.info["s3_endpoint_url"],
@@ -355,6 +355,17 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-work", action="store_true", help="leave benchmarks/.work as it is at the end"
     )
     parser.add_argument(
+        "--dev-venv",
+        action="store_true",
+        help="run jcds2 from the development venv (test tools installed) instead of a "
+        "runtime-only venv (.venv-bench) like users have",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="jcds2's TransferConfig.concurrency for the jcds2 drivers (default: jcds2's)",
+    )
+    parser.add_argument(
         "--from-results",
         type=Path,
         metavar="JSON",
@@ -405,6 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     only = {item.strip() for item in args.only.split(",") if item.strip()}
     output: Path = args.output or (QUICK_DOC if args.quick else DOC)
     python = sys.executable
+    if args.concurrency is not None:
+        os.environ["JCDS2_BENCH_CONCURRENCY"] = str(args.concurrency)
     started = time.time()
     try:
         ensure_tools()
@@ -418,12 +431,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         report = Report(plan_quick=plan.quick, runs=plan.runs, started=started)
         report.collect_facts(ROOT, WORK)
+        jcds2_python = python if args.dev_venv else runtime_python()
         if "download" in only:
-            report.comparisons += run_downloads(plan, python)
+            report.comparisons += run_downloads(plan, python, jcds2_python)
         if "upload" in only:
-            report.comparisons += run_uploads(plan, python)
+            report.comparisons += run_uploads(plan, python, jcds2_python)
         if "dupcheck" in only:
-            report.duplicate_check = run_duplicate_check(plan, python)
+            report.duplicate_check = run_duplicate_check(plan, jcds2_python)
         report.finished = time.time()
         raw = WORK / ("results-quick.json" if plan.quick else "results.json")
         raw.write_text(json.dumps(asdict(report), indent=1))

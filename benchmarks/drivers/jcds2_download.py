@@ -11,14 +11,18 @@ import os
 import sys
 import time
 
-from jcds2 import ApiClientCredentialsProvider, JamfProClient
+from jcds2 import ApiClientCredentialsProvider, JamfProClient, TransferConfig
 
 
 def main(url: str, file_name: str, destination: str) -> None:
     credentials = ApiClientCredentialsProvider(
         os.environ["JCDS2_BENCH_CLIENT_ID"], os.environ["JCDS2_BENCH_CLIENT_SECRET"]
     )
-    with JamfProClient(url, credentials) as client:
+    concurrency = os.environ.get("JCDS2_BENCH_CONCURRENCY")
+    config = (
+        TransferConfig() if concurrency is None else TransferConfig(concurrency=int(concurrency))
+    )
+    with JamfProClient(url, credentials, transfer_config=config) as client:
         started = time.perf_counter()
         result = client.jcds2.download_file(
             file_name=file_name, download_path=destination, overwrite=True

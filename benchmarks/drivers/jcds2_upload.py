@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+import attrs
+
 from jcds2 import ApiClientCredentialsProvider, JamfProClient, TransferConfig
 
 
@@ -22,6 +24,8 @@ def main(url: str, s3_endpoint_url: str, file_path: str, threshold: str | None =
         os.environ["JCDS2_BENCH_CLIENT_ID"], os.environ["JCDS2_BENCH_CLIENT_SECRET"]
     )
     config = TransferConfig() if threshold is None else TransferConfig(int(threshold))
+    if os.environ.get("JCDS2_BENCH_CONCURRENCY"):
+        config = attrs.evolve(config, concurrency=int(os.environ["JCDS2_BENCH_CONCURRENCY"]))
     with JamfProClient(
         url, credentials, transfer_config=config, s3_endpoint_url=s3_endpoint_url
     ) as client:

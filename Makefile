@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint typecheck imports unit integration e2e test demo clean
+.PHONY: help venv lint typecheck imports unit integration e2e test demo bench clean
 
 help:
 	@echo "make demo   - run the upload/download job end to end against the local Jamf Pro emulator"
 	@echo "make test   - lint (ruff), type-check (mypy --strict), layer contracts (import-linter), pytest"
 	@echo "make lint   - only the static checks"
+	@echo "make bench  - jcds2 against curl and boto3; writes docs/benchmarks.md (installs nginx, time)"
 	@echo "make clean  - remove the virtual environment and caches"
 
 $(STAMP): pyproject.toml
@@ -44,7 +45,7 @@ demo: $(STAMP)
 	$(BIN)/python -m jcds2.cli.demo
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info
+	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info
 
 # Benchmarks against curl and boto3; writes docs/benchmarks.md (BENCH_ARGS=--quick: smoke test).
 .PHONY: bench

@@ -117,6 +117,14 @@ def _raise_for_token_status(response: requests.Response, server: JamfServer, wha
     )
 
 
+def _not_a_token(response: requests.Response, server: JamfServer, what: str) -> JamfApiError:
+    return NotJamfServerError(
+        f"{what}: the token answer from {server.host} is not Jamf Pro's",
+        status=response.status_code,
+        operation=what,
+    )
+
+
 class CredentialsProvider(abc.ABC):
     """Trades long-lived credentials for bearer tokens. Subclass to add a new kind."""
 
@@ -193,11 +201,7 @@ class BasicAuthProvider(CredentialsProvider):
         try:
             return AccessToken(value=str(body["token"]), expires_at=_parse_expiry(body["expires"]))
         except (KeyError, ValueError) as exc:
-            raise NotJamfServerError(
-                f"{what}: the token answer from {server.host} is not Jamf Pro's",
-                status=response.status_code,
-                operation=what,
-            ) from exc
+            raise _not_a_token(response, server, what) from exc
 
 
 @attrs.frozen
@@ -237,8 +241,4 @@ class ApiClientCredentialsProvider(CredentialsProvider):
                 issued_at=issued,
             )
         except (KeyError, ValueError, TypeError) as exc:
-            raise NotJamfServerError(
-                f"{what}: the token answer from {server.host} is not Jamf Pro's",
-                status=response.status_code,
-                operation=what,
-            ) from exc
+            raise _not_a_token(response, server, what) from exc

@@ -11,6 +11,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -21,6 +23,8 @@ from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
 from jcds2.domain.transfer import ByteRange, MiB, TransferConfig, parse_content_range
 
 log = logging.getLogger("jcds2.http_range")
+
+_T = TypeVar("_T")
 
 READ_CHUNK = 1 * MiB
 _TRANSIENT = (
@@ -95,38 +99,37 @@ class HttpRangeFetcher:
         raise DownloadError(f"the download server answered HTTP {status}: {where}")
 
     def size(self, url: str) -> int:
-        probe = ByteRange(0, 0)
-        for attempt in range(1, self._config.max_attempts + 1):
-            try:
-                with self._get(url, probe) as response:
-                    if response.status_code == 416:
-                        return _empty_object_size(response, url)
-                    self._check_status(response, url)
-                    _, _, total = _content_range(response)
-                    if total is None:
-                        raise DownloadError(f"{redact(url)} did not say how large the file is")
-                    return total
-            except (_Transient, *_TRANSIENT) as exc:
-                self._pause_or_fail(attempt, exc, url)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._retrying(url, lambda: self._size_once(url))
 
     def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
-        for attempt in range(1, self._config.max_attempts + 1):
-            try:
-                self._fetch_once(url, byte_range, sink)
-                return
-            except (_Transient, *_TRANSIENT) as exc:
-                self._pause_or_fail(attempt, exc, url)
+        self._retrying(url, lambda: self._fetch_once(url, byte_range, sink))
 
-    def _pause_or_fail(self, attempt: int, exc: Exception, url: str) -> None:
-        reason = scrub(str(exc)) or type(exc).__name__
-        if attempt >= self._config.max_attempts:
-            raise DownloadError(
-                f"downloading from {redact(url)} failed after {attempt} attempts: {reason}"
-            ) from exc
-        delay = min(0.25 * 2 ** (attempt - 1), 8.0)
-        log.info("range request failed (%s); retrying in %.2f s", reason, delay)
-        time.sleep(delay)
+    def _retrying(self, url: str, attempt_once: Callable[[], _T]) -> _T:
+        """``attempt_once()``, repeated with backoff while it fails transiently."""
+        attempt = 1
+        while True:
+            try:
+                return attempt_once()
+            except (_Transient, *_TRANSIENT) as exc:
+                reason = scrub(str(exc)) or type(exc).__name__
+                if attempt >= self._config.max_attempts:
+                    raise DownloadError(
+                        f"downloading from {redact(url)} failed after {attempt} attempts: {reason}"
+                    ) from exc
+                delay = min(0.25 * 2 ** (attempt - 1), 8.0)
+                log.info("range request failed (%s); retrying in %.2f s", reason, delay)
+                time.sleep(delay)
+                attempt += 1
+
+    def _size_once(self, url: str) -> int:
+        with self._get(url, ByteRange(0, 0)) as response:
+            if response.status_code == 416:
+                return _empty_object_size(response, url)
+            self._check_status(response, url)
+            _, _, total = _content_range(response)
+            if total is None:
+                raise DownloadError(f"{redact(url)} did not say how large the file is")
+            return total
 
     def _fetch_once(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
         with self._get(url, byte_range) as response:

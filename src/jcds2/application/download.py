@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -27,6 +28,8 @@ from jcds2.domain.names import validate_file_name
 from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
 
 log = logging.getLogger("jcds2.download")
+
+_T = TypeVar("_T")
 
 PART_SUFFIX = ".part"
 
@@ -65,6 +68,15 @@ class _UrlSource:
     def current(self) -> tuple[str, int]:
         with self.lock:
             return self.url, self.generation
+
+    def run(self, action: Callable[[str], _T]) -> _T:
+        """``action(url)``, asking for a fresh URL whenever the current one has expired."""
+        while True:
+            url, generation = self.current()
+            try:
+                return action(url)
+            except DownloadUrlExpiredError:
+                self.refresh(generation)
 
     def refresh(self, seen_generation: int) -> None:
         with self.lock:
@@ -116,7 +128,7 @@ class DownloadFile:
 
         urls = _UrlSource(self.files, name, self.files.download_url(name), self.config.max_attempts)
         remote = self._describe(name)
-        size = self._size(urls)
+        size = urls.run(self.fetcher.size)
         if remote is not None and remote.size != size:
             raise IntegrityError(
                 f"the server lists {name!r} as {remote.size} bytes but serves {size} bytes"
@@ -146,14 +158,6 @@ class DownloadFile:
             elapsed_seconds=self.clock() - started,
             verified_md5=verified_md5,
         )
-
-    def _size(self, urls: _UrlSource) -> int:
-        while True:
-            url, generation = urls.current()
-            try:
-                return self.fetcher.size(url)
-            except DownloadUrlExpiredError:
-                urls.refresh(generation)
 
     def _describe(self, file_name: str) -> RemoteFile | None:
         for remote in self.files.list_files():
@@ -190,13 +194,7 @@ class DownloadFile:
         digest: InOrderDigest | None = None
 
         def fetch(index: int, byte_range: ByteRange) -> None:
-            while True:
-                url, generation = urls.current()
-                try:
-                    self.fetcher.fetch(url, byte_range, sink)
-                    break
-                except DownloadUrlExpiredError:
-                    urls.refresh(generation)
+            urls.run(lambda url: self.fetcher.fetch(url, byte_range, sink))
             if digest is not None:
                 digest.completed(index)
 

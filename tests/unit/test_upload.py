@@ -482,7 +482,7 @@ def test_an_unexpected_exception_from_create_still_removes_the_file(
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
-def test_an_interrupt_during_package_creation_is_reraised_and_keeps_the_file(
+def test_an_interrupt_after_the_server_made_the_package_keeps_both(
     world: World, package_file: Path, interrupt: type[BaseException]
 ) -> None:
     # The server made the package, then the user pressed Ctrl-C before the answer came.
@@ -492,7 +492,20 @@ def test_an_interrupt_during_package_creation_is_reraised_and_keeps_the_file(
     with pytest.raises(interrupt):
         world.upload(package_file)
 
-    assert world.packages.lookups == lookups_before + 1  # only the duplicate check
+    assert world.packages.lookups == lookups_before + 2  # duplicate check, then the look
     assert set(world.files.contents) == {package_file.name}
     [package] = world.packages.packages.values()
     assert package.file_name == package_file.name
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_before_the_package_was_made_deletes_the_file(
+    world: World, package_file: Path, interrupt: type[BaseException]
+) -> None:
+    world.packages.fail_create.append(interrupt())  # type: ignore[arg-type]
+
+    with pytest.raises(interrupt):
+        world.upload(package_file)
+
+    assert world.files.contents == {}
+    assert world.packages.packages == {}

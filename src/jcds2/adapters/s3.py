@@ -8,19 +8,22 @@ friends), which is how the local emulator's S3 server is reached; an explicit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.concurrency import run_all
 from jcds2.application.ports import ProgressCallback, RenewCredentials
-from jcds2.domain.errors import Jcds2Error, UploadError
+from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTicket
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
@@ -30,9 +33,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jcds2.s3")
 
+_T = TypeVar("_T")
+
 #: S3 error codes that mean the temporary credentials ran out.
 EXPIRED_CODES = frozenset({"ExpiredToken", "TokenRefreshRequired", "RequestExpired"})
-MAX_RENEWALS_PER_PART = 3
+#: S3 error codes worth another attempt (throttling, transient server trouble).
+RETRY_CODES = frozenset(
+    {
+        "SlowDown",
+        "InternalError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "BadDigest",
+    }
+)
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+MAX_RENEWALS_PER_CALL = 3
 
 
 def _utcnow() -> dt.datetime:
@@ -46,12 +65,15 @@ class FileSlice(io.RawIOBase):
     sharing a file position, and no part is ever held in memory whole.
     """
 
-    def __init__(self, path: Path, offset: int, length: int) -> None:
+    def __init__(
+        self, path: Path, offset: int, length: int, cancel: CancelToken | None = None
+    ) -> None:
         super().__init__()
         self._fd = os.open(path, os.O_RDONLY)
         self._offset = offset
         self._length = length
         self._position = 0
+        self._cancel = cancel
 
     def __len__(self) -> int:
         return self._length
@@ -71,6 +93,8 @@ class FileSlice(io.RawIOBase):
         return self._position
 
     def readinto(self, buffer: Any) -> int:
+        if self._cancel is not None:
+            self._cancel.check()  # stops a part mid-body when the upload is cancelled
         view = memoryview(buffer).cast("B")
         count = min(len(view), self._length - self._position)
         if count <= 0:
@@ -81,6 +105,8 @@ class FileSlice(io.RawIOBase):
         return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
+        if self._cancel is not None:
+            self._cancel.check()
         remaining = self._length - self._position
         count = remaining if size is None or size < 0 else min(size, remaining)
         if count <= 0:
@@ -169,10 +195,12 @@ class S3ObjectUploader:
         config: TransferConfig,
         endpoint_url: str | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        verify: bool | str = True,
     ) -> None:
         self._config = config
         self._endpoint_url = endpoint_url or None
         self._clock = clock
+        self._verify = verify
 
     def __repr__(self) -> str:
         return f"S3ObjectUploader(endpoint_url={self._endpoint_url!r})"
@@ -194,9 +222,13 @@ class S3ObjectUploader:
             max_pool_connections=self._config.concurrency + 2,
             connect_timeout=self._config.connect_timeout,
             read_timeout=self._config.read_timeout,
-            retries={"mode": "standard", "total_max_attempts": self._config.max_attempts},
+            # One attempt per call: jcds2 retries itself (see _retrying), so that a
+            # cancelled upload is not kept waiting in botocore's backoff.
+            retries={"mode": "standard", "total_max_attempts": 1},
         )
-        return session.client("s3", endpoint_url=self._endpoint_url, config=botocore_config)
+        return session.client(
+            "s3", endpoint_url=self._endpoint_url, config=botocore_config, verify=self._verify
+        )
 
     def upload(
         self,
@@ -224,6 +256,43 @@ class S3ObjectUploader:
                 f"uploading {source.name!r} to the JCDS failed: {_describe(exc)}"
             ) from exc
 
+    def _retrying(
+        self,
+        access: _S3Access,
+        call: Callable[[S3Client], _T],
+        cancel: CancelToken,
+        what: str,
+    ) -> _T:
+        """``call(client)``, renewing expired credentials and retrying transient failures.
+
+        Waits between attempts end at once when ``cancel`` is cancelled.
+        """
+        attempt, renewals = 1, 0
+        while True:
+            cancel.check()
+            client = access.client()
+            try:
+                return call(client)
+            except ClientError as exc:
+                if _expired(exc) and renewals < MAX_RENEWALS_PER_CALL:
+                    renewals += 1
+                    access.renew_after_expiry(client)
+                    continue
+                if not _retryable(exc) or attempt >= self._config.max_attempts:
+                    raise
+                reason = _describe(exc)
+            except (BotoConnectionError, HTTPClientError) as exc:
+                if cancel.cancelled:
+                    raise TransferCancelledError("the upload was cancelled") from None
+                if attempt >= self._config.max_attempts:
+                    raise
+                reason = type(exc).__name__
+            delay = self._config.backoff(attempt)
+            log.info("%s failed (%s); attempt %d in %.2f s", what, reason, attempt + 1, delay)
+            if cancel.wait(delay):
+                raise TransferCancelledError("the upload was cancelled")
+            attempt += 1
+
     def _put(
         self,
         access: _S3Access,
@@ -231,22 +300,17 @@ class S3ObjectUploader:
         source: LocalFile,
         progress: ProgressCallback | None,
     ) -> None:
-        for attempt in range(1, MAX_RENEWALS_PER_PART + 2):
-            client = access.client()
-            try:
-                with _ProgressReader(source.path, source.size, progress) as body:
-                    client.put_object(
-                        Bucket=ticket.bucket,
-                        Key=ticket.key,
-                        Body=cast("IO[bytes]", body),
-                        ContentLength=source.size,
-                        ChecksumAlgorithm="CRC32",
-                    )
-                return
-            except ClientError as exc:
-                if not _expired(exc) or attempt > MAX_RENEWALS_PER_PART:
-                    raise
-                access.renew_after_expiry(client)
+        def put(client: S3Client) -> None:
+            with _ProgressReader(source.path, source.size, progress) as body:
+                client.put_object(
+                    Bucket=ticket.bucket,
+                    Key=ticket.key,
+                    Body=cast("IO[bytes]", body),
+                    ContentLength=source.size,
+                    ChecksumAlgorithm="CRC32",
+                )
+
+        self._retrying(access, put, CancelToken(), f"uploading {source.name}")
 
     def _multipart(
         self,
@@ -257,44 +321,44 @@ class S3ObjectUploader:
     ) -> None:
         part_size = choose_part_size(source.size, self._config.part_size)
         parts = plan_parts(source.size, part_size)
-        created = access.client().create_multipart_upload(
-            Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
+        created = self._retrying(
+            access,
+            lambda client: client.create_multipart_upload(
+                Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
+            ),
+            CancelToken(),
+            f"starting the multipart upload of {source.name}",
         )
         upload_id = created["UploadId"]
         log.info("multipart upload of %s: %d parts of %d bytes", source.name, len(parts), part_size)
-        stop = threading.Event()
-
-        def send(part: Part) -> CompletedPartTypeDef:
-            return self._send_part(
+        cancel = CancelToken()
+        tasks = [
+            functools.partial(
+                self._send_part,
                 access=access,
                 ticket=ticket,
                 upload_id=upload_id,
                 source=source,
                 part=part,
-                stop=stop,
+                cancel=cancel,
                 progress=progress,
             )
-
+            for part in parts
+        ]
         try:
-            with ThreadPoolExecutor(
-                max_workers=min(self._config.concurrency, len(parts)),
-                thread_name_prefix="jcds2-upload",
-            ) as pool:
-                futures = [pool.submit(send, part) for part in parts]
-                try:
-                    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                    for future in done:
-                        future.result()
-                finally:
-                    stop.set()
-                    for future in futures:
-                        future.cancel()
-            completed = [future.result() for future in futures]
-            access.client().complete_multipart_upload(
-                Bucket=ticket.bucket,
-                Key=ticket.key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": completed},
+            completed = run_all(
+                tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
+            )
+            self._retrying(
+                access,
+                lambda client: client.complete_multipart_upload(
+                    Bucket=ticket.bucket,
+                    Key=ticket.key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": completed},
+                ),
+                CancelToken(),
+                f"completing the multipart upload of {source.name}",
             )
         except BaseException:
             self._abort(access, ticket, upload_id)
@@ -308,56 +372,62 @@ class S3ObjectUploader:
         upload_id: str,
         source: LocalFile,
         part: Part,
-        stop: threading.Event,
+        cancel: CancelToken,
         progress: ProgressCallback | None,
     ) -> CompletedPartTypeDef:
-        for attempt in range(1, MAX_RENEWALS_PER_PART + 2):
-            if stop.is_set():
-                raise _Stopped
-            client = access.client()
-            try:
-                with FileSlice(source.path, part.offset, part.length) as body:
-                    answer = client.upload_part(
-                        Bucket=ticket.bucket,
-                        Key=ticket.key,
-                        UploadId=upload_id,
-                        PartNumber=part.number,
-                        Body=cast("IO[bytes]", body),
-                        ContentLength=part.length,
-                        ChecksumAlgorithm="CRC32",
-                    )
-            except ClientError as exc:
-                if not _expired(exc) or attempt > MAX_RENEWALS_PER_PART:
-                    raise
-                access.renew_after_expiry(client)
-                continue
-            if progress is not None:
-                progress(part.length)
-            completed: CompletedPartTypeDef = {"PartNumber": part.number, "ETag": answer["ETag"]}
-            if "ChecksumCRC32" in answer:
-                completed["ChecksumCRC32"] = answer["ChecksumCRC32"]
-            return completed
-        raise AssertionError("unreachable")  # pragma: no cover
+        def send(client: S3Client) -> Any:
+            with FileSlice(source.path, part.offset, part.length, cancel) as body:
+                return client.upload_part(
+                    Bucket=ticket.bucket,
+                    Key=ticket.key,
+                    UploadId=upload_id,
+                    PartNumber=part.number,
+                    Body=cast("IO[bytes]", body),
+                    ContentLength=part.length,
+                    ChecksumAlgorithm="CRC32",
+                )
+
+        answer = self._retrying(access, send, cancel, f"part {part.number} of {source.name}")
+        if progress is not None:
+            progress(part.length)
+        completed: CompletedPartTypeDef = {"PartNumber": part.number, "ETag": answer["ETag"]}
+        if "ChecksumCRC32" in answer:
+            completed["ChecksumCRC32"] = answer["ChecksumCRC32"]
+        return completed
 
     def _abort(self, access: _S3Access, ticket: UploadTicket, upload_id: str) -> None:
-        for _ in range(3):
-            try:
-                access.client().abort_multipart_upload(
+        """Abort the multipart upload so that S3 keeps none of its parts (best effort)."""
+        try:
+            self._retrying(
+                access,
+                lambda client: client.abort_multipart_upload(
                     Bucket=ticket.bucket, Key=ticket.key, UploadId=upload_id
-                )
-                log.info("aborted the multipart upload of %s", ticket.file_name)
-                return
-            except (ClientError, BotoCoreError, Jcds2Error) as exc:
-                log.warning("aborting the multipart upload failed (%s); retrying", _describe(exc))
-        log.error(
-            "could not abort the multipart upload of %s; S3 lifecycle rules will remove it",
-            ticket.file_name,
-        )
+                ),
+                CancelToken(),
+                f"aborting the multipart upload of {ticket.file_name}",
+            )
+        except Exception as exc:  # the caller's own error matters more
+            if isinstance(exc, ClientError) and _code(exc) == "NoSuchUpload":
+                return  # completed or aborted already
+            log.error(
+                "could not abort the multipart upload of %s (%s); S3 lifecycle rules will "
+                "remove its parts",
+                ticket.file_name,
+                _describe(exc),
+            )
+        else:
+            log.info("aborted the multipart upload of %s", ticket.file_name)
 
 
-class _Stopped(Exception):
-    """Raised in a worker that stops because another part failed."""
+def _code(exc: ClientError) -> str | None:
+    return exc.response.get("Error", {}).get("Code")
 
 
 def _expired(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in EXPIRED_CODES
+    return _code(exc) in EXPIRED_CODES
+
+
+def _retryable(exc: ClientError) -> bool:
+    code = _code(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return code in RETRY_CODES or status in RETRY_STATUSES

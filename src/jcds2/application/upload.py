@@ -103,24 +103,18 @@ class UploadPackageFile:
         try:
             return self.packages.create(spec)
         except BaseException as exc:
-            if not isinstance(exc, Exception):
-                # Interrupted: whether the package was made is unknown, and the user wants
-                # to stop, not to wait for a look-up. Keep the file: never a package without it.
-                log.warning(
-                    "interrupted while creating the package for %s; the uploaded JCDS file "
-                    "was kept: check Jamf Pro for a package using it",
-                    spec.file_name,
-                )
-                raise
-            # A lost answer can hide a package the server did create: look before deleting
-            # the file, or a package would be left pointing at nothing.
+            # A lost answer (or an interrupt) can hide a package the server did create:
+            # look before deleting the file, or a package would be left pointing at nothing.
             try:
                 created = self.packages.find_by_file_name(spec.file_name)
             except Jcds2Error:
                 created, known = None, False
             else:
                 known = True
+            interrupted = not isinstance(exc, Exception)
             if created is not None:
+                if interrupted:
+                    raise  # the package and its file are both there: nothing to undo
                 log.warning("package creation reported %r, but the package exists", exc)
                 return created
             removed = known and self._remove_orphan(spec.file_name)
@@ -133,6 +127,11 @@ class UploadPackageFile:
                     "it is unknown whether the package was made, so the file was kept; check "
                     f"Jamf Pro for a package using {spec.file_name!r} and delete the file if none"
                 )
+            if interrupted:
+                log.warning(
+                    "interrupted while creating the package for %s; %s", spec.file_name, what
+                )
+                raise
             raise PackageCreationError(
                 f"uploaded {spec.file_name!r} but could not create its package: {exc}; {what}.",
                 file_name=spec.file_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -27,6 +28,11 @@ def _positive(_instance: object, attribute: attrs.Attribute[Any], value: float) 
         raise ConfigurationError(f"{attribute.name} must be positive, not {value}")
 
 
+def _not_negative(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value < 0:
+        raise ConfigurationError(f"{attribute.name} must not be negative, not {value}")
+
+
 @attrs.frozen
 class TransferConfig:
     """Every knob of a transfer, in one place, with defaults that suit most machines.
@@ -41,6 +47,8 @@ class TransferConfig:
     - ``connect_timeout`` / ``read_timeout``: seconds, for every HTTP request.
     - ``credential_renewal_margin``: renew temporary S3 credentials when fewer than
       this many seconds remain.
+    - ``backoff_base`` / ``backoff_max``: the wait before a retry doubles from
+      ``backoff_base`` seconds per attempt up to ``backoff_max`` (with jitter).
     """
 
     multipart_threshold: int = attrs.field(default=1 * GiB)
@@ -51,6 +59,17 @@ class TransferConfig:
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     read_timeout: float = attrs.field(default=60.0, validator=_positive)
     credential_renewal_margin: float = attrs.field(default=300.0, validator=_positive)
+    backoff_base: float = attrs.field(default=0.25, validator=_not_negative)
+    backoff_max: float = attrs.field(default=8.0, validator=_not_negative)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based), jittered.
+
+        Half of the doubled delay is fixed and half random, so that workers failing
+        together do not all come back at the same moment.
+        """
+        delay: float = min(self.backoff_max, self.backoff_base * 2.0 ** max(attempt - 1, 0))
+        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not cryptographic
 
     @multipart_threshold.validator
     def _check_threshold(self, _attribute: attrs.Attribute[int], value: int) -> None:

@@ -1,15 +1,19 @@
-"""HTTP sessions and the retry policy every jcds2 HTTP request uses."""
+"""HTTP sessions, the retry policy every jcds2 HTTP request uses, and bounded answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import ssl
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from jcds2.domain.transfer import TransferConfig
+from jcds2.domain.errors import ResponseTooLargeError, TlsVerificationError
+from jcds2.domain.transfer import KiB, MiB, TransferConfig
 
 #: Answers that mean the server did not act on the request, so even a POST may be repeated.
 NOT_PROCESSED = frozenset({429, 503})
@@ -81,4 +85,119 @@ def build_connect_retry(config: TransferConfig) -> SafeRetry:
         other=0,
         respect_retry_after_header=False,
         raise_on_status=False,
+    )
+
+
+#: The most a Jamf API answer may hold; larger ones are refused, not read into memory.
+MAX_RESPONSE_BYTES = 64 * MiB
+#: The most read of an error answer (only its explanation is wanted) or a token answer.
+SMALL_BODY_BYTES = 64 * KiB
+_READ_CHUNK = 64 * KiB
+
+
+@attrs.frozen
+class BoundedResponse:
+    """An HTTP answer whose body was read with a bound (see :func:`read_bounded`).
+
+    ``truncated`` is true when only the first bytes of a longer body were kept.
+    """
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes = attrs.field(repr=False)
+    truncated: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; ``ValueError`` if it is not (a truncated body never is)."""
+        if self.truncated:
+            raise ValueError("the body was truncated")
+        return json.loads(self.content)
+
+
+def read_bounded(
+    response: requests.Response,
+    limit: int,
+    *,
+    operation: str,
+    host: str,
+    truncate: bool = False,
+) -> BoundedResponse:
+    """Read the body of a streamed ``response`` (``stream=True``), at most ``limit`` bytes.
+
+    A ``Content-Length`` above the bound is refused before anything is read; a body
+    that turns out longer (a lying or chunked server) is refused as soon as it passes
+    the bound. Refusing raises :class:`ResponseTooLargeError`, unless ``truncate``
+    asks for the first ``limit`` bytes instead. The response is closed in every case,
+    so an unread rest never goes back to the connection pool. Errors while reading
+    are ``requests`` exceptions, as they would be without streaming.
+    """
+    status = response.status_code
+    try:
+        declared = response.headers.get("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            if not truncate:
+                raise _too_large(operation, host, limit, status, f"{int(declared)} bytes")
+            declared = ""
+        chunks: list[bytes] = []
+        received = 0
+        for chunk in response.iter_content(_READ_CHUNK):
+            received += len(chunk)
+            if received > limit:
+                if truncate:
+                    chunks.append(chunk[: len(chunk) - (received - limit)])
+                    return BoundedResponse(status, response.headers, b"".join(chunks), True)
+                raise _too_large(operation, host, limit, status, "more")
+            chunks.append(chunk)
+        return BoundedResponse(status, response.headers, b"".join(chunks), False)
+    finally:
+        response.close()
+
+
+def _too_large(
+    operation: str, host: str, limit: int, status: int, size: str
+) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{operation}: {host} sent an answer larger than jcds2 reads ({size} than the "
+        f"bound of {limit} bytes); it was not read",
+        limit=limit,
+        status=status,
+        operation=operation,
+    )
+
+
+def _certificate_problem(exc: BaseException) -> str | None:
+    """The verification error inside ``exc``'s causes and arguments, if any."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return item.verify_message or str(item)
+        pending.extend([item.__cause__, item.__context__, *item.args])
+        pending.append(getattr(item, "reason", None))
+    return None
+
+
+def tls_failure(
+    exc: requests.exceptions.SSLError, host: str, operation: str
+) -> TlsVerificationError:
+    """The :class:`TlsVerificationError` for a TLS failure talking to ``host``."""
+    problem = _certificate_problem(exc)
+    what = (
+        f"the TLS certificate of {host} could not be verified ({problem})"
+        if problem is not None
+        else f"the TLS connection to {host} failed ({type(exc).__name__})"
+    )
+    return TlsVerificationError(
+        f"{operation}: {what}; nothing was sent. If the server's certificate comes from a "
+        "private CA, give jcds2 that CA's bundle: verify='/path/to/ca.pem' "
+        "(jcds2 --ca-bundle /path/to/ca.pem), or set REQUESTS_CA_BUNDLE.",
+        operation=operation,
     )

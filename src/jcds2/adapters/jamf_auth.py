@@ -3,6 +3,10 @@
 A provider holds the long-lived secret (a password or an API client secret) and knows
 the endpoint that trades it for a short-lived bearer token. Caching, refreshing before
 expiry and thread-safety live in :class:`jcds2.adapters.jamf_http.JamfHttpClient`.
+
+Token requests pass the session's ``verify`` explicitly (so ``REQUESTS_CA_BUNDLE`` cannot
+replace a CA bundle or ``False``), never follow redirects, and read at most 64 KiB of the
+answer: a token is a few hundred bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ from typing import Any
 import attrs
 import requests
 
+from jcds2.adapters.http_session import (
+    SMALL_BODY_BYTES,
+    BoundedResponse,
+    read_bounded,
+    tls_failure,
+)
 from jcds2.domain.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -60,10 +70,33 @@ def _parse_expiry(value: object) -> dt.datetime:
 
 
 def _post(
-    session: requests.Session, url: str, timeout: Timeout, what: str, **kwargs: Any
-) -> requests.Response:
+    session: requests.Session,
+    server: JamfServer,
+    path: str,
+    timeout: Timeout,
+    what: str,
+    **kwargs: Any,
+) -> BoundedResponse:
+    url = server.url(path)
     try:
-        return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+        response = session.post(
+            url,
+            timeout=timeout,
+            allow_redirects=False,
+            verify=session.verify,
+            stream=True,
+            **kwargs,
+        )
+        status = response.status_code
+        return read_bounded(
+            response,
+            SMALL_BODY_BYTES,
+            operation=what,
+            host=server.host,
+            truncate=not 200 <= status < 300,
+        )
+    except requests.exceptions.SSLError as exc:
+        raise tls_failure(exc, server.host, what) from exc
     except requests.Timeout as exc:
         raise ServerUnreachableError(
             f"{what}: no answer from {url} in time", operation=what
@@ -76,7 +109,7 @@ def _post(
         ) from exc
 
 
-def _json_body(response: requests.Response, server: JamfServer, what: str) -> dict[str, Any]:
+def _json_body(response: BoundedResponse, server: JamfServer, what: str) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError as exc:
@@ -94,7 +127,7 @@ def _json_body(response: requests.Response, server: JamfServer, what: str) -> di
     return body
 
 
-def _raise_for_token_status(response: requests.Response, server: JamfServer, what: str) -> None:
+def _raise_for_token_status(response: BoundedResponse, server: JamfServer, what: str) -> None:
     status = response.status_code
     if status in (200, 201):
         return
@@ -117,7 +150,7 @@ def _raise_for_token_status(response: requests.Response, server: JamfServer, wha
     )
 
 
-def _not_a_token(response: requests.Response, server: JamfServer, what: str) -> JamfApiError:
+def _not_a_token(response: BoundedResponse, server: JamfServer, what: str) -> JamfApiError:
     return NotJamfServerError(
         f"{what}: the token answer from {server.host} is not Jamf Pro's",
         status=response.status_code,
@@ -165,7 +198,8 @@ class BasicAuthProvider(CredentialsProvider):
         what = f"signing in to Jamf Pro as {self.username!r}"
         response = _post(
             session,
-            server.url("/api/v1/auth/token"),
+            server,
+            "/api/v1/auth/token",
             timeout,
             what,
             auth=(self.username, self.password),
@@ -185,7 +219,8 @@ class BasicAuthProvider(CredentialsProvider):
         what = "keeping the Jamf Pro session alive"
         response = _post(
             session,
-            server.url("/api/v1/auth/keep-alive"),
+            server,
+            "/api/v1/auth/keep-alive",
             timeout,
             what,
             headers={"Authorization": f"Bearer {current.value}"},
@@ -196,7 +231,7 @@ class BasicAuthProvider(CredentialsProvider):
         return self._token_from(response, server, what)
 
     @staticmethod
-    def _token_from(response: requests.Response, server: JamfServer, what: str) -> AccessToken:
+    def _token_from(response: BoundedResponse, server: JamfServer, what: str) -> AccessToken:
         body = _json_body(response, server, what)
         try:
             return AccessToken(value=str(body["token"]), expires_at=_parse_expiry(body["expires"]))
@@ -227,9 +262,9 @@ class ApiClientCredentialsProvider(CredentialsProvider):
             "client_secret": self.client_secret,
             "grant_type": "client_credentials",
         }
-        response = _post(session, server.url("/api/v1/oauth/token"), timeout, what, data=form)
+        response = _post(session, server, "/api/v1/oauth/token", timeout, what, data=form)
         if response.status_code == 404:
-            response = _post(session, server.url("/api/oauth/token"), timeout, what, data=form)
+            response = _post(session, server, "/api/oauth/token", timeout, what, data=form)
         _raise_for_token_status(response, server, what)
         body = _json_body(response, server, what)
         try:

@@ -3,6 +3,10 @@
 Owns the bearer token: fetched on first use, refreshed before it expires (one refresh
 at a time, however many threads are waiting), sent only to the Jamf Pro server
 (redirects are never followed, so the token cannot leak to another host).
+
+Every request passes the session's ``verify`` explicitly, because ``requests`` lets
+``REQUESTS_CA_BUNDLE`` override a session-level setting; and every answer is streamed
+and read with a bound, so a huge or endless answer is refused instead of filling memory.
 """
 
 from __future__ import annotations
@@ -16,18 +20,27 @@ from typing import Any
 
 import requests
 
-from jcds2.adapters.http_session import build_retry, build_session
+from jcds2.adapters.http_session import (
+    MAX_RESPONSE_BYTES,
+    SMALL_BODY_BYTES,
+    BoundedResponse,
+    build_retry,
+    build_session,
+    read_bounded,
+    tls_failure,
+)
 from jcds2.adapters.jamf_auth import AccessToken, CredentialsProvider
 from jcds2.domain.errors import (
     AuthenticationError,
     JamfApiError,
     PermissionDeniedError,
+    RedirectRefusedError,
     ServerUnreachableError,
 )
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import TransferConfig
 
-__all__ = ["JamfHttpClient", "build_retry", "build_session", "error_detail"]
+__all__ = ["BoundedResponse", "JamfHttpClient", "build_retry", "build_session", "error_detail"]
 
 log = logging.getLogger("jcds2.http")
 
@@ -35,7 +48,7 @@ _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
 
 
-def error_detail(response: requests.Response, limit: int = 300) -> str:
+def error_detail(response: BoundedResponse, limit: int = 300) -> str:
     """The server's own explanation of an error, from Pro API JSON or Classic API HTML."""
     try:
         body = response.json()
@@ -54,7 +67,7 @@ def error_detail(response: requests.Response, limit: int = 300) -> str:
         for key in ("error_description", "error", "message"):
             if isinstance(body.get(key), str):
                 return str(body[key])[:limit]
-    text = response.text if len(response.content) <= 64 * 1024 else ""
+    text = response.text
     paragraphs = re.findall(r"<p[^>]*>(.*?)</p>", text, flags=re.I | re.S)
     if paragraphs:
         text = " ".join(paragraphs)
@@ -70,11 +83,13 @@ class JamfHttpClient:
         server: JamfServer,
         credentials: CredentialsProvider,
         config: TransferConfig,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.session = session
         self.server = server
         self._credentials = credentials
         self._timeout = (config.connect_timeout, config.read_timeout)
+        self._max_response_bytes = max_response_bytes
         self._token: AccessToken | None = None
         self._lock = threading.Lock()
 
@@ -118,12 +133,15 @@ class JamfHttpClient:
         if token is None or token.seconds_left() <= 0:
             return
         try:
-            self.session.post(
+            response = self.session.post(
                 self.server.url("/api/v1/auth/invalidate-token"),
                 headers={"Authorization": f"Bearer {token.value}"},
                 timeout=self._timeout,
                 allow_redirects=False,
+                verify=self.session.verify,
+                stream=True,
             )
+            response.close()  # the answer does not matter; do not read it
         except requests.RequestException:
             log.debug("could not invalidate the token; it will expire by itself")
 
@@ -140,11 +158,14 @@ class JamfHttpClient:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         data: bytes | str | None = None,
-    ) -> requests.Response:
-        """Send an authenticated request and return a successful (2xx) response.
+    ) -> BoundedResponse:
+        """Send an authenticated request and return a successful (2xx) answer.
 
-        Statuses in ``allow`` are returned too, for the caller to interpret. Any other
-        answer raises the matching ``JamfApiError``; so does a lost connection.
+        Statuses in ``allow`` are returned too, for the caller to interpret (their body
+        is cut at 64 KiB, like every error body). Any other answer raises the matching
+        ``JamfApiError``; so does a lost connection, a TLS certificate that cannot be
+        verified (``TlsVerificationError``), a redirect (``RedirectRefusedError``) and a
+        body above ``max_response_bytes`` (``ResponseTooLargeError``).
         """
         url = self.server.url(path)
         allowed = set(allow)
@@ -163,7 +184,12 @@ class JamfHttpClient:
                     data=data,
                     timeout=self._timeout,
                     allow_redirects=False,
+                    # Explicit, or REQUESTS_CA_BUNDLE would override a CA bundle or False.
+                    verify=self.session.verify,
+                    stream=True,
                 )
+            except requests.exceptions.SSLError as exc:
+                raise tls_failure(exc, self.server.host, operation) from exc
             except requests.Timeout as exc:
                 raise ServerUnreachableError(
                     f"{operation}: {self.server.host} did not answer in time",
@@ -183,13 +209,22 @@ class JamfHttpClient:
             )
             if response.status_code == 401 and attempt == 1:
                 # Expired or revoked early: get a new token and try once more.
+                response.close()
                 self._discard(token)
                 continue
             break
         status = response.status_code
+        answer = self._read(response, operation, error=not 200 <= status < 300)
         if 200 <= status < 300 or status in allowed:
-            return response
-        detail = error_detail(response)
+            return answer
+        if 300 <= status < 400:
+            raise RedirectRefusedError(
+                f"{operation}: {self.server.host} redirected the request (HTTP {status}); "
+                "jcds2 does not follow redirects with credentials. Use the final server URL.",
+                status=status,
+                operation=operation,
+            )
+        detail = error_detail(answer)
         suffix = f": {detail}" if detail else ""
         if status == 401:
             raise AuthenticationError(
@@ -204,20 +239,29 @@ class JamfHttpClient:
                 status=status,
                 operation=operation,
             )
-        if 300 <= status < 400:
-            raise JamfApiError(
-                f"{operation}: {self.server.host} redirected the request (HTTP {status}); "
-                "jcds2 does not follow redirects with credentials. Use the final server URL.",
-                status=status,
-                operation=operation,
-            )
         raise JamfApiError(
             f"{operation}: {self.server.host} answered HTTP {status}{suffix}",
             status=status,
             operation=operation,
         )
 
-    def json(self, response: requests.Response, operation: str) -> Any:
+    def _read(self, response: requests.Response, operation: str, *, error: bool) -> BoundedResponse:
+        # An error answer is read only for its explanation: its first 64 KiB will do.
+        try:
+            return read_bounded(
+                response,
+                SMALL_BODY_BYTES if error else self._max_response_bytes,
+                operation=operation,
+                host=self.server.host,
+                truncate=error,
+            )
+        except requests.RequestException as exc:
+            raise ServerUnreachableError(
+                f"{operation}: the answer from {self.server.host} broke off ({type(exc).__name__})",
+                operation=operation,
+            ) from exc
+
+    def json(self, response: BoundedResponse, operation: str) -> Any:
         """The JSON body of ``response``, or a ``JamfApiError`` saying it is not JSON."""
         try:
             return response.json()

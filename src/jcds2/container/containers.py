@@ -25,6 +25,11 @@ from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import TransferConfig
 
 
+def tls_verify(verify: bool | str | None) -> bool | str:
+    """The ``verify`` setting for every host: unset means verify with the system's trust."""
+    return True if verify is None else verify
+
+
 def http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
     """A pooled ``requests.Session``, closed when the container shuts down."""
     session = build_session(config, verify)
@@ -37,13 +42,11 @@ def http_session(config: TransferConfig, verify: bool | str) -> Iterator[request
 def download_http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
     """The session for signed download URLs: no credentials, connection retries only.
 
-    The range fetcher retries answers itself. A CA bundle given for the Jamf Pro server
-    is not applied here: download URLs point at a public CDN, checked with the system's
-    trust (``False`` still turns verification off everywhere).
+    The range fetcher retries answers itself. ``verify`` is the same as for the Jamf Pro
+    server: a CA bundle (for a network whose TLS inspection re-signs every host, say) or
+    ``False`` applies to every host jcds2 talks to.
     """
-    session = build_session(
-        config, verify if isinstance(verify, bool) else True, retry=build_connect_retry(config)
-    )
+    session = build_session(config, verify, retry=build_connect_retry(config))
     try:
         yield session
     finally:
@@ -76,9 +79,11 @@ class Jcds2Container(containers.DeclarativeContainer):
     transfer_config = providers.ThreadSafeSingleton(TransferConfig)
 
     server = providers.ThreadSafeSingleton(JamfServer.parse, config.server)
+    # One TLS setting for the Jamf Pro server, the download host and S3 alike.
+    verify = providers.Callable(tls_verify, config.verify)
     # Two sessions: the Jamf one carries the bearer token, the download one never does.
-    jamf_session = providers.Resource(http_session, transfer_config, config.verify)
-    download_session = providers.Resource(download_http_session, transfer_config, config.verify)
+    jamf_session = providers.Resource(http_session, transfer_config, verify)
+    download_session = providers.Resource(download_http_session, transfer_config, verify)
     jamf_http = providers.Resource(
         jamf_http_client,
         session=jamf_session,
@@ -93,7 +98,10 @@ class Jcds2Container(containers.DeclarativeContainer):
     )
     file_store = providers.ThreadSafeSingleton(ProApiFileStore, http=jamf_http)
     object_uploader = providers.ThreadSafeSingleton(
-        S3ObjectUploader, config=transfer_config, endpoint_url=config.s3_endpoint_url
+        S3ObjectUploader,
+        config=transfer_config,
+        endpoint_url=config.s3_endpoint_url,
+        verify=verify,
     )
     range_fetcher = providers.ThreadSafeSingleton(
         HttpRangeFetcher, session=download_session, config=transfer_config

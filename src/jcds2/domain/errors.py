@@ -134,6 +134,37 @@ class ServerUnreachableError(JamfApiError):
     """Raised when the server cannot be reached or does not answer in time."""
 
 
+class TlsVerificationError(ServerUnreachableError):
+    """Raised when the server's TLS certificate cannot be verified (or TLS fails otherwise).
+
+    Nothing was sent: no credentials and no token leave the machine before the server
+    has proved who it is. A server with a certificate from a private CA needs that CA's
+    bundle (``verify="/path/to/ca.pem"``, ``jcds2 --ca-bundle``, or ``REQUESTS_CA_BUNDLE``).
+    """
+
+
+class ResponseTooLargeError(JamfApiError):
+    """Raised when an answer is larger than jcds2 is willing to read into memory.
+
+    ``limit`` is the bound in bytes. The body is not read past it: the connection is
+    closed instead.
+    """
+
+    def __init__(
+        self, message: str, *, limit: int, status: int | None = None, operation: str = ""
+    ) -> None:
+        self.limit = limit
+        super().__init__(message, status=status, operation=operation)
+
+
+class RedirectRefusedError(JamfApiError):
+    """Raised when the Jamf Pro server redirects an API request.
+
+    jcds2 never follows a redirect with the bearer token, so the token cannot reach
+    another host; ``status`` is the 3xx status.
+    """
+
+
 class AuthenticationError(JamfApiError):
     """Raised when the server rejects the credentials or the token (HTTP 401)."""
 

@@ -20,6 +20,7 @@ import uuid
 
 import attrs
 
+from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import ProgressCallback, RangeSink, RenewCredentials
 from jcds2.domain.errors import (
     DownloadError,
@@ -210,7 +211,16 @@ class InMemoryRangeFetcher:
     def size(self, url: str) -> int:
         return len(self._data(url)) + self.size_offset
 
-    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+    def fetch(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        sink: RangeSink,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        if cancel is not None:
+            cancel.check()
         with self._lock:
             _pop(self.fail_fetch)
         data = self._data(url)[byte_range.start : byte_range.end + 1]

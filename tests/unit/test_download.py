@@ -13,6 +13,7 @@ from typing import NoReturn
 import attrs
 import pytest
 
+from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
 from jcds2.application.ports import RangeFetcher, RangeSink
 from jcds2.domain.errors import (
@@ -54,7 +55,14 @@ class ConcurrencyProbe:
     def size(self, url: str) -> int:
         return self.inner.size(url)
 
-    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+    def fetch(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        sink: RangeSink,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> None:
         with self._overlap:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -64,7 +72,7 @@ class ConcurrencyProbe:
                 self.waited = True
                 self._overlap.wait_for(lambda: self.max_in_flight >= 2, timeout=self.patience)
         try:
-            self.inner.fetch(url, byte_range, sink)
+            self.inner.fetch(url, byte_range, sink, cancel=cancel)
         finally:
             with self._overlap:
                 self.in_flight -= 1
@@ -92,13 +100,20 @@ class ExpiresAfterSize:
         self.inner.expired_generations |= self.expire
         return size
 
-    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+    def fetch(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        sink: RangeSink,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> None:
         with self._lock:
             self.calls += 1
             wait = self.calls <= self.together
         if wait:
             self._barrier.wait(timeout=3)
-        self.inner.fetch(url, byte_range, sink)
+        self.inner.fetch(url, byte_range, sink, cancel=cancel)
 
 
 @attrs.define
@@ -114,13 +129,20 @@ class FailsOnFetch:
     def size(self, url: str) -> int:
         return self.inner.size(url)
 
-    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+    def fetch(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        sink: RangeSink,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> None:
         with self._lock:
             self.calls += 1
             fail = self.calls == self.nth
         if fail:
             raise self.error
-        self.inner.fetch(url, byte_range, sink)
+        self.inner.fetch(url, byte_range, sink, cancel=cancel)
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -422,7 +444,7 @@ def test_a_fetch_failure_fails_the_download_and_leaves_nothing(
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
-def test_a_fetch_failure_midway_leaves_nothing(
+def test_a_fetch_failure_midway_keeps_the_part_and_the_next_call_fetches_only_the_rest(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path, concurrency: int
 ) -> None:
     failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
@@ -430,9 +452,62 @@ def test_a_fetch_failure_midway_leaves_nothing(
     with pytest.raises(DownloadError, match="the body ended early"):
         _download_with(files, failing, concurrency=concurrency)(NAME, dest_dir)
 
-    assert failing.calls >= 4
-    assert len(fetcher.fetched) >= 3
+    assert _listing(dest_dir) == [f"{NAME}.part", f"{NAME}.part.json"]
+    done_before = list(fetcher.fetched)
+    assert len(done_before) >= 3
+    fetcher.fetched.clear()
+
+    result = _download_with(files, fetcher, concurrency=concurrency)(NAME, dest_dir)
+
+    assert result.path.read_bytes() == CONTENT
+    assert result.verified_md5
+    assert _listing(dest_dir) == [NAME]
+    everything = split_ranges(len(CONTENT), RANGE_SIZE)
+    assert sorted(fetcher.fetched + done_before, key=lambda r: r.start) == everything
+    assert result.resumed_bytes == sum(r.length for r in done_before)
+
+
+def test_without_resume_a_failure_midway_leaves_nothing(
+    files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
+) -> None:
+    failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
+
+    with pytest.raises(DownloadError):
+        _download_with(files, failing)(NAME, dest_dir, resume=False)
+
     assert _listing(dest_dir) == []
+
+
+def test_a_corrupt_resumed_part_fails_verification_and_is_removed(
+    files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
+) -> None:
+    failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
+    with pytest.raises(DownloadError):
+        _download_with(files, failing, concurrency=1)(NAME, dest_dir)
+    part = dest_dir / f"{NAME}.part"
+    with part.open("r+b") as handle:  # the disk changed a recorded range behind our back
+        handle.write(b"\xff")
+
+    with pytest.raises(IntegrityError):
+        _download_with(files, fetcher, concurrency=1)(NAME, dest_dir)
+
+    assert _listing(dest_dir) == []
+
+
+def test_a_part_of_another_version_of_the_file_is_not_resumed(
+    files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
+) -> None:
+    failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
+    with pytest.raises(DownloadError):
+        _download_with(files, failing, concurrency=1)(NAME, dest_dir)
+    files.contents[NAME] = CONTENT[::-1]  # replaced on the server meanwhile
+    fetcher.fetched.clear()
+
+    result = _download_with(files, fetcher, concurrency=1)(NAME, dest_dir)
+
+    assert result.path.read_bytes() == CONTENT[::-1]
+    assert result.resumed_bytes == 0
+    assert len(fetcher.fetched) == len(split_ranges(len(CONTENT), RANGE_SIZE))
 
 
 def test_an_expired_url_is_renewed_and_the_download_completes(
@@ -516,11 +591,19 @@ def test_a_full_disk_is_a_download_error_and_leaves_nothing(
     assert _listing(dest_dir) == []
 
 
-def test_a_failing_rename_is_a_download_error_and_leaves_nothing(
-    download: DownloadFile, dest_dir: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_failing_rename_is_a_download_error_and_the_next_call_only_renames(
+    download: DownloadFile,
+    fetcher: InMemoryRangeFetcher,
+    dest_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(_src: object, _dst: object) -> NoReturn:
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    real_replace = os.replace
+    destination = dest_dir / NAME
+
+    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == destination:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", refuse)
 
@@ -528,8 +611,17 @@ def test_a_failing_rename_is_a_download_error_and_leaves_nothing(
         download(NAME, dest_dir)
 
     assert isinstance(caught.value.__cause__, PermissionError)
-    assert str(dest_dir / NAME) in str(caught.value)
-    assert _listing(dest_dir) == []
+    assert str(destination) in str(caught.value)
+    assert not destination.exists()
+    monkeypatch.setattr(os, "replace", real_replace)
+    fetcher.fetched.clear()
+
+    result = download(NAME, dest_dir)
+
+    assert fetcher.fetched == []
+    assert result.resumed_bytes == len(CONTENT)
+    assert destination.read_bytes() == CONTENT
+    assert _listing(dest_dir) == [NAME]
 
 
 def test_a_failing_progress_callback_leaves_nothing(download: DownloadFile, dest_dir: Path) -> None:

@@ -6,18 +6,21 @@ URL points at a CDN or S3, not at the Jamf Pro server.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import re
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 
+from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.ports import RangeSink
 from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
 from jcds2.domain.transfer import ByteRange, MiB, TransferConfig, parse_content_range
@@ -80,6 +83,8 @@ class HttpRangeFetcher:
             headers={"Range": byte_range.header(), "Accept-Encoding": "identity"},
             stream=True,
             timeout=self._timeout,
+            # Given per request: a session-level setting would lose to REQUESTS_CA_BUNDLE.
+            verify=self._session.verify,
         )
 
     @staticmethod
@@ -99,26 +104,41 @@ class HttpRangeFetcher:
         raise DownloadError(f"the download server answered HTTP {status}: {where}")
 
     def size(self, url: str) -> int:
-        return self._retrying(url, lambda: self._size_once(url))
+        return self._retrying(url, lambda: self._size_once(url), None)
 
-    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
-        self._retrying(url, lambda: self._fetch_once(url, byte_range, sink))
+    def fetch(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        sink: RangeSink,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self._retrying(url, lambda: self._fetch_once(url, byte_range, sink, cancel), cancel)
 
-    def _retrying(self, url: str, attempt_once: Callable[[], _T]) -> _T:
+    def _retrying(self, url: str, attempt_once: Callable[[], _T], cancel: CancelToken | None) -> _T:
         """``attempt_once()``, repeated with backoff while it fails transiently."""
         attempt = 1
         while True:
+            if cancel is not None:
+                cancel.check()
             try:
                 return attempt_once()
             except (_Transient, *_TRANSIENT) as exc:
+                if cancel is not None and cancel.cancelled:
+                    raise TransferCancelledError("the download was cancelled") from None
                 reason = scrub(str(exc)) or type(exc).__name__
                 if attempt >= self._config.max_attempts:
+                    # Not chained: the cause's text quotes the signed URL whole.
                     raise DownloadError(
                         f"downloading from {redact(url)} failed after {attempt} attempts: {reason}"
-                    ) from exc
-                delay = min(0.25 * 2 ** (attempt - 1), 8.0)
+                    ) from None
+                delay = self._config.backoff(attempt)
                 log.info("range request failed (%s); retrying in %.2f s", reason, delay)
-                time.sleep(delay)
+                if cancel is None:
+                    time.sleep(delay)
+                elif cancel.wait(delay):
+                    raise TransferCancelledError("the download was cancelled") from None
                 attempt += 1
 
     def _size_once(self, url: str) -> int:
@@ -131,8 +151,10 @@ class HttpRangeFetcher:
                 raise DownloadError(f"{redact(url)} did not say how large the file is")
             return total
 
-    def _fetch_once(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
-        with self._get(url, byte_range) as response:
+    def _fetch_once(
+        self, url: str, byte_range: ByteRange, sink: RangeSink, cancel: CancelToken | None
+    ) -> None:
+        with self._get(url, byte_range) as response, _severed_on(cancel, response):
             self._check_status(response, url)
             start, end, _ = _content_range(response)
             if (start, end) != (byte_range.start, byte_range.end):
@@ -181,6 +203,27 @@ class HttpRangeFetcher:
             sink(byte_range.start + received, buffer[:count])
             received += count
         return received
+
+
+@contextlib.contextmanager
+def _severed_on(cancel: CancelToken | None, response: requests.Response) -> Iterator[None]:
+    """While the block runs, a cancellation shuts down the socket ``response`` reads from.
+
+    A worker blocked in a read (a server that stopped sending) then wakes at once
+    instead of after the read timeout.
+    """
+    if cancel is None:
+        yield
+        return
+    with cancel.on_cancel(lambda: _shutdown(response)):
+        yield
+
+
+def _shutdown(response: requests.Response) -> None:
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _content_range(response: requests.Response) -> tuple[int, int, int | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from jcds2.domain.transfer import ByteRange, MiB
 
@@ -18,14 +18,23 @@ class InOrderDigest:
     Downloads complete ranges out of order; each one is read back (from the page cache,
     as a rule) and hashed as soon as every range before it is complete. The hash work
     thus overlaps the network work, and the digest is ready moments after the last
-    range lands. ``fd`` must be open for reading.
+    range lands. ``fd`` must be open for reading. ``already`` lists ranges complete
+    from the start (a resumed download); they are read back and hashed in their turn.
     """
 
-    def __init__(self, fd: int, ranges: Sequence[ByteRange], algorithm: str) -> None:
+    def __init__(
+        self,
+        fd: int,
+        ranges: Sequence[ByteRange],
+        algorithm: str,
+        already: Iterable[int] = (),
+    ) -> None:
         self._fd = fd
         self._ranges = ranges
         self._digest = hashlib.new(algorithm)
         self._completed = [False] * len(ranges)
+        for index in already:
+            self._completed[index] = True
         self._condition = threading.Condition()
         self._cancelled = False
         self._error: BaseException | None = None

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
+from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.concurrency import run_all
 from jcds2.application.digest import InOrderDigest
 from jcds2.application.ports import FileStore, ProgressCallback, RangeFetcher
 from jcds2.domain.errors import (
@@ -32,6 +35,8 @@ log = logging.getLogger("jcds2.download")
 _T = TypeVar("_T")
 
 PART_SUFFIX = ".part"
+RECORD_SUFFIX = ".part.json"
+_RECORD_FORMAT = 1
 
 
 def resolve_destination(download_path: str | os.PathLike[str], file_name: str) -> Path:
@@ -92,8 +97,117 @@ class _UrlSource:
             self.generation += 1
 
 
-class _Stopped(Exception):
-    """Raised inside a worker to make it stop because another range failed."""
+class _Partial:
+    """``<destination>.part`` being filled, and the record of its completed ranges.
+
+    The record (``<destination>.part.json``) says which file, size, MD5 and range size
+    the ranges belong to, so a later call resumes only a partial download of the same
+    file, fetching only the ranges it lacks. Writes and record updates stop once the
+    partial is closed: a worker left behind after a cancellation cannot touch it.
+    """
+
+    def __init__(self, path: Path, identity: dict[str, Any], completed: Iterable[int]) -> None:
+        self.path = path
+        self.record_path = path.with_name(path.name[: -len(PART_SUFFIX)] + RECORD_SUFFIX)
+        self.identity = identity
+        self.completed = set(completed)
+        self._condition = threading.Condition()
+        self._writers = 0
+        self._closed = False
+        self.fd = -1
+
+    @classmethod
+    def open(cls, path: Path, identity: dict[str, Any], size: int, resume: bool) -> _Partial:
+        completed = _resumable_ranges(path, identity, size) if resume else set()
+        partial = cls(path, identity, completed)
+        try:
+            if completed:
+                partial.fd = os.open(path, os.O_RDWR)
+            else:
+                partial.record_path.unlink(missing_ok=True)  # never a stale record
+                partial.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.ftruncate(partial.fd, size)
+                partial.save()
+        except OSError as exc:
+            partial.close()
+            raise DestinationError(path, f"cannot write {path}: {exc.strerror}") from exc
+        return partial
+
+    def write(self, offset: int, data: memoryview) -> int:
+        with self._condition:
+            if self._closed:
+                raise TransferCancelledError("the download was stopped")
+            self._writers += 1
+        try:
+            total = 0
+            while data:
+                written = os.pwrite(self.fd, data, offset)
+                data, offset, total = data[written:], offset + written, total + written
+            return total
+        finally:
+            with self._condition:
+                self._writers -= 1
+                self._condition.notify_all()
+
+    def mark_completed(self, index: int) -> None:
+        with self._condition:
+            if self._closed:
+                return
+            self.completed.add(index)
+            self.save()
+
+    def save(self) -> None:
+        """Write the record atomically (a new file renamed over the old one).
+
+        Best effort: without a record the download still completes, it just cannot be
+        resumed (and a resumed file is verified before it is used anyway).
+        """
+        record = {**self.identity, "format": _RECORD_FORMAT, "completed": sorted(self.completed)}
+        temporary = self.record_path.with_name(self.record_path.name + ".tmp")
+        try:
+            temporary.write_text(json.dumps(record), encoding="utf-8")
+            os.replace(temporary, self.record_path)
+        except OSError as exc:
+            log.warning("cannot record progress in %s: %s", self.record_path, exc.strerror)
+            temporary.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Stop all further writes (waiting for those under way) and close the file."""
+        with self._condition:
+            self._closed = True
+            while self._writers:
+                self._condition.wait()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def discard(self) -> None:
+        self.close()
+        for path in (self.path, self.record_path):
+            path.unlink(missing_ok=True)
+
+
+def _resumable_ranges(path: Path, identity: dict[str, Any], size: int) -> set[int]:
+    """The completed ranges recorded for a partial download of the same file, if any."""
+    record_path = path.with_name(path.name[: -len(PART_SUFFIX)] + RECORD_SUFFIX)
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if path.stat().st_size != size:
+            return set()
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(record, dict) or record.get("format") != _RECORD_FORMAT:
+        return set()
+    if any(record.get(key) != value for key, value in identity.items()):
+        log.info("%s belongs to another version of the file; starting afresh", path.name)
+        return set()
+    completed = record.get("completed")
+    count = len(split_ranges(size, identity["range_size"]))
+    if not isinstance(completed, list) or not all(
+        isinstance(index, int) and 0 <= index < count for index in completed
+    ):
+        return set()
+    return set(completed)
 
 
 @attrs.define
@@ -105,6 +219,11 @@ class DownloadFile:
     exactly the range asked for; the whole file is checked against the size (and the
     MD5, where the server reports one) before ``.part`` is renamed into place. On any
     failure the destination is not created (an existing one is left as it was).
+
+    A transfer that fails or is interrupted keeps ``.part`` and ``.part.json`` (the
+    ranges it completed) so that the next call for the same destination fetches only
+    the rest; ``resume=False`` starts afresh and removes them on failure. A file that
+    fails verification is always removed.
     """
 
     files: FileStore
@@ -118,6 +237,7 @@ class DownloadFile:
         download_path: str | os.PathLike[str],
         *,
         overwrite: bool = False,
+        resume: bool = True,
         progress: ProgressCallback | None = None,
     ) -> DownloadResult:
         started = self.clock()
@@ -134,20 +254,38 @@ class DownloadFile:
                 f"the server lists {name!r} as {remote.size} bytes but serves {size} bytes"
             )
 
-        partial = destination.with_name(destination.name + PART_SUFFIX)
+        identity = {
+            "file_name": name,
+            "size": size,
+            "md5": (remote.md5 or "").lower() if remote is not None else "",
+            "range_size": self.config.range_size,
+        }
+        partial = _Partial.open(
+            destination.with_name(destination.name + PART_SUFFIX), identity, size, resume
+        )
+        ranges = split_ranges(size, self.config.range_size)
+        resumed = sum(ranges[index].length for index in partial.completed)
+        if resumed:
+            log.info("resuming %s: %d of %d bytes already downloaded", name, resumed, size)
         try:
-            md5 = self._fetch_into(
-                partial, size, urls, progress, hash_md5=bool(remote and remote.md5)
-            )
-            verified_md5 = self._verify(partial, size, remote, md5)
-            os.replace(partial, destination)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise DownloadError(
-                f"could not finish writing {destination}: {exc.strerror or exc}"
-            ) from exc
-        except BaseException:
-            partial.unlink(missing_ok=True)
+            md5 = self._fetch_into(partial, ranges, urls, progress, hash_md5=bool(identity["md5"]))
+            verified_md5 = self._verify(partial.path, size, remote, md5)
+            os.replace(partial.path, destination)
+            partial.record_path.unlink(missing_ok=True)
+        except IntegrityError:
+            partial.discard()
+            raise
+        except BaseException as exc:
+            kept = resume and bool(partial.completed)
+            partial.close()
+            if kept:
+                log.info("kept %s to resume from next time", partial.path)
+            else:
+                partial.discard()
+            if isinstance(exc, OSError):
+                raise DownloadError(
+                    f"could not finish writing {destination}: {exc.strerror or exc}"
+                ) from exc
             raise
         log.info("downloaded %s to %s (%d bytes)", name, destination, size)
         return DownloadResult(
@@ -157,6 +295,7 @@ class DownloadFile:
             md5=remote.md5 if remote is not None else None,
             elapsed_seconds=self.clock() - started,
             verified_md5=verified_md5,
+            resumed_bytes=resumed,
         )
 
     def _describe(self, file_name: str) -> RemoteFile | None:
@@ -167,62 +306,45 @@ class DownloadFile:
 
     def _fetch_into(
         self,
-        partial: Path,
-        size: int,
+        partial: _Partial,
+        ranges: list[ByteRange],
         urls: _UrlSource,
         progress: ProgressCallback | None,
         *,
         hash_md5: bool,
     ) -> str | None:
-        """Fetch every range into ``partial``; return its MD5 if ``hash_md5``."""
-        stop = threading.Event()
-        try:
-            fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-        except OSError as exc:
-            raise DestinationError(partial, f"cannot write {partial}: {exc.strerror}") from exc
+        """Fetch the missing ranges into ``partial``; return the file's MD5 if ``hash_md5``."""
+        cancel = CancelToken()
 
         def sink(offset: int, data: memoryview) -> None:
-            if stop.is_set():
-                raise _Stopped
-            while data:
-                written = os.pwrite(fd, data, offset)
-                data, offset = data[written:], offset + written
-                if progress is not None:
-                    progress(written)
+            cancel.check()
+            written = partial.write(offset, data)
+            if progress is not None:
+                progress(written)
 
-        ranges = split_ranges(size, self.config.range_size)
-        digest: InOrderDigest | None = None
+        digest = InOrderDigest(partial.fd, ranges, "md5", partial.completed) if hash_md5 else None
 
         def fetch(index: int, byte_range: ByteRange) -> None:
-            urls.run(lambda url: self.fetcher.fetch(url, byte_range, sink))
+            urls.run(lambda url: self.fetcher.fetch(url, byte_range, sink, cancel=cancel))
+            partial.mark_completed(index)
             if digest is not None:
                 digest.completed(index)
 
+        tasks = [
+            functools.partial(fetch, index, byte_range)
+            for index, byte_range in enumerate(ranges)
+            if index not in partial.completed
+        ]
         try:
-            os.ftruncate(fd, size)
-            if hash_md5:
-                digest = InOrderDigest(fd, ranges, "md5")
-            with ThreadPoolExecutor(
-                max_workers=min(self.config.concurrency, max(len(ranges), 1)),
-                thread_name_prefix="jcds2-download",
-            ) as pool:
-                futures = [pool.submit(fetch, *item) for item in enumerate(ranges)]
-                try:
-                    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                    for future in done:
-                        future.result()
-                finally:
-                    stop.set()
-                    for future in futures:
-                        future.cancel()
+            run_all(tasks, workers=self.config.concurrency, cancel=cancel, name="jcds2-download")
             md5 = digest.hexdigest() if digest is not None else None
-            os.fsync(fd)
+            os.fsync(partial.fd)
         except OSError as exc:
-            raise DownloadError(f"writing {partial} failed: {exc.strerror or exc}") from exc
+            raise DownloadError(f"writing {partial.path} failed: {exc.strerror or exc}") from exc
         finally:
             if digest is not None:
                 digest.cancel()
-            os.close(fd)
+            partial.close()
         return md5
 
     def _verify(self, partial: Path, size: int, remote: RemoteFile | None, md5: str | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from jcds2.application.cancel import CancelToken
 from jcds2.domain.models import LocalFile, Package, PackageSpec, RemoteFile, UploadTicket
 from jcds2.domain.transfer import ByteRange
 
@@ -109,12 +110,21 @@ class RangeFetcher(Protocol):
         """The object's size in bytes. Raises ``DownloadError``."""
         ...
 
-    def fetch(self, url: str, byte_range: ByteRange, sink: RangeSink) -> None:
+    def fetch(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        sink: RangeSink,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> None:
         """Fetch ``byte_range`` of the object and hand every byte of it to ``sink``.
 
         Checks that the server answered exactly that range (status 206, matching
         ``Content-Range`` and length), retrying transient failures. Raises
         ``DownloadUrlExpiredError`` when the URL is refused (403) and ``DownloadError``
-        otherwise; an exception raised by ``sink`` propagates unchanged.
+        otherwise; an exception raised by ``sink`` propagates unchanged. Once ``cancel``
+        is cancelled it stops as soon as it can (also mid-wait and, where possible,
+        mid-read) with ``TransferCancelledError``.
         """
         ...

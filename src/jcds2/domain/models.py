@@ -121,3 +121,5 @@ class DownloadResult:
     md5: str | None
     elapsed_seconds: float
     verified_md5: bool
+    #: Bytes already on disk from an earlier, interrupted call (resumed, not fetched again).
+    resumed_bytes: int = 0

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.concurrency import run_all
 from jcds2.application.ports import ProgressCallback, RenewCredentials
@@ -212,6 +213,9 @@ class S3ObjectUploader:
         from botocore.config import Config  # noqa: PLC0415
 
         credentials = ticket.credentials
+        # botocore's DEBUG logs print the session token; keep it (and the key) out of them.
+        register_secret(credentials.secret_access_key)
+        register_secret(credentials.session_token)
         session = boto3.session.Session(
             aws_access_key_id=credentials.access_key_id,
             aws_secret_access_key=credentials.secret_access_key,

@@ -13,8 +13,10 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any
 
 import attrs
@@ -30,6 +32,7 @@ from jcds2 import (
 )
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class UsageError(Exception):
@@ -172,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def emit(text: str, data: dict[str, Any]) -> None:
         print(json.dumps(data, default=str) if args.json else text, flush=True)
 
+    # SIGTERM (a CI job cancelled, a service stopped) stops a transfer like Ctrl-C does:
+    # workers stopped, multipart upload aborted, a download's .part kept for resuming.
+    previous_handler = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _run(args, emit)
     except UsageError as exc:
@@ -182,6 +188,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"jcds2: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except _Terminated:
+        print("jcds2: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("jcds2: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a transfer stops and cleans up."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise _Terminated

@@ -53,7 +53,7 @@ class World:
 
 
 def _world(config: TransferConfig | None = None) -> World:
-    config = config or TransferConfig()
+    config = config or TransferConfig(backoff_base=0)
     packages, files = InMemoryPackageRepository(), InMemoryFileStore()
     uploader = InMemoryObjectUploader(files, config=config)
     return World(packages, files, uploader, UploadPackageFile(packages, files, uploader, config))
@@ -83,7 +83,7 @@ class LookupFailsAfterCreate:
     """A repository whose failed ``create`` is followed by a failing lookup."""
 
     inner: InMemoryPackageRepository
-    lookup_error: Exception
+    lookup_errors: list[Exception]
 
     def find_by_file_name(self, file_name: str) -> Package | None:
         return self.inner.find_by_file_name(file_name)
@@ -92,7 +92,7 @@ class LookupFailsAfterCreate:
         try:
             return self.inner.create(spec)
         except Exception:
-            self.inner.fail_lookup.append(self.lookup_error)
+            self.inner.fail_lookup.extend(self.lookup_errors)
             raise
 
     def delete(self, package_id: int) -> None:
@@ -197,7 +197,7 @@ def test_the_uploader_can_renew_credentials_through_the_store(package_file: Path
 
 @pytest.mark.parametrize(("size", "multipart"), [(5 * MiB - 1, False), (5 * MiB, True)])
 def test_multipart_at_and_above_the_threshold(tmp_path: Path, size: int, multipart: bool) -> None:
-    world = _world(TransferConfig(multipart_threshold=5 * MiB, part_size=5 * MiB))
+    world = _world(TransferConfig(multipart_threshold=5 * MiB, part_size=5 * MiB, backoff_base=0))
     path = tmp_path / "big.dmg"
     data = os.urandom(size)
     path.write_bytes(data)
@@ -406,7 +406,8 @@ def test_creation_and_cleanup_both_failing_tell_the_user_to_delete_by_hand(
     world: World, package_file: Path
 ) -> None:
     world.packages.fail_create.append(JamfApiError("internal server error", status=500))
-    world.files.fail_delete.append(ServerUnreachableError("timed out"))
+    attempts = world.upload.config.max_attempts
+    world.files.fail_delete.extend([ServerUnreachableError("timed out")] * attempts)
 
     with pytest.raises(PackageCreationError) as caught:
         world.upload(package_file)
@@ -419,10 +420,27 @@ def test_creation_and_cleanup_both_failing_tell_the_user_to_delete_by_hand(
     assert world.packages.packages == {}
 
 
+def test_cleanup_outlasts_a_passing_failure_of_the_server(world: World, package_file: Path) -> None:
+    packages = LookupFailsAfterCreate(world.packages, [ServerUnreachableError("no answer")])
+    world.packages.fail_create.append(JamfApiError("internal server error", status=500))
+    world.files.fail_delete.append(ServerUnreachableError("timed out"))
+    upload = UploadPackageFile(packages, world.files, world.uploader, world.upload.config)
+
+    with pytest.raises(PackageCreationError) as caught:
+        upload(package_file)
+
+    assert caught.value.file_removed is True
+    assert world.files.contents == {}
+    assert world.packages.packages == {}
+
+
 def test_when_it_is_unknown_whether_the_package_exists_the_file_is_kept(
     world: World, package_file: Path
 ) -> None:
-    packages = LookupFailsAfterCreate(world.packages, ServerUnreachableError("no answer"))
+    attempts = world.upload.config.max_attempts
+    packages = LookupFailsAfterCreate(
+        world.packages, [ServerUnreachableError("no answer")] * attempts
+    )
     world.packages.fail_create.append(ServerUnreachableError("read timed out"))
     upload = UploadPackageFile(packages, world.files, world.uploader, world.upload.config)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import attrs
 
@@ -17,12 +19,15 @@ from jcds2.domain.errors import (
     Jcds2Error,
     PackageCreationError,
     PackageExistsError,
+    RemoteFileNotFoundError,
 )
 from jcds2.domain.models import HashType, LocalFile, Package, PackageSpec, UploadResult
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.upload")
+
+_T = TypeVar("_T")
 
 
 @attrs.define
@@ -106,7 +111,10 @@ class UploadPackageFile:
             # A lost answer (or an interrupt) can hide a package the server did create:
             # look before deleting the file, or a package would be left pointing at nothing.
             try:
-                created = self.packages.find_by_file_name(spec.file_name)
+                created = self._persist(
+                    lambda: self.packages.find_by_file_name(spec.file_name),
+                    f"looking for a package using {spec.file_name}",
+                )
             except Jcds2Error:
                 created, known = None, False
             else:
@@ -138,6 +146,21 @@ class UploadPackageFile:
                 file_removed=removed,
             ) from exc
 
+    def _persist(self, call: Callable[[], _T], what: str) -> _T:
+        """``call()``, tried up to ``config.max_attempts`` times: cleanup must not give up
+        on a server's passing trouble, or a file would be left without its package."""
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except Jcds2Error as exc:
+                if attempt >= self.config.max_attempts or isinstance(exc, RemoteFileNotFoundError):
+                    raise
+                delay = self.config.backoff(attempt)
+                log.info("%s failed (%s); trying again in %.2f s", what, exc, delay)
+                time.sleep(delay)
+                attempt += 1
+
     def _discard_upload(self, source: LocalFile) -> None:
         """Delete the JCDS file of ``source``'s name only if it is provably this upload.
 
@@ -145,12 +168,14 @@ class UploadPackageFile:
         upload only when its size and MD5 equal the local file's.
         """
         try:
-            remote = next((f for f in self.files.list_files() if f.file_name == source.name), None)
+            listing = self._persist(self.files.list_files, "listing the JCDS files")
+            remote = next((f for f in listing if f.file_name == source.name), None)
             if remote is None or remote.size != source.size or not remote.md5:
                 return
             if remote.md5.lower() != hash_file(source.path, "md5"):
                 return
-            self.files.delete(source.name)
+            with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
+                self._persist(lambda: self.files.delete(source.name), f"deleting {source.name}")
         except Exception:
             log.warning("could not check for a partial upload of %s", source.name, exc_info=True)
             return
@@ -158,7 +183,9 @@ class UploadPackageFile:
 
     def _remove_orphan(self, file_name: str) -> bool:
         try:
-            self.files.delete(file_name)
+            self._persist(lambda: self.files.delete(file_name), f"deleting {file_name}")
+        except RemoteFileNotFoundError:
+            pass  # an earlier attempt deleted it, but its answer was lost
         except Exception:
             log.exception("could not delete the orphaned JCDS file %s", file_name)
             return False

@@ -1,4 +1,5 @@
-"""Answers larger than a bound are refused, not read into memory, over real HTTP."""
+"""Hostile answers over real HTTP: larger than a bound (refused, not read into memory), and
+Classic API XML with entity expansion or external entities (refused by defusedxml)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 import requests
+from defusedxml import DefusedXmlException
 
 from jcds2 import JamfApiError, JamfProClient, ResponseTooLargeError, TransferConfig
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
@@ -18,7 +20,7 @@ from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
 from jcds2.domain.models import PackageSpec
 from jcds2.domain.server import JamfServer
-from tests.helpers import answer, tiny_server
+from tests.helpers import answer, recording_server, tiny_server
 
 TOKEN = b'{"token": "t", "expires": "2099-01-01T00:00:00.000Z"}'
 LIMIT = 256 * 1024
@@ -210,3 +212,88 @@ def test_the_public_client_refuses_a_huge_listing(transfer_config: TransferConfi
         with pytest.raises(ResponseTooLargeError, match="67108864"):
             client.jcds2.list_files()
         assert sent.client_left.wait(10)
+
+
+def _laughs(level: int) -> bytes:
+    inner = b"&lol%d;" % (level - 1) if level > 1 else b"&lol;"
+    return b'<!ENTITY lol%d "%s">\n' % (level, inner * 10)
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE package [\n<!ENTITY lol "lol">\n'
+    + b"".join(_laughs(level) for level in range(1, 10))
+    + b"]>\n<package><id>1</id><name>&lol9;</name></package>"
+)
+#: One harmless entity: the standard library would read the id as 42; defusedxml refuses it.
+SMALL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY n "42">]><package><id>&n;</id></package>'
+)
+
+
+def external_entity(url: str) -> bytes:
+    return (
+        b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY ext SYSTEM "'
+        + url.encode()
+        + b'/secret.txt">]><package><id>&ext;</id></package>'
+    )
+
+
+@contextmanager
+def classic_api_answering(
+    xml: bytes, config: TransferConfig
+) -> Iterator[ClassicApiPackageRepository]:
+    def handle(handler: http.server.BaseHTTPRequestHandler) -> None:
+        if handler.path == "/api/v1/auth/token":
+            answer(handler, 200, TOKEN, JSON)
+        else:
+            length = int(handler.headers.get("Content-Length") or 0)
+            handler.rfile.read(length)
+            answer(
+                handler,
+                201 if handler.command == "POST" else 200,
+                xml,
+                {"Content-Type": "text/xml"},
+            )
+
+    with jamf_http_to(handle, config) as (http, _):
+        yield ClassicApiPackageRepository(http, ProApiPackageLookup(http))
+
+
+@pytest.mark.parametrize("xml", [BILLION_LAUGHS, SMALL_ENTITY], ids=["billion-laughs", "entity"])
+def test_entity_declarations_in_a_created_package_answer_are_refused(
+    transfer_config: TransferConfig, xml: bytes
+) -> None:
+    with classic_api_answering(xml, transfer_config) as repository:
+        started = time.monotonic()
+        with pytest.raises(JamfApiError, match="not the expected package XML") as caught:
+            repository.create(PackageSpec(name="A", file_name="A.pkg"))
+    assert time.monotonic() - started < 5
+    assert caught.value.operation == "creating package 'A' for 'A.pkg'"
+    assert isinstance(caught.value.__cause__, DefusedXmlException)
+
+
+def test_an_external_entity_is_refused_and_never_fetched(transfer_config: TransferConfig) -> None:
+    with recording_server(lambda handler: answer(handler, 200, b"42")) as (elsewhere, fetched):
+        with (
+            classic_api_answering(external_entity(elsewhere), transfer_config) as repository,
+            pytest.raises(JamfApiError, match="not the expected package XML") as caught,
+        ):
+            repository.create(PackageSpec(name="A", file_name="A.pkg"))
+        assert fetched == []
+    assert isinstance(caught.value.__cause__, DefusedXmlException)
+
+
+@pytest.mark.parametrize("xml", [BILLION_LAUGHS, SMALL_ENTITY], ids=["billion-laughs", "entity"])
+def test_reading_a_package_never_parses_xml(transfer_config: TransferConfig, xml: bytes) -> None:
+    # get() asks for JSON; an XML answer, hostile or not, is refused as not JSON.
+    with (
+        classic_api_answering(xml, transfer_config) as repository,
+        pytest.raises(JamfApiError, match="did not answer with JSON"),
+    ):
+        repository.get(1)
+
+
+def test_a_plain_created_package_answer_is_read(transfer_config: TransferConfig) -> None:
+    xml = b'<?xml version="1.0" encoding="UTF-8"?><package><id>42</id></package>'
+    with classic_api_answering(xml, transfer_config) as repository:
+        assert repository.create(PackageSpec(name="A", file_name="A.pkg")).id == 42

@@ -14,6 +14,8 @@ from jcds2.domain.names import MAX_FILE_NAME_BYTES, validate_file_name
         "Firefox-128.pkg",
         "Microsoft Office 2024.pkg",
         "Café Crème Ünïcödé.dmg",
+        "Pro Tools Ünïcødé 2026.pkg",  # composed (NFC) as typed here
+        "Pro Tools U\u0308ni\u0308cødé 2026.pkg",  # decomposed (NFD), as macOS may write it
         "日本語のパッケージ.pkg",
         "📦 tools.pkg",
         "name.with.dots.pkg",
@@ -40,6 +42,7 @@ def test_plain_names_are_returned_unchanged(name: str) -> None:
         ("nul\x00.pkg", "control characters"),
         ("tab\there.pkg", "control characters"),
         ("line\nbreak.pkg", "control characters"),
+        ("carriage\rreturn.pkg", "control characters"),
         ("del\x7f.pkg", "control characters"),
         ("rtl\u202eoverride.pkg", "control characters"),
         ("zero\u200bwidth.pkg", "control characters"),

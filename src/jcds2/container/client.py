@@ -10,7 +10,7 @@ from dependency_injector import providers
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.application.ports import ProgressCallback
 from jcds2.container.containers import Jcds2Container
-from jcds2.domain.errors import ConfigurationError
+from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
 from jcds2.domain.models import DownloadResult, RemoteFile, UploadResult
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import TransferConfig
@@ -42,6 +42,10 @@ class Jcds2:
         package is named ``package_name`` (default: the file name) and records the
         file's SHA-512. ``progress`` is called with byte counts as they are sent.
         """
+        path_text = os.fspath(file_path)
+        if "\x00" in path_text:
+            # No file system can hold it, and the OS would raise a bare ValueError.
+            raise InvalidFileNameError(path_text, "it contains a NUL character")
         upload = self._container.upload_package_file()
         return upload(
             file_path,
@@ -86,7 +90,9 @@ class JamfProClient:
 
     ``server`` is a host name (HTTPS is implied) or a full URL; plain ``http`` is
     refused except to loopback addresses. ``verify`` is ``True`` (the default: verify
-    TLS with the system's trust), a path to a CA bundle, or ``False`` (not advised).
+    TLS with the system's trust, or ``REQUESTS_CA_BUNDLE`` if set), a path to a CA bundle,
+    or ``False`` (not advised); it applies to the Jamf Pro server, the download host and
+    S3 alike, and a CA bundle or ``False`` wins over ``REQUESTS_CA_BUNDLE``.
     ``s3_endpoint_url`` points uploads at another S3 endpoint; by default boto3's own
     configuration decides (``AWS_ENDPOINT_URL_S3`` works). Use it as a context manager,
     or call :meth:`close`, to end the session and invalidate its token.

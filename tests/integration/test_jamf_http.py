@@ -15,6 +15,7 @@ from jcds2.domain.errors import (
     AuthenticationError,
     JamfApiError,
     NotJamfServerError,
+    RedirectRefusedError,
     ServerUnreachableError,
 )
 from jcds2.domain.server import JamfServer
@@ -174,8 +175,9 @@ def test_redirects_are_not_followed_with_the_token(
         http = JamfHttpClient(
             session, JamfServer.parse(url), BasicAuthProvider("u", "p"), transfer_config
         )
-        with pytest.raises(JamfApiError, match="redirected"):
+        with pytest.raises(RedirectRefusedError, match="redirected") as caught:
             http.request("GET", "/api/v1/jcds/files", operation="listing")
+        assert caught.value.status == 302
         assert len(seen) == 2  # the token request and the redirected request, nothing more
 
 

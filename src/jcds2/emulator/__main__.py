@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from jcds2.emulator.faults import FaultPlan
 from jcds2.emulator.server import JamfEmulator
 
 
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append one JSON line per Jamf API request to FILE",
     )
+    parser.add_argument(
+        "--faults",
+        metavar="FILE",
+        help='start with the fault plan in FILE (JSON: {"seed": N, "rules": [...]})',
+    )
     return parser
 
 
@@ -59,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.external_files is None) != (args.download_base_url is None):
         parser.error("--external-files and --download-base-url go together")
+    faults = None
+    if args.faults is not None:
+        try:
+            faults = FaultPlan.from_json_file(args.faults)
+        except ValueError as error:
+            parser.error(f"--faults: {error}")
     if not args.verbose:
         # moto and werkzeug log through the "werkzeug" logger; keep stderr quiet.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -85,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         download_base_url=args.download_base_url,
         external_files=args.external_files,
         request_log_path=args.request_log,
+        faults=faults,
     )
     with emulator:
         sys.stdout.write(json.dumps(emulator.info()) + "\n")

@@ -1,4 +1,7 @@
-"""The Jamf API WSGI application: request log, latency, faults, routing, bearer-token gate."""
+"""The Jamf API WSGI application: request log, latency, faults, routing, bearer-token gate.
+
+Requests under ``/_emulator/`` are control requests (``control.py``), not Jamf API ones.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from jcds2.emulator.auth import TokenStore
-from jcds2.emulator.faults import Fault, FaultInjector
+from jcds2.emulator.control import PREFIX, control_response
+from jcds2.emulator.faults import JAMF, FaultEngine, FaultRule, RequestFacts
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
 from jcds2.emulator.web import Call, Route, api_error, error_for_path, html_error, is_pro_path
+from jcds2.emulator.wire import drain_body, reset_response, reset_upload, truncated_response
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _logger = logging.getLogger(__name__)
 
@@ -29,7 +34,7 @@ class JamfApp:
         self,
         routes: Sequence[Route],
         tokens: TokenStore,
-        faults: FaultInjector,
+        faults: FaultEngine,
         log: RequestLog,
         latency_ms: float = 0,
     ) -> None:
@@ -48,18 +53,53 @@ class JamfApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        response = self._respond(request)
-        return response(environ, start_response)
-
-    def _respond(self, request: Request) -> Response:
-        self._log.record(
-            RecordedRequest(request.method, request.path, request.query_string.decode("latin-1"))
-        )
+        if request.path.startswith(PREFIX):
+            return control_response(request, self._faults)(environ, start_response)
+        query = request.query_string.decode("latin-1")
+        self._log.record(RecordedRequest(request.method, request.path, query))
         if self._latency > 0:
             time.sleep(self._latency)
-        fault = self._faults.take(request.method, request.path)
-        if fault is not None:
-            return _fault_response(request.path, fault)
+        facts = RequestFacts(
+            JAMF, request.method, request.path, query, request.headers.get("Range")
+        )
+        if self._faults.tokens_expire(facts):
+            self._tokens.expire_all()
+        fired = self._faults.take(facts)
+        if fired is None:
+            return self._respond(request)(environ, start_response)
+        return self._spoil(fired.rule, request, environ, start_response)
+
+    def _spoil(
+        self,
+        rule: FaultRule,
+        request: Request,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """Carry out a fault that fired for this request."""
+        kind = rule.kind
+
+        def process(env: WSGIEnvironment, respond: StartResponse) -> Iterable[bytes]:
+            return self._respond(request)(env, respond)
+
+        app: WSGIApplication = process
+        if kind == "reset":
+            return reset_response(app, environ, start_response, rule.after_bytes or 0)
+        if kind == "reset_upload":
+            reset_upload(environ, rule.after_bytes or 0)
+        if kind == "truncate":
+            return truncated_response(app, environ, start_response, rule.after_bytes or 0)
+        if kind == "stall":
+            self._faults.stopping.wait(rule.seconds or 0)
+            return process(environ, start_response)
+        if kind == "fail_package_creation" and rule.mode == "lost_answer":
+            # Created; only the answer is lost.
+            self._respond(request).close()
+        else:
+            drain_body(environ)
+        return _fault_response(request.path, rule)(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
         adapter = self._map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
@@ -99,7 +139,8 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def _fault_response(path: str, fault: Fault) -> Response:
-    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-    description = Response(status=fault.status).status.partition(" ")[2] or "Injected fault"
-    return error_for_path(path, fault.status, "INJECTED_FAULT", description, headers)
+def _fault_response(path: str, rule: FaultRule) -> Response:
+    status = rule.status or 500
+    headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
+    description = Response(status=status).status.partition(" ")[2] or "Injected fault"
+    return error_for_path(path, status, "INJECTED_FAULT", description, headers)

@@ -36,12 +36,24 @@ class TokenStore:
         self._ttl = ttl_seconds
         self._lock = threading.Lock()
         self._tokens: dict[str, IssuedToken] = {}
+        self._history: list[str] = []
+
+    def set_ttl(self, ttl_seconds: float) -> None:
+        """The lifetime of tokens issued from now on."""
+        with self._lock:
+            self._ttl = ttl_seconds
 
     def issue(self, principal: Principal) -> IssuedToken:
-        issued = IssuedToken(secrets.token_urlsafe(32), principal, time.time() + self._ttl)
         with self._lock:
+            issued = IssuedToken(secrets.token_urlsafe(32), principal, time.time() + self._ttl)
             self._tokens[issued.token] = issued
+            self._history.append(issued.token)
         return issued
+
+    def issued(self) -> list[str]:
+        """Every token issued so far, expired and revoked ones included, oldest first."""
+        with self._lock:
+            return list(self._history)
 
     def lookup(self, token: str) -> IssuedToken | None:
         """The token if it exists and has not expired."""

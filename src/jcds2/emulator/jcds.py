@@ -13,6 +13,7 @@ import attrs
 from werkzeug.wrappers import Response
 
 from jcds2.emulator.external import ExternalFiles
+from jcds2.emulator.issued import IssuedSecrets
 from jcds2.emulator.s3 import REGION, S3Bucket
 from jcds2.emulator.state import Principal
 from jcds2.emulator.web import Call, Route, api_error, json_response, no_content
@@ -92,6 +93,7 @@ class JcdsRoutes:
     tickets: TicketStore
     credential_ttl_seconds: float
     external: ExternalFiles | None = None
+    issued: IssuedSecrets = attrs.Factory(IssuedSecrets)
 
     def routes(self) -> list[Route]:
         return [
@@ -120,9 +122,12 @@ class JcdsRoutes:
             return _no_such_file(name)
         found = self.bucket.find(name)
         if found is not None:
-            return json_response({"uri": self.bucket.download_url(found.key)})
+            url = self.issued.numbered_url(self.bucket.download_url(found.key))
+            return json_response({"uri": url})
         if outside is not None and self.external is not None:
-            return json_response({"uri": self.external.download_url(name)})
+            url = self.external.download_url(name)
+            self.issued.add_url(url)
+            return json_response({"uri": url})
         return _no_such_file(name)
 
     def renew(self, call: Call) -> Response:
@@ -138,7 +143,7 @@ class JcdsRoutes:
 
     def _credentials(self, ticket: Ticket) -> dict[str, Any]:
         # The S3 server accepts any keys; random ones make sure clients use what they get.
-        return {
+        credentials: dict[str, Any] = {
             "accessKeyID": "ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
             "secretAccessKey": secrets.token_urlsafe(30),
             "sessionToken": secrets.token_urlsafe(96),
@@ -148,6 +153,8 @@ class JcdsRoutes:
             "path": ticket.path,
             "uuid": ticket.uuid,
         }
+        self.issued.add_credentials(credentials)
+        return credentials
 
 
 def _no_such_file(name: str) -> Response:

@@ -53,6 +53,7 @@ class S3Bucket:
         endpoint_url: str,
         name: str,
         upload_order: Callable[[str], int] | None = None,
+        access_key: str = "jcds2-emulator",
     ) -> None:
         self.endpoint_url = endpoint_url
         self.name = name
@@ -62,7 +63,8 @@ class S3Bucket:
             "s3",
             endpoint_url=endpoint_url,
             region_name=REGION,
-            aws_access_key_id="jcds2-emulator",
+            # The S3 server tells the emulator's own requests by this key.
+            aws_access_key_id=access_key,
             aws_secret_access_key="jcds2-emulator",  # noqa: S106 - the S3 server accepts any
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )

@@ -1,4 +1,4 @@
-"""``JamfEmulator``: the Jamf API app and moto's S3 server, started and stopped together."""
+"""``JamfEmulator``: the Jamf API app and the S3 server (moto), started and stopped together."""
 
 from __future__ import annotations
 
@@ -10,30 +10,25 @@ import uuid
 from types import TracebackType
 from typing import Any
 
-from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from jcds2.emulator.app import JamfApp
 from jcds2.emulator.auth import AuthRoutes, TokenStore
 from jcds2.emulator.classic import ClassicPackageRoutes
 from jcds2.emulator.external import ExternalFiles
-from jcds2.emulator.faults import FaultInjector
+from jcds2.emulator.faults import FaultEngine, FaultPlan, FaultRecord, FaultRule
+from jcds2.emulator.issued import IssuedSecrets
 from jcds2.emulator.jcds import JcdsRoutes, TicketStore, jcds_listing
 from jcds2.emulator.pro import ProPackageRoutes, to_pro
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
 from jcds2.emulator.s3 import S3Bucket
+from jcds2.emulator.s3server import RecordedS3Request, S3RequestLog, S3Server
 from jcds2.emulator.state import Package, PackageStore
+from jcds2.emulator.wire import request_handler
 
 
 def _preloaded(new_id: int, name: str) -> Package:
     return Package(id=new_id, package_name=name, file_name=name)
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Serves requests without werkzeug's per-request log line."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        del code, size
 
 
 class _NotStartedError(RuntimeError):
@@ -52,6 +47,7 @@ class JamfEmulator:
     are JCDS files too, and their download URL is the base URL plus the quoted file name,
     so that another web server (nginx, say) serves their bytes. ``request_log_path`` makes
     every Jamf API request append a JSON line to that file (see ``RequestLog``).
+    ``faults`` is a ``FaultPlan`` to start with (see docs/emulator.md, "Fault plan").
     """
 
     def __init__(
@@ -71,6 +67,7 @@ class JamfEmulator:
         download_base_url: str | None = None,
         external_files: str | os.PathLike[str] | None = None,
         request_log_path: str | os.PathLike[str] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         if (download_base_url is None) != (external_files is None):
             raise ValueError("external_files and download_base_url must be given together")
@@ -92,10 +89,15 @@ class JamfEmulator:
         self.verbose = verbose
         self._store = PackageStore()
         self._tokens = TokenStore(token_ttl_seconds)
+        self._initial_token_ttl = token_ttl_seconds
         self._tickets = TicketStore()
-        self._faults = FaultInjector()
+        self._faults = FaultEngine(faults)
         self._log = RequestLog(request_log_path)
-        self._moto: ThreadedMotoServer | None = None
+        self._s3_log = S3RequestLog()
+        self._issued = IssuedSecrets()
+        # The emulator's own S3 requests sign with this key, so faults and the S3 log skip them.
+        self._internal_access_key = f"jcds2-emulator-{secrets.token_hex(8)}"
+        self._s3: S3Server | None = None
         self._bucket: S3Bucket | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -106,6 +108,7 @@ class JamfEmulator:
         """Start the S3 server, create the bucket, then start serving the Jamf API."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
+        self._faults.stopping.clear()
         try:
             self._start_s3()
             self._preload()
@@ -116,19 +119,16 @@ class JamfEmulator:
         return self
 
     def stop(self) -> None:
-        """Shut both servers down and wait for their threads."""
+        """Shut both servers down and wait for their threads; ends stalls at once."""
+        self._faults.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join()
-        if self._moto is not None:
-            self._moto.stop()
-            # ThreadedMotoServer.stop() leaves its listening socket open.
-            moto_server = getattr(self._moto, "_server", None)
-            if moto_server is not None:
-                moto_server.server_close()
-        self._server = self._thread = self._moto = self._bucket = None
+        if self._s3 is not None:
+            self._s3.stop()
+        self._server = self._thread = self._s3 = self._bucket = None
 
     def __enter__(self) -> JamfEmulator:
         return self.start()
@@ -142,22 +142,15 @@ class JamfEmulator:
         self.stop()
 
     def _start_s3(self) -> None:
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._moto.start()
-        moto_server = getattr(self._moto, "_server", None)
-        if not self.verbose and moto_server is not None:
-            # moto logs every request through werkzeug; silence that server only, not the
-            # process-wide "werkzeug" logger.
-            moto_server.RequestHandlerClass = type(
-                "QuietMotoRequestHandler",
-                (moto_server.RequestHandlerClass,),
-                {"log_request": _QuietRequestHandler.log_request},
-            )
-        host, port = self._moto.get_host_and_port()
+        self._s3 = S3Server(
+            self.host, self._faults, self._s3_log, self._internal_access_key, self.verbose
+        )
+        self._s3.start()
         bucket = S3Bucket(
-            f"http://{host}:{port}",
+            self._s3.endpoint_url,
             f"jcds-emulator-{secrets.token_hex(6)}",
             self._tickets.upload_order,
+            access_key=self._internal_access_key,
         )
         bucket.create()
         self._bucket = bucket
@@ -175,12 +168,12 @@ class JamfEmulator:
             ).routes(),
             *ProPackageRoutes(self._store, bucket).routes(),
             *JcdsRoutes(
-                bucket, self._tickets, self.credential_ttl_seconds, self._external
+                bucket, self._tickets, self.credential_ttl_seconds, self._external, self._issued
             ).routes(),
             *ClassicPackageRoutes(self._store, bucket).routes(),
         ]
         app = JamfApp(routes, self._tokens, self._faults, self._log, self.latency_ms)
-        handler = WSGIRequestHandler if self.verbose else _QuietRequestHandler
+        handler = request_handler(WSGIRequestHandler, self.verbose, "EmulatorJamfRequestHandler")
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=handler
         )
@@ -240,6 +233,37 @@ class JamfEmulator:
     def clear_request_log(self) -> None:
         self._log.clear()
 
+    @property
+    def s3_request_log(self) -> list[RecordedS3Request]:
+        """A snapshot of the client requests to the S3 server, with the status answered.
+
+        The emulator's own S3 requests (listing, digests, clean-up) are not included.
+        """
+        return self._s3_log.snapshot()
+
+    def clear_s3_request_log(self) -> None:
+        self._s3_log.clear()
+
+    def set_fault_plan(self, plan: FaultPlan) -> None:
+        """Replace the fault rules with ``plan``'s; rule counters start afresh."""
+        self._faults.set_plan(plan)
+
+    def add_fault(self, rule: FaultRule) -> None:
+        """Append a rule to the current plan (its random draws use the plan's seed)."""
+        self._faults.add(rule)
+
+    @property
+    def fault_plan(self) -> FaultPlan:
+        return self._faults.plan
+
+    @property
+    def fault_log(self) -> list[FaultRecord]:
+        """A snapshot of every fault that fired, in order."""
+        return self._faults.log()
+
+    def clear_fault_log(self) -> None:
+        self._faults.clear_log()
+
     def inject_fault(
         self,
         method: str,
@@ -248,13 +272,25 @@ class JamfEmulator:
         times: int = 1,
         retry_after: int | None = None,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` before processing them.
+        """Answer the next ``times`` matching Jamf requests with ``status`` unprocessed.
 
-        ``path`` is a regular expression that must match the whole request path.
+        ``path`` is a regular expression that must match the whole request path. A
+        shorthand for ``add_fault(FaultRule(kind="status", ...))``.
         """
-        self._faults.add(method, path, status, times, retry_after)
+        self.add_fault(
+            FaultRule(
+                kind="status",
+                server="jamf",
+                method=method,
+                path=path,
+                status=status,
+                retry_after=retry_after,
+                times=times,
+            )
+        )
 
     def clear_faults(self) -> None:
+        """Drop every fault rule (the fault log stays)."""
         self._faults.clear()
 
     def packages(self) -> list[dict[str, Any]]:
@@ -272,14 +308,38 @@ class JamfEmulator:
         return bucket.multipart_uploads()
 
     def reset(self) -> None:
-        """Forget packages, files, uploads, the request log and faults; tokens stay valid."""
+        """Forget packages, files, uploads, both request logs, faults and the fault log.
+
+        Tokens stay valid, and the lists of issued secrets are kept; tokens issued from now
+        on live ``token_ttl_seconds`` as given to the constructor again.
+        """
+        self._faults.clear()
+        self.set_token_ttl(self._initial_token_ttl)
         self._store.clear()
         self._tickets.clear()
         if self._bucket is not None:
             self._bucket.clear()
         self._log.clear()
-        self._faults.clear()
+        self._s3_log.clear()
+        self._faults.clear_log()
 
     def expire_tokens(self) -> None:
         """Make every bearer token issued so far expire now."""
         self._tokens.expire_all()
+
+    def set_token_ttl(self, seconds: float) -> None:
+        """The lifetime of bearer tokens issued from now on."""
+        self._tokens.set_ttl(seconds)
+        self.token_ttl_seconds = seconds
+
+    def issued_tokens(self) -> list[str]:
+        """Every bearer token issued so far (expired and revoked ones too), oldest first."""
+        return self._tokens.issued()
+
+    def issued_upload_credentials(self) -> list[dict[str, str]]:
+        """``{accessKeyID, secretAccessKey, sessionToken}`` of every JCDS upload ticket."""
+        return self._issued.credentials()
+
+    def issued_download_urls(self) -> list[str]:
+        """Every download URL the Jamf route handed out, as handed out."""
+        return self._issued.download_urls()

@@ -137,10 +137,22 @@ def test_with_the_default_the_environment_bundle_applies(
         assert client.jcds2.list_files() == []
 
 
+@pytest.mark.parametrize("environment", ["clean", "unrelated-bundles"])
 def test_the_ca_bundle_applies_to_jamf_s3_and_the_download_host(
-    tmp_path: Path, certificates: Certificates, transfer_config: TransferConfig
+    tmp_path: Path,
+    certificates: Certificates,
+    unrelated_ca: Path,
+    transfer_config: TransferConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: str,
 ) -> None:
-    """One ``verify=`` for all three hosts, each of them behind HTTPS with the test CA."""
+    """One ``verify=`` for all three hosts, each of them behind HTTPS with the test CA.
+
+    It also wins over CA bundles named in the environment for requests and boto3.
+    """
+    if environment == "unrelated-bundles":
+        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE"):
+            monkeypatch.setenv(name, str(unrelated_ca))
     folder = tmp_path / "external"
     folder.mkdir()
     external = make_file(folder / "External App.pkg", 3 * 1024 * 1024 + 17, seed=5)

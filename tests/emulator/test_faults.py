@@ -259,17 +259,19 @@ def test_wrong_range(client: JamfClient, emulator: JamfEmulator) -> None:
 def test_stall_makes_a_client_time_out(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="stall", server="s3", seconds=1.5))
+    emulator.add_fault(FaultRule(kind="stall", server="s3", seconds=3))
     started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(url, timeout=(5, 0.3))
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0
     assert requests.get(url, timeout=10).content == DATA
 
 
-def test_stop_ends_stalls_at_once() -> None:
+def test_stop_ends_stalls_at_once_and_closes_both_servers() -> None:
     plan = FaultPlan(rules=[FaultRule(kind="stall", path="/api/v1/auth/token", seconds=60)])
     emulator = JamfEmulator(faults=plan).start()
+    s3_port = urlsplit(emulator.s3_endpoint_url).port
+    assert s3_port is not None
     outcome: list[object] = []
 
     def stalled() -> None:
@@ -288,9 +290,11 @@ def test_stop_ends_stalls_at_once() -> None:
     assert emulator.fault_log
     started = time.monotonic()
     emulator.stop()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # not the stall's 60 s
     thread.join(5)
     assert outcome  # the stalled request ended too
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", s3_port), timeout=5).close()
 
 
 def test_expire_url_after_ranges(client: JamfClient, emulator: JamfEmulator) -> None:
@@ -366,18 +370,19 @@ def test_expire_tokens_every_period(anonymous: JamfClient, emulator: JamfEmulato
             ).json()["token"]
         time.sleep(0.01)
     expiries = [record for record in emulator.fault_log if record.kind == "expire_tokens"]
-    assert len(expiries) == 3
+    # Expiries at 0.25, 0.5 and 0.75 s (a fourth only if the machine is very slow).
+    assert len(expiries) in (3, 4)
     # The first login needed no expiry; every expiry cost exactly one more.
     assert logins == 1 + len(expiries)
 
 
 def test_expire_tokens_once(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="expire_tokens", after_seconds=0.1))
+    emulator.add_fault(FaultRule(kind="expire_tokens", after_seconds=0.4))
     assert client.get("/api/v1/packages").status_code == 200
-    time.sleep(0.15)
+    time.sleep(0.45)
     assert client.get("/api/v1/packages").status_code == 401
     client.login()
-    time.sleep(0.15)
+    time.sleep(0.45)
     assert client.get("/api/v1/packages").status_code == 200
     assert len(emulator.fault_log) == 1
 
@@ -480,14 +485,14 @@ def test_issued_secrets_are_listed(client: JamfClient, emulator: JamfEmulator) -
 
 
 def test_token_ttl_for_new_tokens(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.set_token_ttl(0.2)
+    emulator.set_token_ttl(0.5)
     client.login()
     assert client.get("/api/v1/packages").status_code == 200
-    time.sleep(0.25)
+    time.sleep(0.55)
     assert client.get("/api/v1/packages").status_code == 401
     emulator.reset()  # back to the constructor's lifetime
     client.login()
-    time.sleep(0.25)
+    time.sleep(0.55)
     assert client.get("/api/v1/packages").status_code == 200
 
 

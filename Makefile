@@ -4,14 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+SOAK_SCHEDULES ?= 3000
+SOAK_SEED ?= 20261123
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint typecheck imports unit integration e2e test demo bench clean
+.PHONY: help venv lint typecheck imports unit integration e2e test soak demo bench clean
 
 help:
 	@echo "make demo   - run the upload/download job end to end against the local Jamf Pro emulator"
 	@echo "make test   - lint (ruff), type-check (mypy --strict), layer contracts (import-linter), pytest"
 	@echo "make lint   - only the static checks"
+	@echo "make soak   - the fault soak run with $(SOAK_SCHEDULES) seeded schedules (make test runs 300)"
 	@echo "make bench  - jcds2 against curl and boto3; writes docs/benchmarks.md (installs nginx, time)"
 	@echo "make clean  - remove the virtual environment and caches"
 
@@ -40,6 +43,10 @@ e2e: $(STAMP)
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+soak: $(STAMP)
+	JCDS2_SOAK_SCHEDULES=$(SOAK_SCHEDULES) JCDS2_SOAK_SEED=$(SOAK_SEED) \
+		$(BIN)/pytest tests/faults/test_soak.py -s -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python -m jcds2.cli.demo

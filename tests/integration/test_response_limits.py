@@ -297,3 +297,26 @@ def test_a_plain_created_package_answer_is_read(transfer_config: TransferConfig)
     xml = b'<?xml version="1.0" encoding="UTF-8"?><package><id>42</id></package>'
     with classic_api_answering(xml, transfer_config) as repository:
         assert repository.create(PackageSpec(name="A", file_name="A.pkg")).id == 42
+
+
+def test_read_answers_give_their_connection_back(transfer_config: TransferConfig) -> None:
+    ports: list[int] = []
+    body = b'[{"fileName": "a.pkg", "length": 5}]'
+
+    def handle(handler: http.server.BaseHTTPRequestHandler) -> None:
+        ports.append(handler.client_address[1])
+        if "token" in handler.path:
+            answer(handler, 200, TOKEN, JSON)
+        elif handler.path.endswith("missing.pkg"):
+            answer(handler, 500, b'{"errors": [{"description": "it broke"}]}', JSON)
+        else:
+            answer(handler, 200, body, JSON)
+
+    with jamf_http_to(handle, transfer_config) as (http, _):
+        store = ProApiFileStore(http)
+        for _ in range(3):
+            store.list_files()
+            with pytest.raises(JamfApiError, match="it broke"):
+                store.download_url("missing.pkg")
+    assert len(ports) == 7
+    assert len(set(ports)) == 1  # one kept-alive connection served every request

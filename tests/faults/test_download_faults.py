@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -31,8 +32,8 @@ def out(tmp_path: Path) -> Path:
     return folder
 
 
-def _ranged_gets(emulator: JamfEmulator, **fields: object) -> FaultRule:
-    return FaultRule(server="s3", method="GET", path=object_path(emulator), **fields)  # type: ignore[arg-type]
+def _ranged_gets(emulator: JamfEmulator, **fields: Any) -> FaultRule:
+    return FaultRule(server="s3", method="GET", path=object_path(emulator), **fields)
 
 
 TRANSIENT = {
@@ -57,7 +58,7 @@ def test_a_transient_fault_is_retried_and_the_file_is_byte_identical(
     fast_client: JamfProClient,
     source: Path,
     out: Path,
-    fault: dict[str, object],
+    fault: dict[str, Any],
 ) -> None:
     emulator.set_fault_plan(FaultPlan(seed=1, rules=[_ranged_gets(emulator, skip=2, **fault)]))
 
@@ -97,7 +98,7 @@ def test_a_lasting_fault_is_a_typed_error_and_no_destination(
     fast_client: JamfProClient,
     source: Path,
     out: Path,
-    fault: dict[str, object],
+    fault: dict[str, Any],
 ) -> None:
     emulator.set_fault_plan(FaultPlan(rules=[_ranged_gets(emulator, times=None, **fault)]))
 

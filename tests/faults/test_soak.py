@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def _s3_fault(rng: random.Random, emulator: JamfEmulator) -> FaultRule:
     method = {"reset_upload": "PUT", "s3_error": "PUT"}.get(kind, rng.choice(["GET", "PUT"]))
     if kind in ("truncate", "full_body", "wrong_range", "expire_url"):
         method = "GET"
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     if kind == "status":
         fields["status"] = rng.choice([500, 502, 503])
     elif kind == "s3_error":
@@ -96,7 +97,7 @@ def _s3_fault(rng: random.Random, emulator: JamfEmulator) -> FaultRule:
         skip=rng.randrange(4),
         times=None if kind == "expire_url" else (1 if kind == "stall" else rng.randint(1, 3)),
         probability=probability,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,10 +30,10 @@ def small(tmp_path: Path) -> Path:
     return make_file(tmp_path / "Small Tool 1.0.pkg", SINGLE, seed=12)
 
 
-def _parts(emulator: JamfEmulator, **fields: object) -> FaultRule:
+def _parts(emulator: JamfEmulator, **fields: Any) -> FaultRule:
     return FaultRule(
         server="s3", method="PUT", path=object_path(emulator), query="partNumber=", **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 def _assert_uploaded(emulator: JamfEmulator, client: JamfProClient, path: Path) -> None:
@@ -58,7 +59,7 @@ PART_FAULTS = {
 
 @pytest.mark.parametrize("fault", PART_FAULTS.values(), ids=PART_FAULTS.keys())
 def test_a_part_fault_is_retried_and_the_upload_completes(
-    emulator: JamfEmulator, fast_client: JamfProClient, big: Path, fault: dict[str, object]
+    emulator: JamfEmulator, fast_client: JamfProClient, big: Path, fault: dict[str, Any]
 ) -> None:
     emulator.set_fault_plan(FaultPlan(rules=[_parts(emulator, skip=1, **fault)]))
 
@@ -98,9 +99,9 @@ SINGLE_FAULTS = {
 
 @pytest.mark.parametrize("fault", SINGLE_FAULTS.values(), ids=SINGLE_FAULTS.keys())
 def test_a_single_request_upload_is_retried(
-    emulator: JamfEmulator, fast_client: JamfProClient, small: Path, fault: dict[str, object]
+    emulator: JamfEmulator, fast_client: JamfProClient, small: Path, fault: dict[str, Any]
 ) -> None:
-    rule = FaultRule(server="s3", method="PUT", path=object_path(emulator), **fault)  # type: ignore[arg-type]
+    rule = FaultRule(server="s3", method="PUT", path=object_path(emulator), **fault)
     emulator.set_fault_plan(FaultPlan(rules=[rule]))
 
     result = fast_client.jcds2.upload_file(file_path=small)
@@ -118,7 +119,7 @@ LASTING = {
 
 @pytest.mark.parametrize("fault", LASTING.values(), ids=LASTING.keys())
 def test_a_lasting_part_fault_aborts_the_upload_and_leaves_nothing(
-    emulator: JamfEmulator, fast_client: JamfProClient, big: Path, fault: dict[str, object]
+    emulator: JamfEmulator, fast_client: JamfProClient, big: Path, fault: dict[str, Any]
 ) -> None:
     emulator.set_fault_plan(FaultPlan(rules=[_parts(emulator, skip=1, times=None, **fault)]))
 

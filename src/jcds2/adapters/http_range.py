@@ -6,21 +6,19 @@ URL points at a CDN or S3, not at the Jamf Pro server.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import logging
 import re
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.ports import RangeSink
 from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
@@ -58,56 +56,6 @@ class _Transient(Exception):
     """A failure that a new attempt may not meet."""
 
 
-class _Connections:
-    """Which connection each thread is using, so that a cancellation can sever it.
-
-    Installed into the session's connection pools: every connection notes itself as
-    its thread's when it sends a request. Shutting down that socket wakes a worker
-    blocked anywhere in the exchange: waiting for the answer's headers (a server that
-    stalls) or in the middle of its body.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_thread: dict[int, Any] = {}
-
-    def install(self, session: requests.Session) -> None:
-        for adapter in session.adapters.values():
-            manager = getattr(adapter, "poolmanager", None)
-            if manager is None:
-                continue
-            manager.pool_classes_by_scheme = {
-                "http": self._tracking(HTTPConnectionPool),
-                "https": self._tracking(HTTPSConnectionPool),
-            }
-
-    def _tracking(self, pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
-        registry = self
-        base = pool.ConnectionCls
-
-        class TrackedConnection(base):  # type: ignore[valid-type, misc]
-            def request(self, *args: Any, **kwargs: Any) -> Any:
-                registry.bind(self)
-                return super().request(*args, **kwargs)
-
-        return type(f"Tracked{pool.__name__}", (pool,), {"ConnectionCls": TrackedConnection})
-
-    def bind(self, connection: Any) -> None:
-        with self._lock:
-            self._by_thread[threading.get_ident()] = connection
-
-    def release(self) -> None:
-        with self._lock:
-            self._by_thread.pop(threading.get_ident(), None)
-
-    def sever(self, thread_id: int) -> None:
-        with self._lock:
-            connection = self._by_thread.get(thread_id)
-        sock = getattr(connection, "sock", None)
-        if isinstance(sock, socket.socket):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
 class HttpRangeFetcher:
     """A :class:`~jcds2.application.ports.RangeFetcher` over HTTP with ``requests``.
 
@@ -124,7 +72,7 @@ class HttpRangeFetcher:
         self._timeout = (config.connect_timeout, config.read_timeout)
         self._chunk_size = chunk_size
         self._local = threading.local()
-        self._connections = _Connections()
+        self._connections = ConnectionRegistry()
         self._connections.install(session)
 
     def __repr__(self) -> str:
@@ -207,7 +155,7 @@ class HttpRangeFetcher:
     def _fetch_once(
         self, url: str, byte_range: ByteRange, sink: RangeSink, cancel: CancelToken | None
     ) -> None:
-        with self._severable(cancel), self._get(url, byte_range) as response:
+        with self._connections.severable(cancel), self._get(url, byte_range) as response:
             self._check_status(response, url)
             start, end, _ = _content_range(response)
             if (start, end) != (byte_range.start, byte_range.end):
@@ -220,19 +168,6 @@ class HttpRangeFetcher:
             received = self._drain(response, byte_range, sink)
             if received != byte_range.length:
                 raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
-
-    @contextlib.contextmanager
-    def _severable(self, cancel: CancelToken | None) -> Iterator[None]:
-        """While the block runs, a cancellation shuts down this thread's connection."""
-        if cancel is None:
-            yield
-            return
-        thread_id = threading.get_ident()
-        try:
-            with cancel.on_cancel(lambda: self._connections.sever(thread_id)):
-                yield
-        finally:
-            self._connections.release()
 
     def _buffer(self) -> memoryview:
         buffer: memoryview | None = getattr(self._local, "buffer", None)

@@ -75,7 +75,7 @@ def install() -> None:
     previous = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = previous(*args, **kwargs)  # type: ignore[arg-type]
+        record = previous(*args, **kwargs)
         if record.name.startswith(WATCHED):
             _clean(record)
         return record

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.concurrency import run_all
@@ -202,6 +203,7 @@ class S3ObjectUploader:
         self._endpoint_url = endpoint_url or None
         self._clock = clock
         self._verify = verify
+        self._connections = ConnectionRegistry()
 
     def __repr__(self) -> str:
         return f"S3ObjectUploader(endpoint_url={self._endpoint_url!r})"
@@ -230,9 +232,17 @@ class S3ObjectUploader:
             # cancelled upload is not kept waiting in botocore's backoff.
             retries={"mode": "standard", "total_max_attempts": 1},
         )
-        return session.client(
+        client = session.client(
             "s3", endpoint_url=self._endpoint_url, config=botocore_config, verify=self._verify
         )
+        # botocore keeps its urllib3 pool manager here; tracking its connections lets a
+        # cancelled upload wake a part stuck waiting for S3's answer (if the layout ever
+        # changes, such a part just runs into its read timeout instead).
+        http_session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+        manager = getattr(http_session, "_manager", None)
+        if manager is not None:
+            self._connections.install_on_manager(manager)
+        return client
 
     def upload(
         self,
@@ -276,7 +286,8 @@ class S3ObjectUploader:
             cancel.check()
             client = access.client()
             try:
-                return call(client)
+                with self._connections.severable(cancel):
+                    return call(client)
             except ClientError as exc:
                 if _expired(exc) and renewals < MAX_RENEWALS_PER_CALL:
                     renewals += 1

@@ -50,8 +50,8 @@ def build_retry(config: TransferConfig, statuses: Iterable[int] = RETRY_STATUSES
         other=0,
         allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"},
         status_forcelist=frozenset(statuses),
-        backoff_factor=0.5,
-        backoff_max=30,
+        backoff_factor=2 * config.backoff_base,
+        backoff_max=config.backoff_max,
         respect_retry_after_header=True,
         raise_on_status=False,
     )

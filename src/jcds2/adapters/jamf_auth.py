@@ -25,6 +25,7 @@ from jcds2.adapters.http_session import (
     read_bounded,
     tls_failure,
 )
+from jcds2.adapters.redaction import register_secret
 from jcds2.domain.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -50,6 +51,9 @@ class AccessToken:
     value: str = attrs.field(repr=False)
     expires_at: dt.datetime
     issued_at: dt.datetime = attrs.field(factory=_utcnow)
+
+    def __attrs_post_init__(self) -> None:
+        register_secret(self.value)  # kept out of every log record from now on
 
     @property
     def lifetime(self) -> float:
@@ -191,6 +195,7 @@ class BasicAuthProvider(CredentialsProvider):
     def __attrs_post_init__(self) -> None:
         if not self.username or not self.password:
             raise ConfigurationError("BasicAuthProvider needs a user name and a password")
+        register_secret(self.password)
 
     def request_token(
         self, session: requests.Session, server: JamfServer, timeout: Timeout
@@ -252,6 +257,7 @@ class ApiClientCredentialsProvider(CredentialsProvider):
     def __attrs_post_init__(self) -> None:
         if not self.client_id or not self.client_secret:
             raise ConfigurationError("ApiClientCredentialsProvider needs a client id and a secret")
+        register_secret(self.client_secret)
 
     def request_token(
         self, session: requests.Session, server: JamfServer, timeout: Timeout

@@ -100,9 +100,10 @@ class JamfHttpClient:
 
     @staticmethod
     def _refresh_margin(token: AccessToken) -> float:
-        # Refresh well before expiry, but never so early that a short-lived API client
-        # token (60 s is common) is renewed on every request.
-        return max(2.0, min(60.0, token.lifetime * 0.25))
+        # Refresh in the last quarter of the token's life (at most a minute before it
+        # ends): early enough to beat expiry, late enough that even a token living only
+        # seconds is renewed once per lifetime, not on every request.
+        return min(60.0, token.lifetime * 0.25)
 
     def token(self) -> AccessToken:
         """A token valid for a while yet; refreshes it (once, under a lock) if needed."""

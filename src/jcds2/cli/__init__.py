@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("names", nargs="+", metavar="NAME")
     download.add_argument("-o", "--output", default=".", help="directory or file (default: .)")
     download.add_argument("--overwrite", action="store_true", help="replace existing files")
+    download.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="start afresh instead of resuming a .part left by a failed run, and keep none",
+    )
 
     commands.add_parser("ls", help="list the JCDS files")
 
@@ -140,7 +146,10 @@ def _run(args: argparse.Namespace, emit: Callable[[str, dict[str, Any]], None]) 
         if args.command == "download":
             for name in args.names:
                 downloaded = client.jcds2.download_file(
-                    file_name=name, download_path=args.output, overwrite=args.overwrite
+                    file_name=name,
+                    download_path=args.output,
+                    overwrite=args.overwrite,
+                    resume=args.resume,
                 )
                 emit(f"downloaded {name} to {downloaded.path}", _as_dict(downloaded))
         elif args.command == "ls":

@@ -63,15 +63,21 @@ class Jcds2:
         download_path: str | os.PathLike[str] = ".",
         *,
         overwrite: bool = False,
+        resume: bool = True,
         progress: ProgressCallback | None = None,
     ) -> DownloadResult:
         """Download JCDS file ``file_name`` to ``download_path``.
 
         A directory gets the file name appended. An existing file is replaced only with
-        ``overwrite=True``; on any failure the destination is not created.
+        ``overwrite=True``; on any failure the destination is not created. A failed or
+        interrupted download keeps ``<destination>.part`` and ``.part.json`` so that the
+        next call fetches only what is missing (``resume=False``: start afresh, and
+        remove them on failure). The whole file is verified before it is renamed.
         """
         download = self._container.download_file()
-        return download(file_name, download_path, overwrite=overwrite, progress=progress)
+        return download(
+            file_name, download_path, overwrite=overwrite, resume=resume, progress=progress
+        )
 
     def list_files(self) -> list[RemoteFile]:
         """Every file in the JCDS, with size and the hashes the server reports."""

@@ -76,7 +76,7 @@ def test_expired_token_is_replaced_once(emulator: JamfEmulator, jamf_http: JamfH
 def test_token_near_expiry_is_kept_alive(
     session: requests.Session, transfer_config: TransferConfig
 ) -> None:
-    with JamfEmulator(token_ttl_seconds=3) as short_lived:
+    with JamfEmulator(token_ttl_seconds=4) as short_lived:
         http = JamfHttpClient(
             session,
             JamfServer.parse(short_lived.url),
@@ -84,7 +84,9 @@ def test_token_near_expiry_is_kept_alive(
             transfer_config,
         )
         first = http.token()
-        time.sleep(1.2)  # within the refresh margin of a 3 s token (max(2 s, 25 %))
+        time.sleep(1.0)  # a 4 s token is kept until its last quarter (1 s) begins
+        assert http.token() is first
+        time.sleep(2.25)  # then kept alive, while more than 0.4 s (10 %) is left
         second = http.token()
         assert second.value != first.value
         assert token_requests(short_lived) == ["/api/v1/auth/token", "/api/v1/auth/keep-alive"]

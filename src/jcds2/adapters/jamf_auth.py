@@ -219,8 +219,8 @@ class BasicAuthProvider(CredentialsProvider):
         timeout: Timeout,
         current: AccessToken,
     ) -> AccessToken:
-        if current.seconds_left() <= 1:
-            return self.request_token(session, server, timeout)
+        if current.seconds_left() <= min(1.0, current.lifetime * 0.1):
+            return self.request_token(session, server, timeout)  # too late to keep alive
         what = "keeping the Jamf Pro session alive"
         response = _post(
             session,

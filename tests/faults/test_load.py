@@ -1,0 +1,124 @@
+"""Load: 8 uploads and 8 downloads at once through one client while tokens keep expiring."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import attrs
+import pytest
+
+from jcds2 import (
+    ApiClientCredentialsProvider,
+    BasicAuthProvider,
+    CredentialsProvider,
+    JamfProClient,
+)
+from jcds2.domain.transfer import MiB
+from jcds2.emulator import FaultPlan, FaultRule, JamfEmulator
+from tests.helpers import make_file, sha
+
+from .conftest import FAST, assert_consistent
+
+TOKEN_PATHS = {
+    "/api/v1/auth/token",
+    "/api/v1/auth/keep-alive",
+    "/api/oauth/token",
+    "/api/v1/oauth/token",
+}
+EVERY = 2.0
+#: Rounds of 16 transfers go on until the run has spanned several token lifetimes.
+MIN_SECONDS = 7.0
+CONFIG = attrs.evolve(FAST, concurrency=2, read_timeout=10.0)
+
+
+def _client(kind: str, emulator: JamfEmulator) -> JamfProClient:
+    credentials: CredentialsProvider
+    if kind == "basic":
+        credentials = BasicAuthProvider(emulator.username, emulator.password)
+    else:
+        credentials = ApiClientCredentialsProvider(emulator.client_id, emulator.client_secret)
+    return JamfProClient(
+        emulator.url,
+        credentials,
+        transfer_config=CONFIG,
+        s3_endpoint_url=emulator.s3_endpoint_url,
+    )
+
+
+def _sources(tmp_path: Path, client: JamfProClient) -> list[Path]:
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    sources = [make_file(folder / f"Load {n}.pkg", 2 * MiB + n, seed=n) for n in range(8)]
+    for path in sources:
+        client.jcds2.upload_file(file_path=path)
+    return sources
+
+
+def _run(client: JamfProClient, tmp_path: Path, sources: list[Path]) -> tuple[float, int]:
+    """Rounds of 8 uploads + 8 downloads at once, checked, until MIN_SECONDS have passed."""
+    started, rounds = time.monotonic(), 0
+    while time.monotonic() - started < MIN_SECONDS:
+        rounds += 1
+        work = tmp_path / f"round-{rounds}"
+        out = work / "out"
+        out.mkdir(parents=True)
+        uploads = [make_file(work / f"Up {rounds}-{n}.pkg", MiB + n, seed=n) for n in range(8)]
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            futures = [pool.submit(client.jcds2.upload_file, file_path=path) for path in uploads]
+            futures += [
+                pool.submit(client.jcds2.download_file, file_name=path.name, download_path=out)
+                for path in sources
+            ]
+            for future in futures:
+                future.result()
+        for path in sources:
+            assert sha(out / path.name) == sha(path)
+    return time.monotonic() - started, rounds
+
+
+def _token_requests(emulator: JamfEmulator) -> int:
+    return sum(1 for r in emulator.request_log if r.path in TOKEN_PATHS)
+
+
+@pytest.mark.parametrize("kind", ["basic", "api-client"])
+def test_sixteen_transfers_through_one_client_while_the_server_expires_tokens(
+    emulator: JamfEmulator, tmp_path: Path, kind: str
+) -> None:
+    """Tokens revoked by the server every 2 s: one new token per revocation, not per thread."""
+    with _client(kind, emulator) as client:
+        sources = _sources(tmp_path, client)
+        rule = FaultRule(kind="expire_tokens", server="jamf", every_seconds=EVERY)
+        emulator.set_fault_plan(FaultPlan(rules=[rule]))
+        emulator.clear_request_log()
+        elapsed, rounds = _run(client, tmp_path, sources)
+        expiries = sum(1 for record in emulator.fault_log if record.kind == "expire_tokens")
+
+    assert len(emulator.packages()) == 8 + 8 * rounds
+    assert_consistent(emulator)
+    requests = _token_requests(emulator)
+    print(f"\n{kind}: {rounds} rounds in {elapsed:.1f} s, {expiries} expiries, {requests} tokens")
+    assert expiries >= 2  # expiry is lazy: it happens when a Jamf request comes
+    assert requests <= expiries + 1
+
+
+@pytest.mark.parametrize("kind", ["basic", "api-client"])
+def test_short_lived_tokens_are_renewed_once_per_lifetime(
+    emulator: JamfEmulator, tmp_path: Path, kind: str
+) -> None:
+    """Tokens that live 2 s: renewed before they expire, once each, however many threads."""
+    with _client(kind, emulator) as client:
+        sources = _sources(tmp_path, client)
+        emulator.set_token_ttl(EVERY)
+        client.container.jamf_http().invalidate()  # the next token has the short life
+        emulator.clear_request_log()
+        elapsed, rounds = _run(client, tmp_path, sources)
+
+    assert len(emulator.packages()) == 8 + 8 * rounds
+    assert_consistent(emulator)
+    requests = _token_requests(emulator)
+    # Renewed in the last quarter of each 2 s life: at most one request per 1.5 s.
+    allowed = int(elapsed / (EVERY * 0.75)) + 1
+    print(f"\n{kind}: {elapsed:.1f} s, {requests} token requests, at most {allowed} allowed")
+    assert 3 <= requests <= allowed

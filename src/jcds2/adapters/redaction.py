@@ -36,6 +36,9 @@ _AUTH_HEADER = re.compile(
     r"(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?[^'\"\n]+"
 )
 
+#: botocore.auth logs each SigV4 signature it computes (for a presigned URL, the credential).
+_SIGNATURE = re.compile(r"(?i)(signature[:=]\s*)[0-9a-f]{64}")
+
 _lock = threading.Lock()
 _secrets: collections.OrderedDict[str, None] = collections.OrderedDict()
 _installed = False
@@ -62,6 +65,7 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     text = _SIGNING_PARAMETER.sub(lambda match: f"{match.group(1)}={MASK}", text)
+    text = _SIGNATURE.sub(lambda match: f"{match.group(1)}{MASK}", text)
     return _AUTH_HEADER.sub(lambda match: f"{match.group(1)}{match.group(2)}{MASK}", text)
 
 

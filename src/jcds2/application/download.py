@@ -61,14 +61,22 @@ def resolve_destination(download_path: str | os.PathLike[str], file_name: str) -
 
 @attrs.define
 class _UrlSource:
-    """The current download URL, refreshed at most once per expiry across threads."""
+    """The current download URL, refreshed at most once per expiry across threads.
+
+    A long download may outlive many URLs; what is bounded is the number of fresh URLs
+    in a row that are refused before any range succeeds with one of them.
+    """
 
     files: FileStore
     file_name: str
     url: str
-    refreshes_left: int
+    max_refreshes: int
     generation: int = 0
+    refreshes_left: int = attrs.field(init=False)
     lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def __attrs_post_init__(self) -> None:
+        self.refreshes_left = self.max_refreshes
 
     def current(self) -> tuple[str, int]:
         with self.lock:
@@ -79,9 +87,14 @@ class _UrlSource:
         while True:
             url, generation = self.current()
             try:
-                return action(url)
+                result = action(url)
             except DownloadUrlExpiredError:
                 self.refresh(generation)
+                continue
+            with self.lock:
+                if generation == self.generation:
+                    self.refreshes_left = self.max_refreshes  # this URL works
+            return result
 
     def refresh(self, seen_generation: int) -> None:
         with self.lock:

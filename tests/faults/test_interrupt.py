@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -45,10 +46,9 @@ def _threads_gone_within(seconds: float) -> list[str]:
 
 
 @pytest.fixture
-def patient_client(emulator: JamfEmulator) -> JamfProClient:
-    client = make_client(emulator, PATIENT)
-    yield client  # type: ignore[misc]
-    client.close()
+def patient_client(emulator: JamfEmulator) -> Iterator[JamfProClient]:
+    with make_client(emulator, PATIENT) as client:
+        yield client
 
 
 def test_ctrl_c_during_a_stalled_download_stops_the_workers_and_keeps_a_resumable_part(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
@@ -66,7 +66,9 @@ def _run(client: JamfProClient, tmp_path: Path, sources: list[Path]) -> tuple[fl
         out.mkdir(parents=True)
         uploads = [make_file(work / f"Up {rounds}-{n}.pkg", MiB + n, seed=n) for n in range(8)]
         with ThreadPoolExecutor(max_workers=16) as pool:
-            futures = [pool.submit(client.jcds2.upload_file, file_path=path) for path in uploads]
+            futures: list[Future[object]] = [
+                pool.submit(client.jcds2.upload_file, file_path=path) for path in uploads
+            ]
             futures += [
                 pool.submit(client.jcds2.download_file, file_name=path.name, download_path=out)
                 for path in sources

@@ -467,6 +467,13 @@ def test_a_fetch_failure_midway_keeps_the_part_and_the_next_call_fetches_only_th
     assert result.resumed_bytes == sum(r.length for r in done_before)
 
 
+def _fail_midway(files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path) -> None:
+    """A download whose fourth range fails for good, one range at a time."""
+    failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
+    with pytest.raises(DownloadError):
+        _download_with(files, failing, concurrency=1)(NAME, dest_dir)
+
+
 def test_without_resume_a_failure_midway_leaves_nothing(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
 ) -> None:
@@ -481,9 +488,7 @@ def test_without_resume_a_failure_midway_leaves_nothing(
 def test_a_corrupt_resumed_part_fails_verification_and_is_removed(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
 ) -> None:
-    failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
-    with pytest.raises(DownloadError):
-        _download_with(files, failing, concurrency=1)(NAME, dest_dir)
+    _fail_midway(files, fetcher, dest_dir)
     part = dest_dir / f"{NAME}.part"
     with part.open("r+b") as handle:  # the disk changed a recorded range behind our back
         handle.write(b"\xff")
@@ -497,9 +502,7 @@ def test_a_corrupt_resumed_part_fails_verification_and_is_removed(
 def test_a_part_of_another_version_of_the_file_is_not_resumed(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
 ) -> None:
-    failing = FailsOnFetch(fetcher, nth=4, error=DownloadError("the body ended early"))
-    with pytest.raises(DownloadError):
-        _download_with(files, failing, concurrency=1)(NAME, dest_dir)
+    _fail_midway(files, fetcher, dest_dir)
     files.contents[NAME] = CONTENT[::-1]  # replaced on the server meanwhile
     fetcher.fetched.clear()
 

@@ -69,6 +69,28 @@ def test_a_part_fault_is_retried_and_the_upload_completes(
     _assert_uploaded(emulator, fast_client, big)
 
 
+def test_a_completion_whose_answer_was_lost_is_recognised(
+    emulator: JamfEmulator, fast_client: JamfProClient, big: Path
+) -> None:
+    # S3 completes the upload, then the connection drops before the answer arrives; the
+    # retry meets NoSuchUpload, and the object at the upload's key shows it was done.
+    lost = FaultRule(
+        kind="reset",
+        server="s3",
+        method="POST",
+        path=object_path(emulator),
+        query="uploadId=",
+        after_bytes=0,
+        times=1,
+    )
+    emulator.set_fault_plan(FaultPlan(rules=[lost]))
+
+    result = fast_client.jcds2.upload_file(file_path=big)
+
+    assert result.multipart
+    _assert_uploaded(emulator, fast_client, big)
+
+
 def test_an_expired_token_renews_the_credentials_and_keeps_the_upload_id(
     emulator: JamfEmulator, fast_client: JamfProClient, big: Path
 ) -> None:

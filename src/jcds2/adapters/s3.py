@@ -364,20 +364,49 @@ class S3ObjectUploader:
             completed = run_all(
                 tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
             )
+            self._complete(access, ticket, source, upload_id, completed)
+        except BaseException:
+            self._abort(access, ticket, upload_id)
+            raise
+
+    def _complete(
+        self,
+        access: _S3Access,
+        ticket: UploadTicket,
+        source: LocalFile,
+        upload_id: str,
+        parts: list[CompletedPartTypeDef],
+    ) -> None:
+        try:
             self._retrying(
                 access,
                 lambda client: client.complete_multipart_upload(
                     Bucket=ticket.bucket,
                     Key=ticket.key,
                     UploadId=upload_id,
-                    MultipartUpload={"Parts": completed},
+                    MultipartUpload={"Parts": parts},
                 ),
                 CancelToken(),
                 f"completing the multipart upload of {source.name}",
             )
-        except BaseException:
-            self._abort(access, ticket, upload_id)
-            raise
+        except ClientError as exc:
+            # An attempt whose answer was lost may have completed it: the upload id is then
+            # gone, and the object stands at this upload's own key with the file's size.
+            if _code(exc) != "NoSuchUpload" or not self._stored(access, ticket, source):
+                raise
+            log.info("the multipart upload of %s was completed by an earlier attempt", source.name)
+
+    def _stored(self, access: _S3Access, ticket: UploadTicket, source: LocalFile) -> bool:
+        try:
+            head = self._retrying(
+                access,
+                lambda client: client.head_object(Bucket=ticket.bucket, Key=ticket.key),
+                CancelToken(),
+                f"checking the upload of {source.name}",
+            )
+        except (ClientError, BotoCoreError):
+            return False
+        return head.get("ContentLength") == source.size
 
     def _send_part(
         self,

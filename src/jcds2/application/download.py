@@ -289,9 +289,8 @@ class DownloadFile:
             partial.discard()
             raise
         except BaseException as exc:
-            kept = resume and bool(partial.completed)
-            partial.close()
-            if kept:
+            if resume and partial.completed:
+                partial.close()
                 log.info("kept %s to resume from next time", partial.path)
             else:
                 partial.discard()

@@ -9,6 +9,11 @@ Each fake records what was done to it, so tests assert on state rather than on c
 
 Failures are scripted by putting exceptions into the ``fail_*`` lists: the next
 matching call pops one and raises it.
+
+``InMemoryFileStore(upload_needs_package=True)`` behaves like Jamf's packages route: a
+file is uploaded into an existing package, and the store reports the new file only after
+``refresh`` and ``pending_looks`` further looks (``describe``); ``server_outcomes``
+scripts what the server makes of the next uploads (``"corrupt"``, ``"zero_size"``).
 """
 
 from __future__ import annotations
@@ -28,11 +33,15 @@ from jcds2.domain.errors import (
     RemoteFileNotFoundError,
 )
 from jcds2.domain.models import (
+    HashType,
     LocalFile,
     Package,
     PackageSpec,
     RemoteFile,
     S3Credentials,
+    StoredFileState,
+    TransferStatus,
+    UploadTarget,
     UploadTicket,
 )
 from jcds2.domain.transfer import ByteRange, TransferConfig
@@ -41,6 +50,7 @@ __all__ = [
     "InMemoryFileStore",
     "InMemoryObjectUploader",
     "InMemoryPackageRepository",
+    "InMemoryPackageTarget",
     "InMemoryRangeFetcher",
 ]
 
@@ -60,10 +70,15 @@ class InMemoryPackageRepository:
     fail_create: list[Exception] = attrs.field(factory=list)
     fail_lookup: list[Exception] = attrs.field(factory=list)
     create_then_fail: list[Exception] = attrs.field(factory=list)
+    fail_delete: list[Exception] = attrs.field(factory=list)
+    #: When set, deleting a package deletes its file there too (as Jamf Pro does).
+    store: InMemoryFileStore | None = None
+    deleted: list[int] = attrs.field(factory=list)
     _next_id: int = 1
 
-    def add(self, name: str, file_name: str) -> Package:
-        package = Package(id=self._next_id, name=name, file_name=file_name)
+    def add(self, name: str, file_name: str, **reported: object) -> Package:
+        """Add a package; ``reported`` sets what the server reports (hashes, size...)."""
+        package = Package(id=self._next_id, name=name, file_name=file_name, **reported)  # type: ignore[arg-type]
         self.packages[package.id] = package
         self._next_id += 1
         return package
@@ -72,6 +87,18 @@ class InMemoryPackageRepository:
         self.lookups += 1
         _pop(self.fail_lookup)
         return next((p for p in self.packages.values() if p.file_name == file_name), None)
+
+    def find_by_name(self, name: str) -> Package | None:
+        return next((p for p in self.packages.values() if p.name == name), None)
+
+    def get(self, package_id: int) -> Package | None:
+        return self.packages.get(package_id)
+
+    def record_hash(self, package_id: int, hash_type: HashType, hash_value: str) -> None:
+        package = self.packages[package_id]
+        self.packages[package_id] = attrs.evolve(
+            package, hash_type=hash_type.value, hash_value=hash_value
+        )
 
     def create(self, spec: PackageSpec) -> Package:
         _pop(self.fail_create)
@@ -87,8 +114,19 @@ class InMemoryPackageRepository:
         return package
 
     def delete(self, package_id: int) -> None:
-        self.packages.pop(package_id, None)
+        _pop(self.fail_delete)
+        package = self.packages.pop(package_id, None)
         self.specs.pop(package_id, None)
+        self.deleted.append(package_id)
+        if package is not None and self.store is not None:
+            self.store.contents.pop(package.file_name, None)
+
+
+@attrs.frozen
+class InMemoryPackageTarget(UploadTarget):
+    """Where the packages route uploads: into a package."""
+
+    package_id: int
 
 
 @attrs.define
@@ -96,7 +134,13 @@ class InMemoryFileStore:
     """JCDS files as bytes in a dict; download URLs are ``memory://<name>/<generation>``."""
 
     contents: dict[str, bytes] = attrs.field(factory=dict)
-    tickets: list[UploadTicket] = attrs.field(factory=list)
+    upload_needs_package: bool = False
+    pending_looks: int = 0
+    server_outcomes: list[str] = attrs.field(factory=list)
+    refreshes: list[str] = attrs.field(factory=list)
+    looks: int = 0
+    fail_describe: list[Exception] = attrs.field(factory=list)
+    tickets: list[UploadTarget] = attrs.field(factory=list)
     renewals: int = 0
     url_requests: int = 0
     report_md5: bool = True
@@ -112,8 +156,17 @@ class InMemoryFileStore:
             expiration=dt.datetime.now(dt.timezone.utc) + self.credential_lifetime,
         )
 
-    def open_upload(self, file_name: str) -> UploadTicket:
+    _reported: dict[str, StoredFileState] = attrs.field(factory=dict)
+    _pending: dict[str, list[object]] = attrs.field(factory=dict)
+
+    def open_upload(self, file_name: str, package: Package | None = None) -> UploadTarget:
         _pop(self.fail_open)
+        if self.upload_needs_package:
+            if package is None:
+                raise ValueError("this store uploads into packages: give the package")
+            target = InMemoryPackageTarget(file_name=file_name, package_id=package.id)
+            self.tickets.append(target)
+            return target
         upload_id = str(uuid.uuid4())
         ticket = UploadTicket(
             file_name=file_name,
@@ -126,9 +179,55 @@ class InMemoryFileStore:
         self.tickets.append(ticket)
         return ticket
 
-    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+    def renew_credentials(self, target: UploadTarget) -> UploadTarget:
         self.renewals += 1
-        return attrs.evolve(ticket, credentials=self._credentials())
+        if isinstance(target, UploadTicket):
+            return attrs.evolve(target, credentials=self._credentials())
+        return target
+
+    def receive(self, file_name: str, data: bytes) -> None:
+        """Store an uploaded file; what the server will report follows ``server_outcomes``."""
+        outcome = self.server_outcomes.pop(0) if self.server_outcomes else "ok"
+        self.contents[file_name] = data
+        seen = bytes([data[0] ^ 0xFF]) + data[1:] if outcome == "corrupt" and data else data
+        state = StoredFileState(
+            size=0 if outcome == "zero_size" else len(seen),
+            sha3_512=hashlib.sha3_512(seen).hexdigest(),
+            md5=hashlib.md5(seen).hexdigest(),  # noqa: S324 - what Jamf reports
+            status=TransferStatus.READY,
+        )
+        # [looks left, refreshed yet, the state to report once taken in]
+        self._pending[file_name] = [self.pending_looks, False, state]
+
+    def refresh(self, target: UploadTarget) -> None:
+        self.refreshes.append(target.file_name)
+        pending = self._pending.get(target.file_name)
+        if pending is not None:
+            pending[1] = True
+
+    def describe(self, target: UploadTarget) -> StoredFileState | None:
+        self.looks += 1
+        _pop(self.fail_describe)
+        name = target.file_name
+        pending = self._pending.get(name)
+        if pending is not None:
+            looks_left, refreshed, state = pending
+            assert isinstance(looks_left, int)
+            assert isinstance(state, StoredFileState)
+            if refreshed and looks_left <= 0:
+                self._reported[name] = state
+                del self._pending[name]
+            else:
+                if refreshed:
+                    pending[0] = looks_left - 1
+                before = self._reported.get(name)
+                if before is None:
+                    return None if not self.upload_needs_package else StoredFileState(None)
+                return attrs.evolve(before, status=TransferStatus.PENDING)
+        if name not in self.contents:
+            self._reported.pop(name, None)
+            return None
+        return self._reported.get(name)
 
     def download_url(self, file_name: str) -> str:
         if file_name not in self.contents:
@@ -158,23 +257,27 @@ class InMemoryObjectUploader:
 
     store: InMemoryFileStore
     config: TransferConfig = attrs.field(factory=TransferConfig)
-    uploads: list[tuple[UploadTicket, bool]] = attrs.field(factory=list)
+    uploads: list[tuple[UploadTarget, bool]] = attrs.field(factory=list)
     fail_upload: list[Exception] = attrs.field(factory=list)
     renew_before_upload: bool = False
 
     def upload(
         self,
-        ticket: UploadTicket,
+        target: UploadTarget,
         source: LocalFile,
         *,
         renew: RenewCredentials,
         progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> bool:
+        if cancel is not None:
+            cancel.check()
+        ticket = target
         if self.renew_before_upload:
             ticket = renew(ticket)
         _pop(self.fail_upload)
         data = source.path.read_bytes()
-        self.store.contents[ticket.file_name] = data
+        self.store.receive(ticket.file_name, data)
         if progress is not None:
             progress(len(data))
         multipart = source.size >= self.config.multipart_threshold

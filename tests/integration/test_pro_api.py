@@ -11,7 +11,8 @@ import requests
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup, rsql_quote
+from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_models import rsql_quote
 from jcds2.domain.errors import RemoteFileNotFoundError
 from jcds2.domain.models import UploadTicket
 from jcds2.domain.server import JamfServer

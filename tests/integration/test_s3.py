@@ -15,7 +15,7 @@ from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import ProApiFileStore
 from jcds2.adapters.s3 import FileSlice, S3ObjectUploader
 from jcds2.domain.errors import UploadError
-from jcds2.domain.models import LocalFile, UploadTicket
+from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import MiB, TransferConfig
 from jcds2.emulator import JamfEmulator
@@ -43,7 +43,7 @@ def ticket_for(emulator: JamfEmulator, file_name: str) -> UploadTicket:
     return ProApiFileStore(http).open_upload(file_name)
 
 
-def never_renew(ticket: UploadTicket) -> UploadTicket:
+def never_renew(ticket: UploadTarget) -> UploadTarget:
     raise AssertionError("credentials should not need renewing")
 
 
@@ -112,7 +112,8 @@ def test_credentials_close_to_expiry_are_renewed_first(
     ticket = ticket_for(emulator, "renew.pkg")
     renewed: list[UploadTicket] = []
 
-    def renew(old: UploadTicket) -> UploadTicket:
+    def renew(old: UploadTarget) -> UploadTarget:
+        assert isinstance(old, UploadTicket)
         fresh = ticket_for(emulator, "renew.pkg")
         renewed.append(fresh)
         later = fresh.credentials.expiration + dt.timedelta(hours=2)

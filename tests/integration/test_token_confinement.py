@@ -77,6 +77,8 @@ def jamf(
             answer(handler, 200, json.dumps(body).encode(), JSON)
         elif handler.path.startswith("/api/v1/packages"):
             answer(handler, 200, b'{"totalCount": 0, "results": []}', JSON)
+        elif handler.path.startswith("/JSSResource/packages/name/"):
+            answer(handler, 404)  # no package of that name
         else:
             answer(handler, 204)
 

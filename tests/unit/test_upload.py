@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import attrs
 import pytest
 
+from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import ProgressCallback, RenewCredentials
 from jcds2.application.upload import UploadPackageFile
 from jcds2.domain.errors import (
@@ -29,7 +30,13 @@ from jcds2.domain.errors import (
     UnreadableFileError,
     UploadError,
 )
-from jcds2.domain.models import HashType, LocalFile, Package, PackageSpec, UploadTicket
+from jcds2.domain.models import (
+    HashType,
+    LocalFile,
+    Package,
+    PackageSpec,
+    UploadTarget,
+)
 from jcds2.domain.transfer import MiB, TransferConfig
 from jcds2.testing import InMemoryFileStore, InMemoryObjectUploader, InMemoryPackageRepository
 
@@ -68,13 +75,14 @@ class StoresThenFails:
 
     def upload(
         self,
-        ticket: UploadTicket,
+        target: UploadTarget,
         source: LocalFile,
         *,
         renew: RenewCredentials,
         progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> bool:
-        self.inner.upload(ticket, source, renew=renew, progress=progress)
+        self.inner.upload(target, source, renew=renew, progress=progress, cancel=cancel)
         raise self.error
 
 
@@ -87,6 +95,15 @@ class LookupFailsAfterCreate:
 
     def find_by_file_name(self, file_name: str) -> Package | None:
         return self.inner.find_by_file_name(file_name)
+
+    def find_by_name(self, name: str) -> Package | None:
+        return self.inner.find_by_name(name)
+
+    def get(self, package_id: int) -> Package | None:
+        return self.inner.get(package_id)
+
+    def record_hash(self, package_id: int, hash_type: HashType, hash_value: str) -> None:
+        self.inner.record_hash(package_id, hash_type, hash_value)
 
     def create(self, spec: PackageSpec) -> Package:
         try:
@@ -145,7 +162,8 @@ def test_upload_accepts_a_string_path(world: World, package_file: Path) -> None:
 
 
 def test_elapsed_seconds_come_from_the_clock(world: World, package_file: Path) -> None:
-    world.upload.clock = iter([100.0, 102.5]).__next__
+    ticks = iter([100.0])
+    world.upload.clock = lambda: next(ticks, 102.5)  # the start, then every later look
 
     result = world.upload(package_file)
 

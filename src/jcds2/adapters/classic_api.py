@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 import defusedxml.ElementTree as SafeElementTree
@@ -17,7 +18,7 @@ from defusedxml import DefusedXmlException
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.application.ports import PackageLookup
 from jcds2.domain.errors import JamfApiError, PackageNameTakenError
-from jcds2.domain.models import Package, PackageSpec
+from jcds2.domain.models import HashType, Package, PackageSpec
 
 log = logging.getLogger("jcds2.classic_api")
 
@@ -90,10 +91,30 @@ class ClassicApiPackageRepository:
 
     def get(self, package_id: int) -> Package | None:
         """The package with ``package_id``, or ``None``."""
-        operation = f"reading package {package_id}"
-        response = self._http.request(
-            "GET", f"/JSSResource/packages/id/{package_id}", operation=operation, allow=[404]
+        return self._read(f"/JSSResource/packages/id/{package_id}", f"reading package {package_id}")
+
+    def find_by_name(self, name: str) -> Package | None:
+        """The package whose display name is ``name``, or ``None``."""
+        return self._read(
+            f"/JSSResource/packages/name/{quote(name, safe='')}", f"looking up package {name!r}"
         )
+
+    def record_hash(self, package_id: int, hash_type: HashType, hash_value: str) -> None:
+        """Record the hash of a replaced file (a partial update: other fields stay)."""
+        operation = f"recording the new hash of package {package_id}"
+        root = Element("package")
+        SubElement(root, "hash_type").text = hash_type.value
+        SubElement(root, "hash_value").text = hash_value
+        self._http.request(
+            "PUT",
+            f"/JSSResource/packages/id/{package_id}",
+            operation=operation,
+            headers={"Content-Type": "text/xml", "Accept": "application/xml"},
+            data=tostring(root, encoding="utf-8", xml_declaration=True),
+        )
+
+    def _read(self, path: str, operation: str) -> Package | None:
+        response = self._http.request("GET", path, operation=operation, allow=[404])
         if response.status_code == 404:
             return None
         body: Any = self._http.json(response, operation)

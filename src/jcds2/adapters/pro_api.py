@@ -10,17 +10,20 @@ from urllib.parse import quote
 import attrs
 
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.domain.errors import JamfApiError, RemoteFileNotFoundError
-from jcds2.domain.models import Package, RemoteFile, S3Credentials, UploadTicket
+from jcds2.adapters.pro_models import package_from_pro, rsql_quote
+from jcds2.domain.errors import ConfigurationError, JamfApiError, RemoteFileNotFoundError
+from jcds2.domain.models import (
+    Package,
+    RemoteFile,
+    S3Credentials,
+    StoredFileState,
+    UploadTarget,
+    UploadTicket,
+)
 
 log = logging.getLogger("jcds2.pro_api")
 
 LOOKUP_PAGE_SIZE = 100
-
-
-def rsql_quote(value: str) -> str:
-    """``value`` as a double-quoted RSQL argument (``"`` and ``\\`` escaped)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _unexpected(operation: str, what: str) -> JamfApiError:
@@ -33,8 +36,10 @@ class ProApiFileStore:
     """The JCDS as a :class:`~jcds2.application.ports.FileStore`, through ``/api/v1/jcds``.
 
     Jamf deprecated these endpoints on 2025-08-28; they are still served, and are the
-    route the seed describes.
+    route the seed describes: files are uploaded first, their package is created after.
     """
+
+    upload_needs_package = False
 
     def __init__(self, http: JamfHttpClient) -> None:
         self._http = http
@@ -42,13 +47,15 @@ class ProApiFileStore:
     def __repr__(self) -> str:
         return f"ProApiFileStore({self._http.server.base_url!r})"
 
-    def open_upload(self, file_name: str) -> UploadTicket:
+    def open_upload(self, file_name: str, package: Package | None = None) -> UploadTicket:
+        del package  # the package is created after the upload on this route
         operation = f"starting the JCDS upload of {file_name!r}"
         response = self._http.request("POST", "/api/v1/jcds/files", operation=operation)
         body = self._http.json(response, operation)
         return self._ticket(body, file_name, operation)
 
-    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+    def renew_credentials(self, target: UploadTarget) -> UploadTicket:
+        ticket = s3_ticket(target)
         operation = f"renewing the upload credentials for {ticket.file_name!r}"
         response = self._http.request("POST", "/api/v1/jcds/renew-credentials", operation=operation)
         body = self._http.json(response, operation)
@@ -56,6 +63,23 @@ class ProApiFileStore:
         if (renewed.bucket, renewed.key) != (ticket.bucket, ticket.key):
             log.warning("renewed credentials point at a different location; keeping the original")
         return attrs.evolve(ticket, credentials=renewed.credentials)
+
+    def refresh(self, target: UploadTarget) -> None:
+        """Ask Jamf Pro to take the new file into its inventory (it checks the JCDS for it)."""
+        operation = f"refreshing the JCDS inventory for {target.file_name!r}"
+        self._http.request(
+            "POST",
+            "/api/v1/jcds/refresh-inventory",
+            operation=operation,
+            params={"file-name": target.file_name},
+        )
+
+    def describe(self, target: UploadTarget) -> StoredFileState | None:
+        """The file's length and hashes as the JCDS listing reports them."""
+        listed = next((f for f in self.list_files() if f.file_name == target.file_name), None)
+        if listed is None:
+            return None
+        return StoredFileState(size=listed.size, sha3_512=listed.sha3_512, md5=listed.md5)
 
     def download_url(self, file_name: str) -> str:
         operation = f"getting the download URL of {file_name!r}"
@@ -127,6 +151,16 @@ class ProApiFileStore:
             raise _unexpected(operation, "incomplete upload credentials") from exc
 
 
+def s3_ticket(target: UploadTarget) -> UploadTicket:
+    """``target`` as an S3 upload ticket, or ``ConfigurationError`` if it is another kind."""
+    if not isinstance(target, UploadTicket):
+        raise ConfigurationError(
+            f"the JCDS files route cannot use a {type(target).__name__}; "
+            "the file store and the uploader are wired for different distribution points"
+        )
+    return target
+
+
 class ProApiPackageLookup:
     """Finds a package by file name with one filtered ``GET /api/v1/packages``.
 
@@ -162,13 +196,7 @@ class ProApiPackageLookup:
                 for item in results:
                     # RSQL treats '*' as a wildcard: keep only the exact name.
                     if item.get("fileName") == file_name:
-                        return Package(
-                            id=int(item["id"]),
-                            name=str(item.get("packageName") or ""),
-                            file_name=file_name,
-                            hash_type=item.get("hashType"),
-                            hash_value=item.get("hashValue"),
-                        )
+                        return package_from_pro(item)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise _unexpected(operation, "not a package search result") from exc
             page += 1

@@ -25,8 +25,8 @@ from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.concurrency import run_all
 from jcds2.application.ports import ProgressCallback, RenewCredentials
-from jcds2.domain.errors import UploadError
-from jcds2.domain.models import LocalFile, UploadTicket
+from jcds2.domain.errors import ConfigurationError, UploadError
+from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
 if TYPE_CHECKING:
@@ -171,8 +171,17 @@ class _S3Access:
 
     def _renew_locked(self) -> None:
         log.info("renewing the S3 credentials for %s", self._ticket.file_name)
-        self._ticket = self._renew(self._ticket)
+        self._ticket = _s3_ticket(self._renew(self._ticket))
         self._client = self._make_client(self._ticket)
+
+
+def _s3_ticket(target: UploadTarget) -> UploadTicket:
+    if not isinstance(target, UploadTicket):
+        raise ConfigurationError(
+            f"the S3 uploader cannot upload to a {type(target).__name__}; the file store "
+            "and the uploader are wired for different distribution points"
+        )
+    return target
 
 
 def _describe(exc: BaseException) -> str:
@@ -246,12 +255,15 @@ class S3ObjectUploader:
 
     def upload(
         self,
-        ticket: UploadTicket,
+        target: UploadTarget,
         source: LocalFile,
         *,
         renew: RenewCredentials,
         progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> bool:
+        ticket = _s3_ticket(target)
+        outer = cancel if cancel is not None else CancelToken()
         try:
             access = _S3Access(
                 ticket,
@@ -261,9 +273,9 @@ class S3ObjectUploader:
                 self._clock,
             )
             if source.size < self._config.multipart_threshold:
-                self._put(access, ticket, source, progress)
+                self._put(access, ticket, source, progress, outer)
                 return False
-            self._multipart(access, ticket, source, progress)
+            self._multipart(access, ticket, source, progress, outer)
             return True
         except (ClientError, BotoCoreError, OSError) as exc:
             raise UploadError(
@@ -314,6 +326,7 @@ class S3ObjectUploader:
         ticket: UploadTicket,
         source: LocalFile,
         progress: ProgressCallback | None,
+        outer: CancelToken,
     ) -> None:
         def put(client: S3Client) -> None:
             with _ProgressReader(source.path, source.size, progress) as body:
@@ -325,7 +338,7 @@ class S3ObjectUploader:
                     ChecksumAlgorithm="CRC32",
                 )
 
-        self._retrying(access, put, CancelToken(), f"uploading {source.name}")
+        self._retrying(access, put, outer, f"uploading {source.name}")
 
     def _multipart(
         self,
@@ -333,6 +346,7 @@ class S3ObjectUploader:
         ticket: UploadTicket,
         source: LocalFile,
         progress: ProgressCallback | None,
+        outer: CancelToken,
     ) -> None:
         part_size = choose_part_size(source.size, self._config.part_size)
         parts = plan_parts(source.size, part_size)
@@ -341,7 +355,7 @@ class S3ObjectUploader:
             lambda client: client.create_multipart_upload(
                 Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
             ),
-            CancelToken(),
+            outer,
             f"starting the multipart upload of {source.name}",
         )
         upload_id = created["UploadId"]
@@ -361,9 +375,10 @@ class S3ObjectUploader:
             for part in parts
         ]
         try:
-            completed = run_all(
-                tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
-            )
+            with outer.on_cancel(cancel.cancel):
+                completed = run_all(
+                    tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
+                )
             self._complete(access, ticket, source, upload_id, completed)
         except BaseException:
             self._abort(access, ticket, upload_id)

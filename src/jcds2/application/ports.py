@@ -11,7 +11,15 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from jcds2.application.cancel import CancelToken
-from jcds2.domain.models import LocalFile, Package, PackageSpec, RemoteFile, UploadTicket
+from jcds2.domain.models import (
+    HashType,
+    LocalFile,
+    Package,
+    PackageSpec,
+    RemoteFile,
+    StoredFileState,
+    UploadTarget,
+)
 from jcds2.domain.transfer import ByteRange
 
 #: Called with a number of bytes just moved. May be called from worker threads.
@@ -21,7 +29,7 @@ ProgressCallback = Callable[[int], None]
 RangeSink = Callable[[int, memoryview], None]
 
 #: Asked for fresh credentials for the same upload when the current ones run out.
-RenewCredentials = Callable[[UploadTicket], UploadTicket]
+RenewCredentials = Callable[[UploadTarget], UploadTarget]
 
 
 @runtime_checkable
@@ -41,6 +49,14 @@ class PackageLookup(Protocol):
 class PackageRepository(PackageLookup, Protocol):
     """Package objects: the records policies use to install a file."""
 
+    def find_by_name(self, name: str) -> Package | None:
+        """The package whose display name is exactly ``name``, or ``None``."""
+        ...
+
+    def get(self, package_id: int) -> Package | None:
+        """The package with ``package_id`` as the server reports it now, or ``None``."""
+        ...
+
     def create(self, spec: PackageSpec) -> Package:
         """Create a package object and return it with its new id.
 
@@ -49,21 +65,51 @@ class PackageRepository(PackageLookup, Protocol):
         """
         ...
 
+    def record_hash(self, package_id: int, hash_type: HashType, hash_value: str) -> None:
+        """Record a new hash for a package whose file was replaced (file-first stores)."""
+        ...
+
     def delete(self, package_id: int) -> None:
-        """Delete a package object. Deleting a missing package is not an error."""
+        """Delete a package object. Deleting a missing package is not an error.
+
+        On Jamf Pro this deletes the package's file in the JCDS as well.
+        """
         ...
 
 
 @runtime_checkable
 class FileStore(Protocol):
-    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``)."""
+    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``).
 
-    def open_upload(self, file_name: str) -> UploadTicket:
-        """Start a new file upload: where to put ``file_name`` and temporary credentials."""
+    ``upload_needs_package`` tells how the distribution point registers files: ``False``
+    (the JCDS files route, a file share) means the file is uploaded first and its package
+    object created afterwards with the file's hash; ``True`` (Jamf's packages route)
+    means a file can only be uploaded into an existing package, so the use-case creates
+    the package first, and the server records the file's hashes itself.
+    """
+
+    upload_needs_package: bool
+
+    def open_upload(self, file_name: str, package: Package | None = None) -> UploadTarget:
+        """Start a new file upload: where to put ``file_name`` (and credentials, if any).
+
+        ``package`` is the package the file is for; stores whose
+        ``upload_needs_package`` is true require it.
+        """
         ...
 
-    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
-        """A copy of ``ticket`` with fresh credentials, for the same upload."""
+    def renew_credentials(self, target: UploadTarget) -> UploadTarget:
+        """A copy of ``target`` with fresh credentials, for the same upload."""
+        ...
+
+    def refresh(self, target: UploadTarget) -> None:
+        """Ask the distribution point to take in the file just uploaded to ``target``
+        (Jamf's inventory refresh). Stores that need nothing of the kind do nothing."""
+        ...
+
+    def describe(self, target: UploadTarget) -> StoredFileState | None:
+        """What the distribution point reports now about the file of ``target``, or
+        ``None`` if it does not list it (yet). Raises ``Jcds2Error`` on failure."""
         ...
 
     def download_url(self, file_name: str) -> str:
@@ -88,16 +134,19 @@ class ObjectUploader(Protocol):
 
     def upload(
         self,
-        ticket: UploadTicket,
+        target: UploadTarget,
         source: LocalFile,
         *,
         renew: RenewCredentials,
         progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> bool:
-        """Upload ``source`` as ``ticket`` says; return whether it went in parts (multipart).
+        """Upload ``source`` as ``target`` says; return whether it went in parts (multipart).
 
-        Calls ``renew`` when the ticket's credentials are about to run out. Raises
+        Calls ``renew`` when the target's credentials are about to run out. Raises
         ``UploadError``; when it raises, no partial or in-progress upload is left behind.
+        Raises ``ConfigurationError`` for a target of another distribution point. Once
+        ``cancel`` is cancelled it stops as soon as it can with ``TransferCancelledError``.
         """
         ...
 

@@ -180,13 +180,19 @@ class NotJamfServerError(JamfApiError):
 class PackageExistsError(Jcds2Error):
     """Raised when a package object already uses the file name being uploaded."""
 
-    def __init__(self, file_name: str, package_id: int, package_name: str) -> None:
+    def __init__(
+        self, file_name: str, package_id: int, package_name: str, *, detail: str | None = None
+    ) -> None:
         self.file_name = file_name
         self.package_id = package_id
         self.package_name = package_name
+        advice = detail or (
+            "Rename the file, delete that package in Jamf Pro, or upload with "
+            "on_exists='skip' (keep it if it is the same file) or 'replace'."
+        )
         super().__init__(
-            f"package {package_id} ({package_name!r}) already uses the file name {file_name!r}. "
-            "Rename the file, or delete or rename that package in Jamf Pro first."
+            f"package {package_id} ({package_name!r}) already uses the file name "
+            f"{file_name!r}. {advice}"
         )
 
 
@@ -227,6 +233,31 @@ class PackageCreationError(UploadError):
         self.file_name = file_name
         self.file_removed = file_removed
         super().__init__(message)
+
+
+class VerificationError(UploadError):
+    """Raised when the distribution point does not confirm an uploaded file.
+
+    A package this upload created is deleted again before it is raised (``message``
+    says so); a package that existed before (``on_exists="replace"``) is kept.
+    """
+
+    def __init__(self, message: str, *, file_name: str) -> None:
+        self.file_name = file_name
+        super().__init__(message)
+
+
+class CorruptUploadError(VerificationError):
+    """Raised when the server's hash of the uploaded file differs from the local file's."""
+
+
+class ServerRejectedUploadError(VerificationError):
+    """Raised when the server reports the upload as failed (size 0, or a transfer error)
+    more times than ``TransferConfig.upload_retries`` allows."""
+
+
+class VerificationTimeoutError(VerificationError):
+    """Raised when the server has not confirmed the file within ``verify_timeout``."""
 
 
 class DownloadError(TransferError):

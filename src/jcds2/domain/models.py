@@ -1,7 +1,8 @@
-"""Value objects of jcds2: packages, JCDS files, upload tickets and transfer results."""
+"""Value objects of jcds2: packages, stored files, upload targets and transfer results."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 from pathlib import Path
@@ -18,16 +19,77 @@ class HashType(str, enum.Enum):
     SHA_512 = "SHA_512"
     SHA3_512 = "SHA3_512"
 
+    @property
+    def algorithm(self) -> str:
+        """The ``hashlib`` name of this algorithm."""
+        return _ALGORITHMS[self]
+
+
+_ALGORITHMS = {HashType.MD5: "md5", HashType.SHA_512: "sha512", HashType.SHA3_512: "sha3_512"}
+
+
+class OnExists(str, enum.Enum):
+    """What an upload does when a package already uses the file name.
+
+    - ``fail``: raise ``PackageExistsError`` (the seed's behaviour, and the default).
+    - ``skip``: return the existing package without sending a byte when its file's hash
+      equals the local file's; raise ``PackageExistsError`` when it differs.
+    - ``replace``: upload the local file in place of the package's file, keeping the
+      package (and its id, so policies that reference it keep working).
+    """
+
+    FAIL = "fail"
+    SKIP = "skip"
+    REPLACE = "replace"
+
+    @classmethod
+    def parse(cls, value: OnExists | str) -> OnExists:
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(repr(member.value) for member in cls)
+            raise ConfigurationError(f"on_exists must be one of {choices}, not {value!r}") from None
+
+
+class TransferStatus(str, enum.Enum):
+    """Where a distribution point is with a file it received (Jamf's ``cloudTransferStatus``)."""
+
+    PENDING = "PENDING"
+    READY = "READY"
+    ERROR = "ERROR"
+
 
 @attrs.frozen
 class Package:
-    """A Jamf Pro package object: what policies reference, pointing at a file by name."""
+    """A Jamf Pro package object: what policies reference, pointing at a file by name.
+
+    ``hash_type``/``hash_value`` are the hash the package records for its file; servers
+    that compute digests themselves (the Pro API) also report ``md5``, ``sha3_512``,
+    ``size`` (bytes) and ``status``. ``None`` where the server reports nothing.
+    """
 
     id: int
     name: str
     file_name: str
     hash_type: str | None = None
     hash_value: str | None = None
+    md5: str | None = None
+    sha3_512: str | None = None
+    size: int | None = None
+    status: TransferStatus | None = None
+
+    def digests(self) -> dict[str, str]:
+        """Every digest the server reports for the package's file, by ``hashlib`` name."""
+        found: dict[str, str] = {}
+        if self.md5:
+            found["md5"] = self.md5.lower()
+        if self.sha3_512:
+            found["sha3_512"] = self.sha3_512.lower()
+        if self.hash_type and self.hash_value:
+            # A hash type jcds2 does not know is unusable, not an error.
+            with contextlib.suppress(ValueError):
+                found.setdefault(HashType(self.hash_type).algorithm, self.hash_value.lower())
+        return found
 
 
 @attrs.frozen
@@ -47,6 +109,20 @@ class PackageSpec:
     def _check_priority(self, _attribute: attrs.Attribute[int], value: int) -> None:
         if not 1 <= value <= 20:
             raise ConfigurationError(f"priority must be between 1 and 20, not {value}")
+
+
+@attrs.frozen
+class StoredFileState:
+    """What a distribution point reports about a file it received, while it verifies it.
+
+    ``None`` means "not reported (yet)". ``status`` is ``None`` where the distribution
+    point has no such notion (it then counts as ready).
+    """
+
+    size: int | None
+    sha3_512: str | None = None
+    md5: str | None = None
+    status: TransferStatus | None = None
 
 
 @attrs.frozen
@@ -74,10 +150,19 @@ class S3Credentials:
 
 
 @attrs.frozen
-class UploadTicket:
-    """Where and with what credentials one file is to be uploaded (a new JCDS file)."""
+class UploadTarget:
+    """Where one file is to be uploaded: made by a ``FileStore``, used by its ``ObjectUploader``.
+
+    Each distribution point subclasses it with what its uploader needs.
+    """
 
     file_name: str
+
+
+@attrs.frozen
+class UploadTicket(UploadTarget):
+    """Where and with what credentials one file is to be uploaded to S3 (a new JCDS file)."""
+
     bucket: str
     key: str
     region: str
@@ -109,6 +194,28 @@ class UploadResult:
     hash_value: str
     elapsed_seconds: float
     multipart: bool
+    #: The package existed with the same file (``on_exists="skip"``, or a replace with an
+    #: identical file): nothing was sent.
+    skipped: bool = False
+    #: The package existed and its file was replaced (``on_exists="replace"``).
+    replaced: bool = False
+    #: The distribution point confirmed the file's hash and size after the upload.
+    verified: bool = False
+    #: The SHA3-512 of the file, where it was computed.
+    sha3_512: str | None = None
+
+
+@attrs.frozen
+class BatchItem:
+    """The outcome of one file of a batch upload: a result, or the error it met."""
+
+    path: Path
+    result: UploadResult | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @attrs.frozen

@@ -49,6 +49,13 @@ class TransferConfig:
       this many seconds remain.
     - ``backoff_base`` / ``backoff_max``: the wait before a retry doubles from
       ``backoff_base`` seconds per attempt up to ``backoff_max`` (with jitter).
+    - ``verify_timeout``: seconds to wait for the distribution point to confirm an upload
+      (its hash, size and transfer status) before giving up (20 minutes: real servers
+      take that long for multi-gigabyte files).
+    - ``verify_poll_initial`` / ``verify_poll_max``: the wait between two looks at the
+      uploaded file grows from the first to the second (seconds).
+    - ``upload_retries``: how many times a file the server reports as failed (size 0
+      after the upload) is uploaded again before giving up.
     """
 
     multipart_threshold: int = attrs.field(default=1 * GiB)
@@ -61,6 +68,10 @@ class TransferConfig:
     credential_renewal_margin: float = attrs.field(default=300.0, validator=_positive)
     backoff_base: float = attrs.field(default=0.25, validator=_not_negative)
     backoff_max: float = attrs.field(default=8.0, validator=_not_negative)
+    verify_timeout: float = attrs.field(default=1200.0, validator=_not_negative)
+    verify_poll_initial: float = attrs.field(default=1.0, validator=_positive)
+    verify_poll_max: float = attrs.field(default=30.0, validator=_positive)
+    upload_retries: int = attrs.field(default=2, validator=_not_negative)
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), jittered.
@@ -70,6 +81,11 @@ class TransferConfig:
         """
         delay: float = min(self.backoff_max, self.backoff_base * 2.0 ** max(attempt - 1, 0))
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not cryptographic
+
+    def verify_poll(self, look: int) -> float:
+        """Seconds to wait after look number ``look`` (1-based) at an uploaded file."""
+        delay: float = min(self.verify_poll_max, self.verify_poll_initial * 1.5 ** (look - 1))
+        return delay
 
     @multipart_threshold.validator
     def _check_threshold(self, _attribute: attrs.Attribute[int], value: int) -> None:

@@ -1,0 +1,121 @@
+"""Use-case: upload many files, a bounded number at a time, with a result or error per file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+import attrs
+
+from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.upload import UploadPackageFile
+from jcds2.domain.errors import ConfigurationError, Jcds2Error
+from jcds2.domain.models import BatchItem, OnExists, UploadResult
+
+log = logging.getLogger("jcds2.batch")
+
+#: Called with a file's name and a number of bytes just sent. May be called from threads.
+BatchProgress = Callable[[str, int], None]
+
+MAX_WORKERS = 16
+
+
+@attrs.define
+class UploadPackageFiles:
+    """Upload ``file_paths`` with at most ``workers`` uploads at once.
+
+    Every file gets a :class:`~jcds2.domain.models.BatchItem` in the order given: its
+    result, or the ``Jcds2Error`` it met (one file's failure does not stop the others).
+    Two paths with the same file name in one batch would race for one package: the
+    second gets an error without being sent. An interrupt (Ctrl-C) cancels the uploads in
+    flight, lets each clean up what it started, and then propagates.
+    """
+
+    upload: UploadPackageFile
+
+    def __call__(
+        self,
+        file_paths: Sequence[str | os.PathLike[str]],
+        *,
+        workers: int = 2,
+        on_exists: OnExists | str = OnExists.FAIL,
+        category: str | None = None,
+        info: str | None = None,
+        notes: str | None = None,
+        priority: int = 10,
+        verify: bool = True,
+        progress: BatchProgress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[BatchItem]:
+        if not 1 <= workers <= MAX_WORKERS:
+            raise ConfigurationError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
+        mode = OnExists.parse(on_exists)
+        token = cancel or CancelToken()
+        paths = [Path(os.fspath(path)) for path in file_paths]
+        items: list[BatchItem | None] = [None] * len(paths)
+        seen: dict[str, Path] = {}
+
+        def one(index: int) -> UploadResult:
+            path = paths[index]
+            report = None if progress is None else _per_file(progress, path.name)
+            return self.upload(
+                path,
+                category=category,
+                info=info,
+                notes=notes,
+                priority=priority,
+                on_exists=mode,
+                verify=verify,
+                progress=report,
+                cancel=token,
+            )
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jcds2-batch")
+        futures: dict[Future[UploadResult], int] = {}
+        try:
+            for index, path in enumerate(paths):
+                first = seen.setdefault(path.name, path)
+                if first is not path:
+                    items[index] = BatchItem(
+                        path,
+                        error=ConfigurationError(
+                            f"{path} has the same file name as {first}, earlier in the batch; "
+                            "one file name makes one package"
+                        ),
+                    )
+                    continue
+                futures[pool.submit(one, index)] = index
+            pending = set(futures)
+            while pending:
+                # A timeout keeps the main thread responsive to Ctrl-C.
+                done, pending = wait(pending, timeout=0.2)
+                for future in done:
+                    items[futures[future]] = _item(paths[futures[future]], future)
+        except BaseException:
+            token.cancel()
+            log.warning("batch interrupted: cancelling the uploads in flight")
+            raise
+        finally:
+            # Waits for the uploads in flight to stop and clean up (cancelled: quickly).
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [item for item in items if item is not None]
+
+
+def _per_file(progress: BatchProgress, name: str) -> Callable[[int], None]:
+    def report(count: int) -> None:
+        progress(name, count)
+
+    return report
+
+
+def _item(path: Path, future: Future[UploadResult]) -> BatchItem:
+    error = future.exception()
+    if error is None:
+        return BatchItem(path, result=future.result())
+    if isinstance(error, Jcds2Error) and not isinstance(error, TransferCancelledError):
+        log.warning("%s: %s", path, error)
+        return BatchItem(path, error=error)
+    raise error

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -158,7 +158,7 @@ class JamfHttpClient:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         json: Any = None,
-        data: bytes | str | None = None,
+        data: bytes | str | IO[bytes] | None = None,
     ) -> BoundedResponse:
         """Send an authenticated request and return a successful (2xx) answer.
 
@@ -167,10 +167,17 @@ class JamfHttpClient:
         ``JamfApiError``; so does a lost connection, a TLS certificate that cannot be
         verified (``TlsVerificationError``), a redirect (``RedirectRefusedError``) and a
         body above ``max_response_bytes`` (``ResponseTooLargeError``).
+
+        ``data`` may be a seekable stream; it is rewound to where it started before the
+        request is sent again with a new token.
         """
         url = self.server.url(path)
         allowed = set(allow)
+        stream = data if data is not None and not isinstance(data, (bytes, str)) else None
+        start = stream.tell() if stream is not None else 0
         for attempt in (1, 2):
+            if stream is not None and attempt > 1:
+                stream.seek(start)
             token = self.token()
             request_headers = {"Accept": "application/json", **(headers or {})}
             request_headers["Authorization"] = f"Bearer {token.value}"

@@ -17,6 +17,7 @@ from types import FrameType
 
 from jcds2.emulator.faults import FaultPlan
 from jcds2.emulator.server import JamfEmulator
+from jcds2.emulator.state import check_transfer_delay
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         help="append one JSON line per Jamf API request to FILE",
     )
     parser.add_argument(
+        "--transfer-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds from a package upload to its file showing (after a refresh-inventory)",
+    )
+    parser.add_argument(
         "--faults",
         metavar="FILE",
         help='start with the fault plan in FILE (JSON: {"seed": N, "rules": [...]})',
@@ -65,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.external_files is None) != (args.download_base_url is None):
         parser.error("--external-files and --download-base-url go together")
+    try:
+        check_transfer_delay(args.transfer_delay)
+    except ValueError as error:
+        parser.error(f"--transfer-delay: {error}")
     faults = None
     if args.faults is not None:
         try:
@@ -98,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         external_files=args.external_files,
         request_log_path=args.request_log,
         faults=faults,
+        transfer_delay_seconds=args.transfer_delay,
     )
     with emulator:
         sys.stdout.write(json.dumps(emulator.info()) + "\n")

@@ -16,7 +16,14 @@ from werkzeug.wrappers import Request, Response
 
 from jcds2.emulator.auth import TokenStore
 from jcds2.emulator.control import PREFIX, control_response
-from jcds2.emulator.faults import JAMF, FaultEngine, FaultRule, RequestFacts
+from jcds2.emulator.faults import (
+    JAMF,
+    UPLOAD_FAULT_KEY,
+    UPLOAD_FAULT_KINDS,
+    FaultEngine,
+    FaultRule,
+    RequestFacts,
+)
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
 from jcds2.emulator.web import Call, Route, api_error, error_for_path, html_error, is_pro_path
 from jcds2.emulator.wire import drain_body, reset_response, reset_upload, truncated_response
@@ -91,6 +98,10 @@ class JamfApp:
             return truncated_response(app, environ, start_response, rule.after_bytes or 0)
         if kind == "stall":
             self._faults.stopping.wait(rule.seconds or 0)
+            return process(environ, start_response)
+        if kind in UPLOAD_FAULT_KINDS:
+            # Processed; the upload route reads the rule and spoils what it stores or reports.
+            environ[UPLOAD_FAULT_KEY] = rule
             return process(environ, start_response)
         if kind == "fail_package_creation" and rule.mode == "lost_answer":
             # Created; only the answer is lost.

@@ -40,6 +40,8 @@ _SERVERS: dict[str, tuple[str, ...]] = {
     "expire_url": (S3,),
     "fail_package_creation": (JAMF,),
     "expire_tokens": (JAMF,),
+    "corrupt_upload": (JAMF,),
+    "zero_size_upload": (JAMF,),
 }
 KINDS = tuple(_SERVERS)
 
@@ -58,6 +60,8 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "expire_url": {"after_ranges": 0},
     "fail_package_creation": {"mode": _REQUIRED, "status": 500},
     "expire_tokens": {"every_seconds": None, "after_seconds": None},
+    "corrupt_upload": {"after_bytes": 0},
+    "zero_size_upload": {},
 }
 _ALL_PARAMETERS = (
     "status",
@@ -89,6 +93,16 @@ PACKAGE_CREATION_MODES = ("refuse", "lost_answer")
 
 # Where packages are created: Classic POST .../id/0 (any id creates) and the Pro route.
 _PACKAGE_CREATION_PATH = re.compile(r"/JSSResource/packages/id/[^/]+/?|/api/v1/packages/?")
+# Where a package's file is uploaded (the supported route).
+_PACKAGE_UPLOAD_PATH = re.compile(r"/api/v1/packages/[^/]+/upload/?")
+# Kinds that let the request through, changed: the upload route reads the rule from here.
+UPLOAD_FAULT_KINDS = ("corrupt_upload", "zero_size_upload")
+UPLOAD_FAULT_KEY = "jcds2.emulator.upload_fault"
+# Kinds that spoil only POSTs to certain paths.
+_POST_PATHS = {
+    "fail_package_creation": _PACKAGE_CREATION_PATH,
+    **dict.fromkeys(UPLOAD_FAULT_KINDS, _PACKAGE_UPLOAD_PATH),
+}
 # The query parameter that tells download URLs handed out by the Jamf route apart.
 URL_NUMBER_PARAMETER = "x-emulator-url"
 
@@ -533,6 +547,7 @@ def _applies(rule: FaultRule, facts: RequestFacts) -> bool:
         return method == "GET" and parse_range(facts.range) is not None
     if rule.kind == "expire_url":
         return method == "GET" and facts.url_number is not None
-    if rule.kind == "fail_package_creation":
-        return method == "POST" and _PACKAGE_CREATION_PATH.fullmatch(facts.path) is not None
+    post_path = _POST_PATHS.get(rule.kind)
+    if post_path is not None:
+        return method == "POST" and post_path.fullmatch(facts.path) is not None
     return True

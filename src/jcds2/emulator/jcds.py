@@ -7,6 +7,7 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -40,7 +41,6 @@ class TicketStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latest: dict[Principal, Ticket] = {}
-        self._sequence_by_uuid: dict[str, int] = {}
         self._counter = 0
 
     def issue(self, principal: Principal) -> Ticket:
@@ -48,25 +48,15 @@ class TicketStore:
             self._counter += 1
             ticket = Ticket(str(uuid.uuid4()), principal, self._counter)
             self._latest[principal] = ticket
-            self._sequence_by_uuid[ticket.uuid] = ticket.sequence
             return ticket
 
     def latest(self, principal: Principal) -> Ticket | None:
         with self._lock:
             return self._latest.get(principal)
 
-    def upload_order(self, key: str) -> int:
-        """When the ticket behind an object key was issued (0 if not by this emulator)."""
-        parts = key.split("/")
-        if len(parts) < 3 or parts[0] != "tmp":
-            return 0
-        with self._lock:
-            return self._sequence_by_uuid.get(parts[1], 0)
-
     def clear(self) -> None:
         with self._lock:
             self._latest.clear()
-            self._sequence_by_uuid.clear()
 
 
 def jcds_listing(bucket: S3Bucket, external: ExternalFiles | None) -> list[dict[str, Any]]:
@@ -86,7 +76,8 @@ class JcdsRoutes:
     """Upload tickets, file listing with digests, download URLs, deletion.
 
     Files in the bucket get presigned S3 URLs; files of ``external`` (if any) whose
-    names are not in the bucket get the external download base URL.
+    names are not in the bucket get the external download base URL. ``refresh`` (if any)
+    is told the ``file-name`` of each inventory refresh (None: every file).
     """
 
     bucket: S3Bucket
@@ -94,6 +85,7 @@ class JcdsRoutes:
     credential_ttl_seconds: float
     external: ExternalFiles | None = None
     issued: IssuedSecrets = attrs.Factory(IssuedSecrets)
+    refresh: Callable[[str | None], None] | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -138,7 +130,8 @@ class JcdsRoutes:
         return json_response(self._credentials(ticket))
 
     def refresh_inventory(self, call: Call) -> Response:
-        del call
+        if self.refresh is not None:
+            self.refresh(call.request.args.get("file-name") or None)
         return no_content()
 
     def _credentials(self, ticket: Ticket) -> dict[str, Any]:

@@ -209,6 +209,8 @@ class ProPackageRoutes:
                 sha3512=old.sha3512,
                 cloud_transfer_status=old.cloud_transfer_status,
                 indexed=old.indexed,
+                pending_transfer=old.pending_transfer,
+                inventory_size=old.inventory_size,
                 allow_uninstalled=old.allow_uninstalled,
                 required_processor=old.required_processor,
                 switch_with_package=old.switch_with_package,

@@ -6,7 +6,7 @@ import datetime
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import attrs
 import boto3
@@ -14,10 +14,14 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 REGION = "us-east-1"
 _CHUNK = 1024 * 1024
 _DOWNLOAD_URL_SECONDS = 3600
+# Files stored by the emulator itself: one part in memory at a time.
+_PART_SIZE = 8 * 1024 * 1024
+_MAX_PARTS = 10_000
 
 
 @attrs.frozen
@@ -57,7 +61,8 @@ class S3Bucket:
     ) -> None:
         self.endpoint_url = endpoint_url
         self.name = name
-        # The S3 server's timestamps can tie; the order uploads were ticketed breaks the tie.
+        # The S3 server's timestamps can tie (whole seconds); ``upload_order`` breaks the tie
+        # (a greater number for a later write of that key).
         self._upload_order = upload_order or (lambda _key: 0)
         self._client: S3Client = boto3.session.Session().client(
             "s3",
@@ -123,6 +128,55 @@ class S3Bucket:
         with self._digest_lock:
             self._digests[cache_key] = digests
         return digests
+
+    def put_file(self, key: str, fileobj: IO[bytes], size: int, md5: str, sha3: str) -> None:
+        """Store ``size`` bytes read from ``fileobj`` at ``key``, one part in memory at a time.
+
+        ``md5`` and ``sha3`` are the digests of those bytes, as the caller computed them
+        while receiving them; the listing uses them instead of reading the object again.
+        """
+        if size < _PART_SIZE:
+            self._client.put_object(Bucket=self.name, Key=key, Body=fileobj.read(size))
+        else:
+            self._put_multipart(key, fileobj, size)
+        etag = self._client.head_object(Bucket=self.name, Key=key)["ETag"]
+        with self._digest_lock:
+            self._digests[(key, etag)] = (md5, sha3)
+
+    def _put_multipart(self, key: str, fileobj: IO[bytes], size: int) -> None:
+        part_size = max(_PART_SIZE, -(-size // _MAX_PARTS))
+        # A checksum algorithm makes moto's completion several times faster (jamf-api.md).
+        upload_id = self._client.create_multipart_upload(
+            Bucket=self.name, Key=key, ChecksumAlgorithm="CRC32"
+        )["UploadId"]
+        try:
+            parts: list[CompletedPartTypeDef] = []
+            for number in range(1, -(-size // part_size) + 1):
+                answer = self._client.upload_part(
+                    Bucket=self.name,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=fileobj.read(part_size),
+                    ChecksumAlgorithm="CRC32",
+                )
+                parts.append(
+                    {
+                        "PartNumber": number,
+                        "ETag": answer["ETag"],
+                        "ChecksumCRC32": answer["ChecksumCRC32"],
+                    }
+                )
+            self._client.complete_multipart_upload(
+                Bucket=self.name, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self._client.abort_multipart_upload(Bucket=self.name, Key=key, UploadId=upload_id)
+            raise
+
+    def delete_keys(self, keys: list[str]) -> None:
+        for key in keys:
+            self._client.delete_object(Bucket=self.name, Key=key)
 
     def delete_file(self, file_name: str) -> int:
         """Delete every object carrying ``file_name``; returns how many there were."""

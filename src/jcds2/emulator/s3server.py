@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 import attrs
@@ -67,6 +68,73 @@ class RecordedS3Request:
     query_string: str
     range: str | None
     status: int | None
+
+
+# Query parameters of requests that write no object's bytes (parts, sub-resources).
+_NOT_OBJECT_WRITES = frozenset(
+    {"partNumber", "uploadId", "uploads", "tagging", "acl", "retention", "legal-hold", "restore"}
+)
+
+
+class WriteOrder:
+    """The order in which the S3 server finished writing objects: a number per key.
+
+    The S3 server's timestamps have whole seconds, so two objects of one file name written
+    in the same second tie; a later write (PutObject, CopyObject, CompleteMultipartUpload)
+    gets a greater number, whoever sent it. Keys never written through the server get 0.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._numbers: dict[tuple[str, str], int] = {}
+
+    def note(self, bucket: str, key: str) -> None:
+        with self._lock:
+            self._counter += 1
+            self._numbers[(bucket, key)] = self._counter
+
+    def of(self, bucket: str, key: str) -> int:
+        with self._lock:
+            return self._numbers.get((bucket, key), 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._numbers.clear()
+
+
+def _written_object(environ: WSGIEnvironment) -> tuple[str, str] | None:
+    """``(bucket, key)`` if this path-style request writes a whole object, else None."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    parameters = {name for name, _ in parse_qsl(environ.get("QUERY_STRING", ""), True)}
+    completes = method == "POST" and "uploadId" in parameters and "partNumber" not in parameters
+    puts = method == "PUT" and not parameters & _NOT_OBJECT_WRITES
+    if not (completes or puts):
+        return None
+    # WSGI paths are the request's bytes as latin-1; S3 keys are UTF-8.
+    raw = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")
+    bucket, _, key = raw.lstrip("/").partition("/")
+    return (bucket, key) if bucket and key else None
+
+
+class _WriteRecorder:
+    """Notes every object moto wrote (a 2xx answer to a write) in a ``WriteOrder``."""
+
+    def __init__(self, app: WSGIApplication, order: WriteOrder) -> None:
+        self._app = app
+        self._order = order
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        written = _written_object(environ)
+        if written is None:
+            return self._app(environ, start_response)
+
+        def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status.startswith("2"):
+                self._order.note(*written)
+            return start_response(status, headers, exc_info)
+
+        return self._app(environ, recording)
 
 
 class S3RequestLog:
@@ -222,8 +290,11 @@ class S3Server:
         log: S3RequestLog,
         internal_access_key: str,
         verbose: bool = False,
+        *,
+        write_order: WriteOrder | None = None,
     ) -> None:
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        self.write_order = write_order or WriteOrder()
+        moto_app = _WriteRecorder(DomainDispatcherApplication(create_backend_app), self.write_order)
         app = S3FaultMiddleware(moto_app, engine, log, internal_access_key)
         handler = request_handler(MotoRequestHandler, verbose, "EmulatorS3RequestHandler")
         self._server: BaseWSGIServer = make_server(

@@ -22,8 +22,10 @@ from jcds2.emulator.jcds import JcdsRoutes, TicketStore, jcds_listing
 from jcds2.emulator.pro import ProPackageRoutes, to_pro
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
 from jcds2.emulator.s3 import S3Bucket
-from jcds2.emulator.s3server import RecordedS3Request, S3RequestLog, S3Server
-from jcds2.emulator.state import Package, PackageStore
+from jcds2.emulator.s3server import RecordedS3Request, S3RequestLog, S3Server, WriteOrder
+from jcds2.emulator.state import Package, PackageStore, check_transfer_delay
+from jcds2.emulator.system import DEFAULT_VERSION, InventoryRefreshes, SystemRoutes
+from jcds2.emulator.upload import PackageUploadRoutes
 from jcds2.emulator.wire import request_handler
 
 
@@ -48,6 +50,13 @@ class JamfEmulator:
     so that another web server (nginx, say) serves their bytes. ``request_log_path`` makes
     every Jamf API request append a JSON line to that file (see ``RequestLog``).
     ``faults`` is a ``FaultPlan`` to start with (see docs/emulator.md, "Fault plan").
+
+    A file uploaded through ``POST /api/v1/packages/{id}/upload`` shows on its package
+    (digests, size, ``cloudTransferStatus`` READY) once an inventory refresh was asked for
+    after the upload and ``transfer_delay_seconds`` have passed since it; until then the
+    package is PENDING with the previous file's values. ``direct_upload_capable`` is what
+    the upload-capability route says (when False the upload route refuses with 400), and
+    ``version`` what ``GET /api/v1/jamf-pro-version`` answers.
     """
 
     def __init__(
@@ -68,6 +77,9 @@ class JamfEmulator:
         external_files: str | os.PathLike[str] | None = None,
         request_log_path: str | os.PathLike[str] | None = None,
         faults: FaultPlan | None = None,
+        transfer_delay_seconds: float = 0.0,
+        direct_upload_capable: bool = True,
+        version: str = DEFAULT_VERSION,
     ) -> None:
         if (download_base_url is None) != (external_files is None):
             raise ValueError("external_files and download_base_url must be given together")
@@ -87,7 +99,13 @@ class JamfEmulator:
         self.client_id = client_id or str(uuid.uuid4())
         self.client_secret = client_secret or secrets.token_urlsafe(32)
         self.verbose = verbose
-        self._store = PackageStore()
+        self.transfer_delay_seconds = check_transfer_delay(transfer_delay_seconds)
+        self._initial_transfer_delay = self.transfer_delay_seconds
+        self.direct_upload_capable = direct_upload_capable
+        self.version = version
+        self._store = PackageStore(self.transfer_delay_seconds)
+        self._refreshes = InventoryRefreshes(self._store)
+        self._write_order = WriteOrder()
         self._tokens = TokenStore(token_ttl_seconds)
         self._initial_token_ttl = token_ttl_seconds
         self._tickets = TicketStore()
@@ -143,13 +161,20 @@ class JamfEmulator:
 
     def _start_s3(self) -> None:
         self._s3 = S3Server(
-            self.host, self._faults, self._s3_log, self._internal_access_key, self.verbose
+            self.host,
+            self._faults,
+            self._s3_log,
+            self._internal_access_key,
+            self.verbose,
+            write_order=self._write_order,
         )
         self._s3.start()
+        name = f"jcds-emulator-{secrets.token_hex(6)}"
         bucket = S3Bucket(
             self._s3.endpoint_url,
-            f"jcds-emulator-{secrets.token_hex(6)}",
-            self._tickets.upload_order,
+            name,
+            # The newest write of a file name wins, whichever route it came by.
+            functools.partial(self._write_order.of, name),
             access_key=self._internal_access_key,
         )
         bucket.create()
@@ -167,8 +192,15 @@ class JamfEmulator:
                 self._tokens, self.username, self.password, self.client_id, self.client_secret
             ).routes(),
             *ProPackageRoutes(self._store, bucket).routes(),
+            *PackageUploadRoutes(self._store, bucket, self.direct_upload_capable).routes(),
+            *SystemRoutes(self._refreshes, self.version, self.direct_upload_capable).routes(),
             *JcdsRoutes(
-                bucket, self._tickets, self.credential_ttl_seconds, self._external, self._issued
+                bucket,
+                self._tickets,
+                self.credential_ttl_seconds,
+                self._external,
+                self._issued,
+                self._refreshes.refresh,
             ).routes(),
             *ClassicPackageRoutes(self._store, bucket).routes(),
         ]
@@ -297,6 +329,25 @@ class JamfEmulator:
         """A snapshot of all packages in Pro API shape."""
         return [to_pro(package) for package in self._store.all()]
 
+    def package(self, package_id: int | str) -> dict[str, Any] | None:
+        """A snapshot of one package in Pro API shape, or None if there is no such id."""
+        found = self._store.get(int(package_id))
+        return None if found is None else to_pro(found)
+
+    def set_transfer_delay(self, seconds: float) -> None:
+        """Seconds from an upload to its file showing on the package (with a refresh).
+
+        Applies to uploads still pending too; ``reset()`` restores the constructor's.
+        """
+        self._store.set_transfer_delay(seconds)
+        self.transfer_delay_seconds = self._store.transfer_delay_seconds
+
+    @property
+    def refresh_requests(self) -> list[str | None]:
+        """The ``file-name`` of every inventory refresh so far (None: all files), either
+        route, oldest first."""
+        return self._refreshes.snapshot()
+
     def jcds_files(self) -> list[dict[str, Any]]:
         """A snapshot of the JCDS files, as ``GET /api/v1/jcds/files`` lists them."""
         bucket: S3Bucket = self._require(self._bucket)
@@ -308,17 +359,21 @@ class JamfEmulator:
         return bucket.multipart_uploads()
 
     def reset(self) -> None:
-        """Forget packages, files, uploads, both request logs, faults and the fault log.
+        """Forget packages, files, uploads, refreshes, both request logs, faults, fault log.
 
         Tokens stay valid, and the lists of issued secrets are kept; tokens issued from now
-        on live ``token_ttl_seconds`` as given to the constructor again.
+        on live ``token_ttl_seconds`` as given to the constructor again, and the transfer
+        delay is the constructor's again.
         """
         self._faults.clear()
         self.set_token_ttl(self._initial_token_ttl)
+        self.set_transfer_delay(self._initial_transfer_delay)
         self._store.clear()
+        self._refreshes.clear()
         self._tickets.clear()
         if self._bucket is not None:
             self._bucket.clear()
+        self._write_order.clear()
         self._log.clear()
         self._s3_log.clear()
         self._faults.clear_log()

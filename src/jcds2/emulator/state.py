@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Literal
 
@@ -10,6 +12,9 @@ import attrs
 
 NO_CATEGORY_ID = "-1"
 NO_CATEGORY_NAME = "No category available"
+TRANSFER_PENDING = "PENDING"
+TRANSFER_READY = "READY"
+HASH_TYPE_SHA3_512 = "SHA3_512"
 
 
 @attrs.frozen
@@ -18,6 +23,31 @@ class Principal:
 
     name: str
     kind: Literal["user", "client"]
+
+
+@attrs.frozen
+class UploadedFile:
+    """What an inventory refresh will make known of a file uploaded to a package."""
+
+    file_name: str
+    md5: str
+    sha256: str
+    sha3512: str
+    # As the package will report it: the byte count, or "0" after a failed upload.
+    size: str
+
+
+@attrs.frozen
+class PendingTransfer:
+    """An upload whose file the package does not show yet (``cloudTransferStatus`` PENDING).
+
+    It shows once an inventory refresh asked for after the upload (``refreshed``) and the
+    transfer delay since ``uploaded_at`` (the store's clock) have both come.
+    """
+
+    file: UploadedFile
+    uploaded_at: float
+    refreshed: bool = False
 
 
 @attrs.frozen
@@ -54,13 +84,17 @@ class Package:
     manifest: str | None = None
     manifest_file_name: str | None = None
     format: str | None = None
-    # Server-managed: set by the (later) upload route and inventory refresh, never by clients.
+    # Server-managed: set by the upload route and inventory refreshes, never by clients.
     md5: str | None = None
     sha256: str | None = None
     sha3512: str | None = None
     size: str | None = None
     cloud_transfer_status: str | None = None
     indexed: bool = False
+    # Upload route bookkeeping, never shown: the upload not shown yet, and the size an
+    # inventory refresh shows again after a metadata PUT blanked it.
+    pending_transfer: PendingTransfer | None = None
+    inventory_size: str | None = None
     # Classic-only fields.
     allow_uninstalled: bool = False
     required_processor: str = "None"
@@ -78,14 +112,34 @@ class PackageNotFoundError(Exception):
     """Raised when no package has the requested id."""
 
 
-class PackageStore:
-    """Thread-safe package records and the category names they refer to."""
+def check_transfer_delay(seconds: float) -> float:
+    """``seconds`` if it is a usable transfer delay, else ``ValueError``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ValueError("the transfer delay must be a number of seconds")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("the transfer delay must be a number of seconds, 0 or more")
+    return float(seconds)
 
-    def __init__(self) -> None:
+
+class PackageStore:
+    """Thread-safe package records and the category names they refer to.
+
+    Also the transfer state of files uploaded through the packages route: every read
+    first lets due pending transfers show (see ``PendingTransfer``), so each reader sees
+    the same state at the same moment.
+    """
+
+    def __init__(
+        self,
+        transfer_delay_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
         self._packages: dict[int, Package] = {}
         self._next_id = 1
         self._categories: dict[str, str] = {}
+        self._transfer_delay = check_transfer_delay(transfer_delay_seconds)
+        self._clock = clock
 
     def create(self, build: Callable[[int], Package]) -> Package:
         """Store the package ``build(new_id)`` returns; names must be unique."""
@@ -99,7 +153,7 @@ class PackageStore:
     def update(self, package_id: int, change: Callable[[Package], Package]) -> Package:
         """Replace a package with ``change(old)``; names must stay unique."""
         with self._lock:
-            old = self._packages.get(package_id)
+            old = self._settled(package_id)
             if old is None:
                 raise PackageNotFoundError(package_id)
             new = attrs.evolve(change(old), id=package_id)
@@ -109,26 +163,92 @@ class PackageStore:
 
     def delete(self, package_id: int) -> Package:
         with self._lock:
-            package = self._packages.pop(package_id, None)
+            package = self._settled(package_id)
             if package is None:
                 raise PackageNotFoundError(package_id)
+            del self._packages[package_id]
             return package
 
     def get(self, package_id: int) -> Package | None:
         with self._lock:
-            return self._packages.get(package_id)
+            return self._settled(package_id)
 
     def by_name(self, name: str) -> Package | None:
         with self._lock:
-            for package in self._packages.values():
+            for key, package in self._packages.items():
                 if package.package_name == name:
-                    return package
+                    return self._settled(key)
             return None
 
     def all(self) -> list[Package]:
         """A snapshot of every package, by ascending id."""
         with self._lock:
-            return [self._packages[key] for key in sorted(self._packages)]
+            found = (self._settled(key) for key in sorted(self._packages))
+            return [package for package in found if package is not None]
+
+    # Transfers of uploaded files -------------------------------------------------------
+
+    @property
+    def transfer_delay_seconds(self) -> float:
+        with self._lock:
+            return self._transfer_delay
+
+    def set_transfer_delay(self, seconds: float) -> None:
+        """The delay from an upload to its file showing; applies to pending uploads too."""
+        delay = check_transfer_delay(seconds)
+        with self._lock:
+            self._transfer_delay = delay
+
+    def begin_transfer(self, package_id: int, file: UploadedFile) -> Package:
+        """Record an upload to a package: PENDING, the previous file's values still shown.
+
+        A newer upload replaces one still pending (its refresh must come again).
+        """
+        with self._lock:
+            package = self._settled(package_id)
+            if package is None:
+                raise PackageNotFoundError(package_id)
+            pending = PendingTransfer(file, self._clock())
+            updated = attrs.evolve(
+                package, pending_transfer=pending, cloud_transfer_status=TRANSFER_PENDING
+            )
+            self._packages[package_id] = updated
+            return updated
+
+    def refresh_inventory(self, file_name: str | None) -> None:
+        """An inventory refresh for one file name (None or "": every file).
+
+        Pending uploads of that name count as refreshed (they show once their delay has
+        passed too), and sizes blanked by a metadata PUT show again.
+        """
+        with self._lock:
+            for key, package in list(self._packages.items()):
+                self._packages[key] = _refreshed(package, file_name)
+                self._settled(key)
+
+    def _settled(self, package_id: int) -> Package | None:
+        """The package, its pending transfer shown if it is due (call with the lock held)."""
+        package = self._packages.get(package_id)
+        if package is None or package.pending_transfer is None:
+            return package
+        pending = package.pending_transfer
+        if not pending.refreshed or self._clock() - pending.uploaded_at < self._transfer_delay:
+            return package
+        file = pending.file
+        shown = attrs.evolve(
+            package,
+            md5=file.md5,
+            sha256=file.sha256,
+            sha3512=file.sha3512,
+            size=file.size,
+            hash_type=HASH_TYPE_SHA3_512,
+            hash_value=file.sha3512,
+            cloud_transfer_status=TRANSFER_READY,
+            pending_transfer=None,
+            inventory_size=file.size,
+        )
+        self._packages[package_id] = shown
+        return shown
 
     def clear(self) -> None:
         with self._lock:
@@ -158,3 +278,19 @@ class PackageStore:
         for other in self._packages.values():
             if other.id != package.id and other.package_name == package.package_name:
                 raise DuplicateNameError(package.package_name)
+
+
+def _refreshed(package: Package, file_name: str | None) -> Package:
+    """``package`` after an inventory refresh for ``file_name`` (None: every file)."""
+    pending = package.pending_transfer
+    if pending is not None and _names(pending.file.file_name, file_name):
+        package = attrs.evolve(package, pending_transfer=attrs.evolve(pending, refreshed=True))
+    blanked = package.size is None and package.inventory_size is not None
+    if blanked and _names(package.file_name, file_name):
+        package = attrs.evolve(package, size=package.inventory_size)
+    return package
+
+
+def _names(file_name: str, asked: str | None) -> bool:
+    """Whether a refresh for ``asked`` (None or "": every file) covers ``file_name``."""
+    return not asked or asked == file_name

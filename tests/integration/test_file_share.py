@@ -308,6 +308,8 @@ def test_a_failed_replacement_leaves_the_old_file(
         (errno.EDQUOT, "is full"),
         (errno.EACCES, "permission denied"),
         (errno.EROFS, "read-only"),
+        (errno.EFBIG, "does not accept a file this large"),
+        (errno.ENOTCONN, "still mounted"),
         (errno.ESTALE, "still mounted"),
         (errno.EIO, "still mounted"),
     ],
@@ -614,6 +616,15 @@ def test_other_urls_are_refused(url: str) -> None:
         FileRangeFetcher().size(url)
     with pytest.raises(DownloadError):
         FileRangeFetcher().fetch(url, ByteRange(0, 0), sink)
+
+
+def test_a_file_url_of_another_host_is_refused_even_if_the_path_exists(stored_url: str) -> None:
+    remote = stored_url.replace("file:///", "file://fileserver.example.com/", 1)
+    with pytest.raises(DownloadError, match="another host"):
+        FileRangeFetcher().size(remote)
+    assert FileRangeFetcher().size(stored_url.replace("file:///", "file://localhost/", 1)) == len(
+        DATA
+    )
 
 
 def test_a_plain_file_url_without_version_is_read(tmp_path: Path) -> None:

@@ -76,14 +76,14 @@ _VERSION = re.compile(r"v=([0-9a-f]+)-([0-9a-f]+)-([0-9a-f]+)")
 
 #: errno values that mean the share itself is gone (unmounted, server down, stale handle).
 _SHARE_GONE = frozenset(
-    code
-    for code in (
+    {
         errno.ENOENT,
         errno.ENOTDIR,
         errno.ESTALE,
         errno.EIO,
         errno.ENXIO,
         errno.ENODEV,
+        errno.ENOTCONN,
         errno.ETIMEDOUT,
         errno.EHOSTDOWN,
         errno.EHOSTUNREACH,
@@ -91,9 +91,7 @@ _SHARE_GONE = frozenset(
         errno.ENETUNREACH,
         errno.ECONNRESET,
         errno.ECONNABORTED,
-        getattr(errno, "ENOTCONN", None),
-    )
-    if code is not None
+    }
 )
 _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 

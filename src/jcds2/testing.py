@@ -194,7 +194,8 @@ class InMemoryFileStore:
             size=0 if outcome == "zero_size" else len(seen),
             sha3_512=hashlib.sha3_512(seen).hexdigest(),
             md5=hashlib.md5(seen).hexdigest(),  # noqa: S324 - what Jamf reports
-            status=TransferStatus.READY,
+            # Only the packages route reports transfer statuses.
+            status=TransferStatus.READY if self.upload_needs_package else None,
         )
         # [looks left, refreshed yet, the state to report once taken in]
         self._pending[file_name] = [self.pending_looks, False, state]
@@ -221,8 +222,10 @@ class InMemoryFileStore:
                 if refreshed:
                     pending[0] = looks_left - 1
                 before = self._reported.get(name)
+                if not self.upload_needs_package:
+                    return before
                 if before is None:
-                    return None if not self.upload_needs_package else StoredFileState(None)
+                    return StoredFileState(None, status=TransferStatus.PENDING)
                 return attrs.evolve(before, status=TransferStatus.PENDING)
         if name not in self.contents:
             self._reported.pop(name, None)

@@ -228,6 +228,8 @@ class _Call:
         self.progress = progress
         self.cancel = cancel
         self.started = started
+        #: Whether a send completed (the store holds the file, as far as it said).
+        self.stored = False
 
     @property
     def file_name(self) -> str:
@@ -327,14 +329,20 @@ class _Call:
             sent = self._send_and_verify(
                 lambda: self.files.open_upload(self.file_name), discard=True
             )
-        except VerificationError as exc:
+        except BaseException as exc:
+            if not self.stored:
+                raise  # nothing is stored (a failed send discards its own leftovers)
+            # Stored but not confirmed (or interrupted meanwhile): no package will use it.
             removed = self._remove_file()
             what = (
                 "the uploaded file was deleted again"
                 if removed
                 else f"delete file {self.file_name!r} by hand"
             )
-            raise type(exc)(f"{exc}; {what}.", file_name=self.file_name) from exc
+            if isinstance(exc, VerificationError):
+                raise type(exc)(f"{exc}; {what}.", file_name=self.file_name) from exc
+            log.warning("%s: %s", self.file_name, what)
+            raise
         sha512 = sent.digests["sha512"]
         spec = attrs.evolve(self.spec, hash_type=HashType.SHA_512, hash_value=sha512)
         package = self._create_after(spec)
@@ -473,11 +481,10 @@ class _Call:
             self._refresh(target)
             return _Sent(multipart, digests, verified=False)
         expected = Expected(size=self.source.size, sha3_512=digests["sha3_512"])
-        stale: list[StoredFileState] = []
         failures = 0
         while True:
             try:
-                self._confirm(target, expected, previous, stale)
+                self._confirm(target, expected, previous)
                 return _Sent(multipart, digests, verified=True)
             except _ServerFailedError as failed:
                 failures += 1
@@ -492,8 +499,6 @@ class _Call:
                     self.file_name,
                     failed.judgement.reason,
                 )
-                if failed.state is not None:
-                    stale.append(failed.state)
                 target = open_target()
                 multipart, _ = self._send(target, (), discard=discard)
 
@@ -520,6 +525,7 @@ class _Call:
                     progress=self.progress,
                     cancel=self.cancel,
                 )
+                self.stored = True
                 digests = {name: future.result() for name, future in hashing.items()}
             except BaseException:
                 stop_hashing.set()
@@ -544,13 +550,14 @@ class _Call:
         target: UploadTarget,
         expected: Expected,
         previous: StoredFileState | None,
-        stale: list[StoredFileState],
     ) -> None:
         """Wait until the distribution point reports the file as ``expected``.
 
         Raises ``_ServerFailedError`` when it reports a failed upload,
         ``CorruptUploadError`` when it has other bytes, ``VerificationTimeoutError`` after
-        ``config.verify_timeout`` seconds.
+        ``config.verify_timeout`` seconds. After a file is sent again, a server that
+        reports transfer statuses shows ``PENDING`` until it has taken in the new upload
+        (``judge`` waits then); a size of 0 after that is a new failure.
         """
         clock = self.use_case.clock
         deadline = clock() + self.config.verify_timeout
@@ -560,11 +567,6 @@ class _Call:
             look += 1
             state = self._describe(target)
             judgement = judge(state, expected, previous)
-            if judgement.verdict is Verdict.FAILED and any(
-                _same_report(state, old) for old in stale
-            ):
-                reason = f"the server still reports the failed attempt ({judgement.reason})"
-                judgement = Judgement(Verdict.WAIT, reason)
             log.debug("%s, look %d: %s", self.file_name, look, judgement.reason)
             if judgement.verdict is Verdict.READY:
                 return
@@ -585,12 +587,3 @@ class _Call:
                     file_name=self.file_name,
                 )
             self.use_case._wait(min(self.config.verify_poll(look), left), self.cancel)
-
-
-def _same_report(state: StoredFileState | None, old: StoredFileState) -> bool:
-    """Whether ``state`` still shows a failed attempt (transfer status aside)."""
-    return state is not None and (state.size, state.sha3_512, state.md5) == (
-        old.size,
-        old.sha3_512,
-        old.md5,
-    )

@@ -13,12 +13,20 @@ import requests
 from dependency_injector import containers, providers
 
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
+from jcds2.adapters.file_share import FileRangeFetcher, FileShareStore, FileShareUploader
 from jcds2.adapters.http_range import HttpRangeFetcher
 from jcds2.adapters.http_session import build_connect_retry, build_session
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_packages import (
+    PackageFormUploader,
+    PackagesFileStore,
+    ProApiPackageRepository,
+    ProApiServerInfo,
+)
 from jcds2.adapters.s3 import S3ObjectUploader
+from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.upload import UploadPackageFile
 from jcds2.domain.server import JamfServer
@@ -67,14 +75,24 @@ def jamf_http_client(
         client.invalidate()
 
 
+#: The distribution points the container can wire (``config.distribution_point``).
+DISTRIBUTION_POINTS = ("jcds", "file_share")
+
+
 class Jcds2Container(containers.DeclarativeContainer):
-    """Everything jcds2 needs to talk to one Jamf Pro server and its JCDS.
+    """Everything jcds2 needs to talk to one Jamf Pro server and its distribution point.
 
     Configuration keys: ``server`` (host name or URL), ``verify`` (``True``, ``False``
-    or a CA bundle path) and ``s3_endpoint_url`` (``None`` for boto3's own resolution).
+    or a CA bundle path), ``s3_endpoint_url`` (``None`` for boto3's own resolution),
+    ``distribution_point`` (``"jcds"``, the default, or ``"file_share"``) and
+    ``file_share_path`` (the mounted share, for ``"file_share"``).
+
+    The distribution point decides which adapters fill ``file_store``,
+    ``object_uploader`` and ``range_fetcher``, the ports the seed's upload route and
+    downloads use. Jamf's packages route (``packages_*``) is the JCDS's own.
     """
 
-    config = providers.Configuration()
+    config = providers.Configuration(default={"distribution_point": "jcds"})
     credentials = providers.Dependency(instance_of=CredentialsProvider)  # type: ignore[type-abstract]
     transfer_config = providers.ThreadSafeSingleton(TransferConfig)
 
@@ -96,15 +114,43 @@ class Jcds2Container(containers.DeclarativeContainer):
     package_repository = providers.ThreadSafeSingleton(
         ClassicApiPackageRepository, http=jamf_http, lookup=package_lookup
     )
-    file_store = providers.ThreadSafeSingleton(ProApiFileStore, http=jamf_http)
-    object_uploader = providers.ThreadSafeSingleton(
+    server_info = providers.ThreadSafeSingleton(ProApiServerInfo, http=jamf_http)
+
+    # The JCDS: files through /api/v1/jcds, bytes through S3 and signed URLs.
+    jcds_file_store = providers.ThreadSafeSingleton(ProApiFileStore, http=jamf_http)
+    s3_uploader = providers.ThreadSafeSingleton(
         S3ObjectUploader,
         config=transfer_config,
         endpoint_url=config.s3_endpoint_url,
         verify=verify,
     )
-    range_fetcher = providers.ThreadSafeSingleton(
+    http_range_fetcher = providers.ThreadSafeSingleton(
         HttpRangeFetcher, session=download_session, config=transfer_config
+    )
+
+    # A file share (mounted SMB/AFP): files in its Packages folder.
+    file_share_store = providers.ThreadSafeSingleton(FileShareStore, config.file_share_path)
+    file_share_uploader = providers.ThreadSafeSingleton(FileShareUploader, config=transfer_config)
+    file_range_fetcher = providers.ThreadSafeSingleton(FileRangeFetcher)
+
+    # The ports of the configured distribution point.
+    file_store = providers.Selector(
+        config.distribution_point, jcds=jcds_file_store, file_share=file_share_store
+    )
+    object_uploader = providers.Selector(
+        config.distribution_point, jcds=s3_uploader, file_share=file_share_uploader
+    )
+    range_fetcher = providers.Selector(
+        config.distribution_point, jcds=http_range_fetcher, file_share=file_range_fetcher
+    )
+
+    # Jamf's packages route: package first, file into it, server-side verification.
+    packages_repository = providers.ThreadSafeSingleton(ProApiPackageRepository, http=jamf_http)
+    packages_file_store = providers.ThreadSafeSingleton(
+        PackagesFileStore, http=jamf_http, files=jcds_file_store
+    )
+    packages_uploader = providers.ThreadSafeSingleton(
+        PackageFormUploader, http=jamf_http, config=transfer_config
     )
 
     upload_package_file = providers.Factory(
@@ -114,6 +160,18 @@ class Jcds2Container(containers.DeclarativeContainer):
         uploader=object_uploader,
         config=transfer_config,
     )
+    upload_package_files = providers.Factory(UploadPackageFiles, upload=upload_package_file)
+    packages_upload_file = providers.Factory(
+        UploadPackageFile,
+        packages=packages_repository,
+        files=packages_file_store,
+        uploader=packages_uploader,
+        config=transfer_config,
+    )
+    packages_upload_files = providers.Factory(UploadPackageFiles, upload=packages_upload_file)
     download_file = providers.Factory(
         DownloadFile, files=file_store, fetcher=range_fetcher, config=transfer_config
+    )
+    packages_download_file = providers.Factory(
+        DownloadFile, files=jcds_file_store, fetcher=http_range_fetcher, config=transfer_config
     )

@@ -78,6 +78,11 @@ def judge(
             Verdict.WAIT,
             "the server still reports the previous file's hash",
         ),
+        (
+            state.size == 0 and state.status is TransferStatus.PENDING,
+            Verdict.WAIT,
+            "the transfer is pending (size 0 so far)",
+        ),
         (state.size == 0, Verdict.FAILED, "the server reports a size of 0 bytes"),
         (
             state.status is TransferStatus.ERROR,

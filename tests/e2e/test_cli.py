@@ -76,7 +76,8 @@ def test_errors_are_one_line_without_traceback(emulator: JamfEmulator, tmp_path:
     failed = run(emulator, "download", "Missing.pkg", "-o", str(tmp_path))
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines() == [
-        "jcds2: the JCDS has no file named 'Missing.pkg'. File names are case-sensitive; "
+        "jcds2: the distribution point has no file named 'Missing.pkg'. File names are "
+        "case-sensitive; "
         "list the files to see what is there."
     ]
 

@@ -513,6 +513,20 @@ def test_a_part_of_another_version_of_the_file_is_not_resumed(
     assert len(fetcher.fetched) == len(split_ranges(len(CONTENT), RANGE_SIZE))
 
 
+def test_a_file_known_by_neither_md5_nor_version_is_not_resumed(
+    files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
+) -> None:
+    files.report_md5 = False  # the store cannot tell one version of the file from another
+    _fail_midway(files, fetcher, dest_dir)
+    fetcher.fetched.clear()
+
+    result = _download_with(files, fetcher, concurrency=1)(NAME, dest_dir)
+
+    assert result.path.read_bytes() == CONTENT
+    assert result.resumed_bytes == 0
+    assert len(fetcher.fetched) == len(split_ranges(len(CONTENT), RANGE_SIZE))
+
+
 def test_an_expired_url_is_renewed_and_the_download_completes(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
 ) -> None:

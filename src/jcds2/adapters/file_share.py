@@ -305,7 +305,7 @@ def _listed(entry: os.DirEntry[str]) -> RemoteFile | None:
     try:
         if not entry.is_file():
             return None
-        size = entry.stat().st_size
+        info = entry.stat()
     except OSError:
         return None  # vanished while listing, or a dangling link
     try:
@@ -313,7 +313,8 @@ def _listed(entry: os.DirEntry[str]) -> RemoteFile | None:
     except InvalidFileNameError as exc:
         log.warning("not listing %r: %s", name, exc.reason)
         return None
-    return RemoteFile(file_name=name, size=size)
+    # The version tells a resumed download whether the file is still the one it began.
+    return RemoteFile(file_name=name, size=info.st_size, version=_version(info))
 
 
 class _NotARegularFileError(Exception):

@@ -271,8 +271,13 @@ class DownloadFile:
             "file_name": name,
             "size": size,
             "md5": (remote.md5 or "").lower() if remote is not None else "",
+            "version": (remote.version or "") if remote is not None else "",
             "range_size": self.config.range_size,
         }
+        if resume and not (identity["md5"] or identity["version"]):
+            # Without an MD5 or a version, an earlier partial file might be of another file.
+            log.info("%s: the server reports no MD5 or version; not resuming", name)
+            resume = False
         partial = _Partial.open(
             destination.with_name(destination.name + PART_SUFFIX), identity, size, resume
         )

@@ -201,12 +201,13 @@ class PackageNameTakenError(JamfApiError):
 
 
 class RemoteFileNotFoundError(Jcds2Error):
-    """Raised when the JCDS has no file of the requested name."""
+    """Raised when the distribution point has no file of the requested name."""
 
     def __init__(self, file_name: str) -> None:
         self.file_name = file_name
         super().__init__(
-            f"the JCDS has no file named {file_name!r}. File names are case-sensitive; "
+            f"the distribution point has no file named {file_name!r}. File names are "
+            "case-sensitive; "
             "list the files to see what is there."
         )
 

@@ -133,6 +133,9 @@ class RemoteFile:
     size: int
     md5: str | None = None
     sha3_512: str | None = None
+    #: An opaque token that changes whenever the file does, where the store has one
+    #: (a file share: inode, size and modification time).
+    version: str | None = None
 
 
 @attrs.frozen

@@ -374,14 +374,16 @@ class PackagesFileStore:
 
 
 def _form_filename(file_name: str) -> str:
-    """``file_name`` for a ``filename="..."`` parameter, escaped as browsers do.
+    """``file_name`` as the quoted-string of a ``filename="..."`` parameter.
 
-    The HTML standard's multipart/form-data encoding: UTF-8 as is, with ``"``, CR and
-    LF percent-escaped. RFC 7578 (section 4.2) forbids ``filename*`` in form data, and
-    Jamf Pro compares the part's file name with the package's, so other characters are
-    not escaped (a percent-escaped space would not match).
+    UTF-8 as is, ``"`` and ``\\`` backslash-escaped (RFC 9110's quoted-string, as curl
+    sends it and Java servers unquote it), CR and LF percent-escaped as browsers do
+    (validated JCDS names have neither). Nothing else is escaped: RFC 7578 (section 4.2)
+    forbids ``filename*`` in form data, and Jamf Pro compares the part's file name with
+    the package's, so a percent-escaped space or letter would not match.
     """
-    return file_name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = file_name.replace("\\", "\\\\").replace('"', '\\"')
+    return escaped.replace("\r", "%0D").replace("\n", "%0A")
 
 
 def multipart_preamble(boundary: str, file_name: str) -> bytes:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -288,6 +289,24 @@ def test_an_upload_replaces_one_still_pending(client: JamfClient, emulator: Jamf
     assert managed(get(client, package_id)) == {**shown(b"first"), "cloudTransferStatus": "PENDING"}
     refresh(client, "quick.pkg")
     assert managed(get(client, package_id)) == shown(b"third")
+
+
+def test_concurrent_uploads_to_one_package_agree(
+    client: JamfClient, emulator: JamfEmulator
+) -> None:
+    package_id = create(client, "Busy", "busy.pkg")
+    versions = [bytes([number]) * (100_000 + number) for number in range(6)]
+    with ThreadPoolExecutor(len(versions)) as pool:
+        answers = list(
+            pool.map(lambda data: upload(client, package_id, "busy.pkg", data), versions)
+        )
+    assert [answer.status_code for answer in answers] == [201] * len(versions)
+    refresh(client, "busy.pkg")
+    # Whichever came last, the package, the bucket and the listing tell of the same file.
+    assert len(bucket_keys(emulator)) == 1
+    stored = download(client, "busy.pkg")
+    assert stored in versions
+    assert managed(get(client, package_id)) == shown(stored)
 
 
 def test_a_metadata_put_blanks_the_size_until_the_next_refresh(client: JamfClient) -> None:

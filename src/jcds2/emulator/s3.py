@@ -79,11 +79,11 @@ class S3Bucket:
     def create(self) -> None:
         self._client.create_bucket(Bucket=self.name)
 
-    def objects(self) -> list[StoredObject]:
+    def objects(self, prefix: str = "") -> list[StoredObject]:
         """Every completed object (multipart uploads in progress are not objects yet)."""
         found: list[StoredObject] = []
         paginator = self._client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.name):
+        for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
             for item in page.get("Contents", []):
                 key = item["Key"]
                 if key.endswith("/"):

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any, cast
 
 import attrs
@@ -114,6 +117,30 @@ class _Discard:
         pass
 
 
+class _PackageLocks:
+    """One lock per package id, so that uploads to one package take turns to store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[int, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def holding(self, package_id: int) -> Iterator[None]:
+        with self._lock:
+            lock, users = self._locks.get(package_id, (threading.Lock(), 0))
+            self._locks[package_id] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._locks[package_id]
+                if users == 1:
+                    del self._locks[package_id]
+                else:
+                    self._locks[package_id] = (lock, users - 1)
+
+
 def _drain(request: Request) -> None:
     """Read the rest of the body, so the client sees the answer, not a broken pipe."""
     while request.stream.read(_CHUNK):
@@ -127,6 +154,7 @@ class PackageUploadRoutes:
     store: PackageStore
     bucket: S3Bucket
     direct_upload_capable: bool = True
+    _locks: _PackageLocks = attrs.field(factory=_PackageLocks, init=False)
 
     def routes(self) -> list[Route]:
         return [Route("/api/v1/packages/<package_id>/upload", ("POST",), self.upload)]
@@ -215,24 +243,32 @@ class PackageUploadRoutes:
         spool = part.stream
         spool.finish()
         md5, sha256, sha3 = spool.digests()
-        key = f"{KEY_PREFIX}{package_id}/{uuid.uuid4()}/{file_name}"
-        self.bucket.put_file(key, cast(IO[bytes], spool), spool.size, md5, sha3)
         zero = fault is not None and fault.kind == "zero_size_upload"
         uploaded = UploadedFile(file_name, md5, sha256, sha3, "0" if zero else str(spool.size))
+        # One upload to a package at a time from here: the last to store is the one pending.
+        with self._locks.holding(package_id):
+            if not self._store(package_id, spool, uploaded):
+                return api_error(404, "INVALID_ID", f"Package with id {package_id} does not exist")
+        href = f"{request.host_url.rstrip('/')}/api/v1/packages/{package_id}"
+        return json_response({"id": str(package_id), "href": href}, 201)
+
+    def _store(self, package_id: int, spool: HashingSpool, uploaded: UploadedFile) -> bool:
+        """Put the file in the bucket and make it the package's pending upload.
+
+        False if the package was deleted meanwhile (the file is deleted again).
+        """
+        name = uploaded.file_name
+        key = f"{KEY_PREFIX}{package_id}/{uuid.uuid4()}/{name}"
+        md5, _sha256, sha3 = spool.digests()
+        self.bucket.put_file(key, cast(IO[bytes], spool), spool.size, md5, sha3)
         try:
             self.store.begin_transfer(package_id, uploaded)
         except PackageNotFoundError:
-            # Deleted while the file came in.
             self.bucket.delete_keys([key])
-            return api_error(404, "INVALID_ID", f"Package with id {package_id} does not exist")
+            return False
         # The package's earlier files of this name are replaced by this one.
-        prefix = f"{KEY_PREFIX}{package_id}/"
+        earlier = self.bucket.objects(prefix=f"{KEY_PREFIX}{package_id}/")
         self.bucket.delete_keys(
-            [
-                obj.key
-                for obj in self.bucket.objects()
-                if obj.key.startswith(prefix) and obj.file_name == file_name and obj.key != key
-            ]
+            [obj.key for obj in earlier if obj.file_name == name and obj.key != key]
         )
-        href = f"{request.host_url.rstrip('/')}/api/v1/packages/{package_id}"
-        return json_response({"id": str(package_id), "href": href}, 201)
+        return True

@@ -21,6 +21,11 @@ def test_demo_round_trips_both_files() -> None:
     lines = finished.stdout.splitlines()
     assert any("jcds2-demo-small.pkg" in line and " single " in line for line in lines)
     assert any("jcds2-demo-multipart.pkg" in line and "multipart" in line for line in lines)
+    # The packages route: created and verified, skipped, replaced in the same package.
+    steps = [line for line in lines if line.startswith(("upload build 1", "the same", "replace"))]
+    assert [line.split()[-1] for line in steps] == ["SHA3-512", "sent", "SHA3-512"]
+    assert "one package id throughout: yes" in lines
+    assert "jcds2-demo-packages.pkg downloaded back: same as build 2" in lines
     assert lines[-1].startswith("all files came back byte-identical")
 
 

@@ -311,6 +311,7 @@ def test_replace_keeps_the_package_and_swaps_the_file(
     assert result.replaced is True
     assert result.verified is True
     assert result.package_id == first.package_id
+    assert len(route.files.tickets) == 2  # one upload opened per send, none just to look
     assert list(route.packages.packages) == [first.package_id]
     assert route.files.contents == {"Tool.pkg": NEW}
     package = route.packages.packages[first.package_id]

@@ -437,9 +437,11 @@ class _Call:
                 return self.files.open_upload(self.file_name, existing)
             return self.files.open_upload(self.file_name)
 
-        previous = self._describe(open_target()) if self.verify else None
+        first = open_target()
+        # What the store reports before the upload: showing it again means "not yet".
+        previous = self._describe(first) if self.verify else None
         try:
-            sent = self._send_and_verify(open_target, previous=previous)
+            sent = self._send_and_verify(open_target, first=first, previous=previous)
         except BaseException as exc:
             what = (
                 f"package {existing.id} is kept; its file may still be the old one or "
@@ -470,11 +472,15 @@ class _Call:
         self,
         open_target: Callable[[], UploadTarget],
         *,
+        first: UploadTarget | None = None,
         previous: StoredFileState | None = None,
         discard: bool = False,
     ) -> _Sent:
-        """Send the file (again, while the server reports failed uploads) and verify it."""
-        target = open_target()
+        """Send the file (again, while the server reports failed uploads) and verify it.
+
+        ``first`` is a target already opened for the first send.
+        """
+        target = first if first is not None else open_target()
         multipart, digests = self._send(target, self._algorithms(), discard=discard)
         if not self.verify:
             # The distribution point still has to take the file in to serve it.

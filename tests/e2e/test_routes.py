@@ -344,3 +344,23 @@ def test_a_batch_uploads_what_it_can_and_reports_the_rest(route: Route, tmp_path
     assert all(item.result.verified for item in items if item.result is not None)
     assert route.stored_names() == ["One.pkg", "Taken.pkg", "Two.pkg"]
     assert sorted(p["fileName"] for p in route.packages()) == route.stored_names()
+
+
+# --- the packages route's own server-side failure ---------------------------------------------
+
+
+def test_a_packages_upload_the_server_reports_as_failed_is_sent_again(
+    emulator: JamfEmulator, client: JamfProClient, tmp_path: Path
+) -> None:
+    emulator.add_fault(
+        FaultRule(kind="zero_size_upload", path=r"/api/v1/packages/\d+/upload", times=1)
+    )
+    source = make_file(tmp_path / "Flaky.pkg", 80_000, seed=14)
+
+    result = client.packages.upload_file(file_path=source)
+
+    assert result.verified is True
+    sends = [r for r in emulator.request_log if r.path.endswith("/upload")]
+    assert len(sends) == 2  # size 0 after the first, so it was sent again
+    (package,) = emulator.packages()
+    assert (package["size"], package["hashValue"]) == ("80000", result.sha3_512)

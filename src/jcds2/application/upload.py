@@ -588,8 +588,8 @@ class _Call:
             if left <= 0:
                 raise VerificationTimeoutError(
                     f"the server did not confirm {self.file_name!r} within "
-                    f"{self.config.verify_timeout:g} s (last: {judgement.reason}). It may "
-                    "still be processing it; raise verify_timeout, or check it in Jamf Pro",
+                    f"{self.config.verify_timeout:g} s (last: {judgement.reason}); large "
+                    "files can take longer: raise verify_timeout",
                     file_name=self.file_name,
                 )
             self.use_case._wait(min(self.config.verify_poll(look), left), self.cancel)

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import attrs
 
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_models import package_from_pro, rsql_quote
-from jcds2.domain.errors import ConfigurationError, JamfApiError, RemoteFileNotFoundError
+from jcds2.adapters.pro_models import find_package, unexpected_answer
+from jcds2.domain.errors import ConfigurationError, RemoteFileNotFoundError
 from jcds2.domain.models import (
     Package,
     RemoteFile,
@@ -22,14 +22,6 @@ from jcds2.domain.models import (
 )
 
 log = logging.getLogger("jcds2.pro_api")
-
-LOOKUP_PAGE_SIZE = 100
-
-
-def _unexpected(operation: str, what: str) -> JamfApiError:
-    return JamfApiError(
-        f"{operation}: unexpected answer from Jamf Pro ({what})", operation=operation
-    )
 
 
 class ProApiFileStore:
@@ -94,7 +86,7 @@ class ProApiFileStore:
         body = self._http.json(response, operation)
         uri = body.get("uri") if isinstance(body, dict) else None
         if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
-            raise _unexpected(operation, "no download URI")
+            raise unexpected_answer(operation, "no download URI")
         return uri
 
     def list_files(self) -> list[RemoteFile]:
@@ -102,7 +94,7 @@ class ProApiFileStore:
         response = self._http.request("GET", "/api/v1/jcds/files", operation=operation)
         body = self._http.json(response, operation)
         if not isinstance(body, list):
-            raise _unexpected(operation, "not a list")
+            raise unexpected_answer(operation, "not a list")
         files = []
         for item in body:
             try:
@@ -115,7 +107,7 @@ class ProApiFileStore:
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:
-                raise _unexpected(operation, "a file without name or length") from exc
+                raise unexpected_answer(operation, "a file without name or length") from exc
         return files
 
     def delete(self, file_name: str) -> None:
@@ -148,7 +140,7 @@ class ProApiFileStore:
                 credentials=credentials,
             )
         except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
-            raise _unexpected(operation, "incomplete upload credentials") from exc
+            raise unexpected_answer(operation, "incomplete upload credentials") from exc
 
 
 def s3_ticket(target: UploadTarget) -> UploadTicket:
@@ -176,29 +168,4 @@ class ProApiPackageLookup:
 
     def find_by_file_name(self, file_name: str) -> Package | None:
         operation = f"looking for a package that uses {file_name!r}"
-        page = 0
-        while True:
-            response = self._http.request(
-                "GET",
-                "/api/v1/packages",
-                operation=operation,
-                params={
-                    "page": page,
-                    "page-size": LOOKUP_PAGE_SIZE,
-                    "sort": "id:asc",
-                    "filter": f"fileName=={rsql_quote(file_name)}",
-                },
-            )
-            body = self._http.json(response, operation)
-            try:
-                results = body["results"]
-                total = int(body.get("totalCount", len(results)))
-                for item in results:
-                    # RSQL treats '*' as a wildcard: keep only the exact name.
-                    if item.get("fileName") == file_name:
-                        return package_from_pro(item)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise _unexpected(operation, "not a package search result") from exc
-            page += 1
-            if page * LOOKUP_PAGE_SIZE >= total or not results:
-                return None
+        return find_package(self._http, "fileName", file_name, operation)

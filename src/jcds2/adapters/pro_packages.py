@@ -25,7 +25,7 @@ import attrs
 
 from jcds2.adapters.http_session import RETRY_STATUSES, BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
-from jcds2.adapters.pro_models import package_from_pro, rsql_quote
+from jcds2.adapters.pro_models import find_package, package_from_pro, unexpected_answer
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.ports import FileStore, ProgressCallback, RenewCredentials
 from jcds2.domain.errors import (
@@ -59,18 +59,11 @@ __all__ = [
 
 log = logging.getLogger("jcds2.pro_packages")
 
-SEARCH_PAGE_SIZE = 100
 NO_CATEGORY = "-1"
 _CATEGORY_ID = re.compile(r"-1|\d+")
 
 # Read-only or server-computed fields of a Package: never sent back in a PUT.
 _SERVER_FIELDS = ("id", "indexed", "size", "cloudTransferStatus", "md5", "sha256", "sha3512")
-
-
-def _unexpected(operation: str, what: str) -> JamfApiError:
-    return JamfApiError(
-        f"{operation}: unexpected answer from Jamf Pro ({what})", operation=operation
-    )
 
 
 def _error_codes(response: BoundedResponse) -> list[tuple[str, str]]:
@@ -98,7 +91,7 @@ def _read_package(http: JamfHttpClient, package_id: int, operation: str) -> dict
         return None
     body = http.json(response, operation)
     if not isinstance(body, dict):
-        raise _unexpected(operation, "not a package")
+        raise unexpected_answer(operation, "not a package")
     return body
 
 
@@ -106,7 +99,7 @@ def _package(item: Any, operation: str) -> Package:
     try:
         return package_from_pro(item)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _unexpected(operation, "a package without id or file name") from exc
+        raise unexpected_answer(operation, "a package without id or file name") from exc
 
 
 # --- package objects ----------------------------------------------------------------------
@@ -177,7 +170,7 @@ class ProApiPackageRepository:
         try:
             package_id = int(answer["id"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise _unexpected(operation, "no package id") from exc
+            raise unexpected_answer(operation, "no package id") from exc
         return Package(
             id=package_id,
             name=spec.name,
@@ -218,31 +211,7 @@ class ProApiPackageRepository:
         )
 
     def _find(self, field: str, value: str, operation: str) -> Package | None:
-        page = 0
-        while True:
-            response = self._http.request(
-                "GET",
-                "/api/v1/packages",
-                operation=operation,
-                params={
-                    "page": page,
-                    "page-size": SEARCH_PAGE_SIZE,
-                    "sort": "id:asc",
-                    "filter": f"{field}=={rsql_quote(value)}",
-                },
-            )
-            body = self._http.json(response, operation)
-            try:
-                results = body["results"]
-                total = int(body.get("totalCount", len(results)))
-                found = next((item for item in results if item.get(field) == value), None)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise _unexpected(operation, "not a package search result") from exc
-            if found is not None:
-                return _package(found, operation)
-            page += 1
-            if not results or page * SEARCH_PAGE_SIZE >= total:
-                return None
+        return find_package(self._http, field, value, operation)
 
     @staticmethod
     def _refused(response: BoundedResponse, spec: PackageSpec, operation: str) -> None:
@@ -625,9 +594,9 @@ class ProApiServerInfo:
             principal = body["principalDistributionTechnology"]
             direct = body["directUploadCapable"]
         except (KeyError, TypeError) as exc:
-            raise _unexpected(operation, "no upload capability") from exc
+            raise unexpected_answer(operation, "no upload capability") from exc
         if not isinstance(principal, bool) or not isinstance(direct, bool):
-            raise _unexpected(operation, "upload capability is not true or false")
+            raise unexpected_answer(operation, "upload capability is not true or false")
         return UploadCapability(principal, direct)
 
     def server_version(self) -> str:
@@ -636,5 +605,5 @@ class ProApiServerInfo:
         body = self._http.json(response, operation)
         version = body.get("version") if isinstance(body, dict) else None
         if not isinstance(version, str) or not version.strip():
-            raise _unexpected(operation, "no version")
+            raise unexpected_answer(operation, "no version")
         return version.strip()

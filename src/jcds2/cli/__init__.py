@@ -30,13 +30,10 @@ from jcds2 import (
     PackageExistsError,
     __version__,
 )
+from jcds2.cli.errors import UsageError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
-
-
-class UsageError(Exception):
-    """Raised for a command line that cannot work (missing server or credentials)."""
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[emulator,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[emulator,dev,docs]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -186,6 +186,7 @@ class PackageExistsError(Jcds2Error):
         self.file_name = file_name
         self.package_id = package_id
         self.package_name = package_name
+        self.detail = detail
         advice = detail or (
             "Rename the file, delete that package in Jamf Pro, or upload with "
             "on_exists='skip' (keep it if it is the same file) or 'replace'."

@@ -1,0 +1,564 @@
+"""What each ``jcds2`` command does, on top of the public library API.
+
+Each command takes a :class:`Session` (the parsed arguments, the resolved settings, the
+output and the progress bars) and returns its exit code. Failures that concern one file
+of several are reported and counted, and the other files go on; failures of the whole
+command raise and are reported once by ``jcds2.cli.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+
+from jcds2 import (
+    ApiClientCredentialsProvider,
+    BasicAuthProvider,
+    CredentialsProvider,
+    JamfApiError,
+    JamfProClient,
+    Jcds2Error,
+    LocalFileNotFoundError,
+    NotARegularFileError,
+    PackageExistsError,
+    PermissionDeniedError,
+    RemoteFile,
+    RemoteFileNotFoundError,
+    ServerUnreachableError,
+    UnreadableFileError,
+)
+from jcds2.application.local_files import hash_file
+from jcds2.cli import settings as config
+from jcds2.cli.errors import UsageError
+from jcds2.cli.progress import ProgressBars
+from jcds2.domain.models import BatchItem, DownloadResult, UploadResult
+
+log = logging.getLogger("jcds2.cli")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
+
+_FLAG_KEYS = ("server", "client_id", "username", "ca_bundle", "file_share", "profile", "config")
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code that reports ``error``: 3 for "already exists", else 1."""
+    return EXIT_EXISTS if isinstance(error, PackageExistsError) else EXIT_FAILURE
+
+
+def worst(codes: Iterator[int] | list[int]) -> int:
+    """The exit code of several results: a failure over "already exists" over success."""
+    found = set(codes)
+    for code in (EXIT_FAILURE, EXIT_EXISTS):
+        if code in found:
+            return code
+    return EXIT_OK
+
+
+def error_message(error: BaseException) -> str:
+    """One line for the terminal, with advice phrased for the command line."""
+    if isinstance(error, PackageExistsError) and error.detail is None:
+        return (
+            f"package {error.package_id} ({error.package_name!r}) already uses the file name "
+            f"{error.file_name!r}. Rename the file, delete that package (jcds2 rm "
+            f"{_quote(error.file_name)}), or upload again with --on-exists skip (keeps it if "
+            "it is the same file) or --on-exists replace."
+        )
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def error_object(error: BaseException) -> dict[str, Any]:
+    """An error as it appears in ``--json`` output."""
+    return {
+        "type": type(error).__name__,
+        "message": error_message(error),
+        "exit_code": exit_code_for(error),
+    }
+
+
+def _quote(name: str) -> str:
+    return name if name.replace(".", "").replace("-", "").replace("_", "").isalnum() else repr(name)
+
+
+@attrs.define
+class Output:
+    """Where results and errors go: human lines or JSON objects on stdout, errors on stderr."""
+
+    stdout: TextIO
+    stderr: TextIO
+    json: bool
+    quiet: bool
+
+    def result(self, text: str, data: Mapping[str, Any]) -> None:
+        if self.json:
+            print(json.dumps(data, default=str, ensure_ascii=False), file=self.stdout, flush=True)
+        elif not self.quiet:
+            print(text, file=self.stdout, flush=True)
+
+    def error(self, error: BaseException, subject: str | None = None, **data: Any) -> None:
+        prefix = f"jcds2: {subject}: " if subject else "jcds2: "
+        print(prefix + error_message(error), file=self.stderr, flush=True)
+        if self.json:
+            self.result("", {**data, "error": error_object(error)})
+
+
+@attrs.define
+class Session:
+    """One run of a command: its arguments, environment, output and progress bars."""
+
+    args: argparse.Namespace
+    environ: Mapping[str, str]
+    stdin: TextIO
+    output: Output
+    bars: ProgressBars
+    settings: config.Settings
+
+    @classmethod
+    def start(
+        cls,
+        args: argparse.Namespace,
+        *,
+        environ: Mapping[str, str],
+        stdin: TextIO,
+        stdout: TextIO,
+        stderr: TextIO,
+    ) -> Session:
+        flags: dict[str, object] = {key: getattr(args, key, None) for key in _FLAG_KEYS}
+        flags["route"] = getattr(args, "route", None)
+        settings = config.load_settings(flags, environ)
+        for key, source in sorted(settings.sources.items()):
+            log.debug("setting %s from %s", key, source)
+        output = Output(stdout=stdout, stderr=stderr, json=args.json, quiet=args.quiet)
+        show_bars = not args.quiet and _is_terminal(stderr)
+        return cls(args, environ, stdin, output, ProgressBars(stderr, enabled=show_bars), settings)
+
+    @property
+    def interactive(self) -> bool:
+        """Whether the user can answer a prompt (stdin is a terminal, not a piped secret)."""
+        return not self.args.password_stdin and _is_terminal(self.stdin)
+
+    def credentials(self, settings: config.Settings | None = None) -> CredentialsProvider:
+        return config.resolve_credentials(
+            settings or self.settings,
+            environ=self.environ,
+            password_stdin=self.args.password_stdin,
+            stdin=self.stdin,
+            interactive=self.interactive,
+        )
+
+    @contextmanager
+    def client(self, credentials: CredentialsProvider | None = None) -> Iterator[JamfProClient]:
+        settings = self.settings
+        if not settings.server:
+            raise UsageError(
+                "no server: pass --server, set JAMF_URL or add `server` to "
+                f"{settings.config_file or config.default_config_path(self.environ)}"
+            )
+        client = JamfProClient(
+            settings.server,
+            credentials or self.credentials(),
+            verify=settings.ca_bundle or True,
+            file_share=settings.file_share,
+        )
+        with client:
+            yield client
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- upload -------------------------------------------------------------------------------
+
+
+def upload(session: Session) -> int:
+    args = session.args
+    if args.package_name is not None and len(args.files) > 1:
+        raise UsageError("--package-name names one package: give one FILE, or leave it out")
+    with session.client() as client:
+        route = _choose_route(session, client)
+        facade = client.packages if route == "packages" else client.jcds2
+        metadata: dict[str, Any] = {
+            "category": args.category,
+            "info": args.info,
+            "notes": args.notes,
+            "priority": args.priority,
+            "on_exists": args.on_exists,
+            "verify": args.verify,
+        }
+        if len(args.files) == 1:
+            [path] = args.files
+            try:
+                with session.bars.file(Path(path).name, _size_or_none(path)) as progress:
+                    result = facade.upload_file(
+                        path, package_name=args.package_name, progress=progress, **metadata
+                    )
+            except Jcds2Error as exc:
+                return _upload_failed(session, path, route, exc)
+            _upload_done(session, path, route, result)
+            return EXIT_OK
+        totals = {Path(path).name: size for path in args.files if (size := _size_or_none(path))}
+        try:
+            items = facade.upload_files(
+                args.files,
+                workers=args.workers,
+                progress=session.bars.batch(totals),
+                **metadata,
+            )
+        finally:
+            session.bars.close()
+        return worst([_upload_item(session, route, item) for item in items])
+
+
+def _choose_route(session: Session, client: JamfProClient) -> str:
+    route = session.settings.route
+    if session.settings.file_share:
+        if route == "packages":
+            raise UsageError(
+                "--file-share works with the jcds route only: the packages route uploads "
+                "through Jamf Pro to its cloud distribution point"
+            )
+        return "jcds"
+    if route != "auto":
+        return route
+    try:
+        capable = client.packages.upload_capability().direct_upload_capable
+    except PermissionDeniedError as exc:
+        log.warning("cannot read the upload capability (%s); using the packages route", exc)
+        return "packages"
+    route = "packages" if capable else "jcds"
+    log.debug("route auto: %s (direct uploads %s)", route, "possible" if capable else "off")
+    return route
+
+
+def _size_or_none(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return None
+
+
+def _upload_item(session: Session, route: str, item: BatchItem) -> int:
+    if item.result is not None:
+        _upload_done(session, str(item.path), route, item.result)
+        return EXIT_OK
+    assert item.error is not None
+    return _upload_failed(session, str(item.path), route, item.error)
+
+
+def _upload_failed(session: Session, path: str, route: str, error: BaseException) -> int:
+    session.output.error(error, path, command="upload", path=path, route=route, status="failed")
+    return exit_code_for(error)
+
+
+def _upload_done(session: Session, path: str, route: str, result: UploadResult) -> None:
+    status = "skipped" if result.skipped else "replaced" if result.replaced else "uploaded"
+    checked = ", verified" if result.verified else ""
+    how = "in parts" if result.multipart else "in one request"
+    package = f"package {result.package_id} {result.package_name!r}"
+    if result.skipped:
+        text = f"skipped {result.file_name}: {package} already has this file"
+    elif result.replaced:
+        text = (
+            f"replaced the file of {package} with {result.file_name} ({result.size} bytes{checked})"
+        )
+    else:
+        text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
+    data = {"command": "upload", "path": path, "route": route, "status": status}
+    session.output.result(text, data | _plain(result))
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    def convert(_: Any, __: Any, item: Any) -> Any:
+        if isinstance(item, Path):
+            return str(item)
+        return getattr(item, "value", item)
+
+    return attrs.asdict(value, value_serializer=convert)
+
+
+# -- download -----------------------------------------------------------------------------
+
+
+def download(session: Session) -> int:
+    args = session.args
+    if len(args.names) > 1 and not Path(args.output).is_dir():
+        raise UsageError(
+            f"{args.output} is not a directory: with several names, -o must name an existing "
+            "directory"
+        )
+    with session.client() as client:
+        sizes = _sizes(client) if session.bars.enabled else {}
+        codes = []
+        for name in args.names:
+            try:
+                with session.bars.file(name, sizes.get(name)) as progress:
+                    result = client.jcds2.download_file(
+                        name,
+                        args.output,
+                        overwrite=args.overwrite,
+                        resume=args.resume,
+                        progress=progress,
+                    )
+            except Jcds2Error as exc:
+                session.output.error(exc, name, command="download", file_name=name, status="failed")
+                codes.append(exit_code_for(exc))
+                continue
+            _download_done(session, result)
+            codes.append(EXIT_OK)
+        return worst(codes)
+
+
+def _sizes(client: JamfProClient) -> dict[str, int]:
+    try:
+        return {remote.file_name: remote.size for remote in client.jcds2.list_files()}
+    except JamfApiError as exc:  # only the bars' totals depend on it
+        log.debug("no sizes for the progress bars: %s", exc)
+        return {}
+
+
+def _download_done(session: Session, result: DownloadResult) -> None:
+    checks = ", MD5 verified" if result.verified_md5 else ""
+    resumed = f", {result.resumed_bytes} resumed" if result.resumed_bytes else ""
+    text = f"downloaded {result.file_name} to {result.path} ({result.size} bytes{checks}{resumed})"
+    session.output.result(text, {"command": "download", "status": "downloaded"} | _plain(result))
+
+
+# -- ls, rm, verify -----------------------------------------------------------------------
+
+
+def list_files(session: Session) -> int:
+    with session.client() as client:
+        files = sorted(client.jcds2.list_files(), key=lambda remote: remote.file_name)
+    if not session.output.json and not session.output.quiet and files:
+        print(f"{'SIZE':>14}  {'MD5':32}  {'SHA3-512':17}  NAME", file=session.output.stdout)
+    for remote in files:
+        sha3 = remote.sha3_512[:16] + "…" if remote.sha3_512 else "-"
+        session.output.result(
+            f"{remote.size:>14}  {remote.md5 or '-':32}  {sha3:17}  {remote.file_name}",
+            {
+                "file_name": remote.file_name,
+                "size": remote.size,
+                "md5": remote.md5,
+                "sha3_512": remote.sha3_512,
+            },
+        )
+    return EXIT_OK
+
+
+def remove(session: Session) -> int:
+    names: list[str] = session.args.names
+    if not session.args.yes:
+        if not session.interactive:
+            raise UsageError(
+                "not deleting without confirmation: pass --yes (standard input is not a terminal)"
+            )
+        listed = ", ".join(names)
+        print(
+            f"Delete {listed} and the packages that use them? [y/N] ",
+            end="",
+            file=session.output.stderr,
+            flush=True,
+        )
+        if session.stdin.readline().strip().lower() not in {"y", "yes"}:
+            print("jcds2: nothing deleted", file=session.output.stderr)
+            return EXIT_FAILURE
+    codes = []
+    with session.client() as client:
+        for name in names:
+            try:
+                package_id = _remove_one(client, name)
+            except Jcds2Error as exc:
+                session.output.error(exc, name, command="rm", file_name=name, status="failed")
+                codes.append(exit_code_for(exc))
+                continue
+            what = f" and package {package_id}" if package_id is not None else ""
+            session.output.result(
+                f"deleted {name}{what}",
+                {"command": "rm", "file_name": name, "status": "deleted", "package_id": package_id},
+            )
+            codes.append(EXIT_OK)
+    return worst(codes)
+
+
+def _remove_one(client: JamfProClient, name: str) -> int | None:
+    """Delete the package that uses ``name`` (Jamf Pro removes its file with it), then the
+    file if it is still there. Returns the package's id, if there was one."""
+    package = client.packages.find(name)
+    if package is not None:
+        client.packages.delete(package.id)
+    try:
+        client.jcds2.delete_file(name)
+    except RemoteFileNotFoundError:
+        if package is None:
+            raise
+    return None if package is None else package.id
+
+
+def verify(session: Session) -> int:
+    name: str = session.args.name
+    path = Path(session.args.file or name).expanduser()
+    try:
+        if not path.is_file():
+            raise NotARegularFileError(path) if path.exists() else LocalFileNotFoundError(path)
+        local_size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFileError(path, exc.strerror or str(exc)) from exc
+    with session.client() as client:
+        remote = _remote_file(client, name)
+    if remote.sha3_512:
+        algorithm, label, remote_hash = "sha3_512", "SHA3-512", remote.sha3_512.lower()
+    elif remote.md5:
+        algorithm, label, remote_hash = "md5", "MD5", remote.md5.lower()
+    else:
+        raise NoRemoteHashError(name)
+    local_hash = hash_file(path, algorithm) if local_size == remote.size else None
+    same = local_hash == remote_hash
+    data = {
+        "command": "verify",
+        "file_name": name,
+        "path": str(path),
+        "match": same,
+        "algorithm": label,
+        "remote_size": remote.size,
+        "local_size": local_size,
+        "remote_hash": remote_hash,
+        "local_hash": local_hash,
+    }
+    if same:
+        session.output.result(
+            f"{name}: the server's file matches {path} ({remote.size} bytes, {label} "
+            f"{remote_hash[:16]}…)",
+            data,
+        )
+        return EXIT_OK
+    if local_hash is None:
+        detail = f"the server has {remote.size} bytes, {path} has {local_size}"
+    else:
+        detail = f"{label} {remote_hash[:16]}… on the server, {local_hash[:16]}… in {path}"
+    print(f"jcds2: {name} differs from {path}: {detail}", file=session.output.stderr)
+    if session.output.json:
+        session.output.result("", data)
+    return EXIT_FAILURE
+
+
+class NoRemoteHashError(Jcds2Error):
+    """Raised by ``jcds2 verify`` when the server reports no hash for the file yet."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"the server reports no hash for {name!r} yet; try again once Jamf Pro has "
+            "processed the file"
+        )
+
+
+def _remote_file(client: JamfProClient, name: str) -> RemoteFile:
+    for remote in client.jcds2.list_files():
+        if remote.file_name == name:
+            return remote
+    raise RemoteFileNotFoundError(name)
+
+
+# -- ping, login, logout ------------------------------------------------------------------
+
+
+def ping(session: Session) -> int:
+    settings = session.settings
+    data: dict[str, Any] = {"command": "ping", "server": settings.server}
+    credentials = session.credentials()
+    identity = _identity(credentials)
+    with session.client(credentials) as client:
+        data["server"] = client.server.base_url
+        try:
+            version = client.server_version()
+        except Jcds2Error as exc:
+            reachable = not isinstance(exc, ServerUnreachableError)
+            session.output.error(exc, **data, reachable=reachable, authenticated=False)
+            return EXIT_FAILURE
+        try:
+            capable: bool | None = client.packages.upload_capability().direct_upload_capable
+        except PermissionDeniedError:
+            capable = None
+    direct = {True: "yes", False: "no", None: "unknown (no privilege to read it)"}[capable]
+    data |= {
+        "reachable": True,
+        "authenticated": True,
+        "identity": identity,
+        "version": version,
+        "direct_upload_capable": capable,
+    }
+    session.output.result(
+        f"{data['server']}: Jamf Pro {version}; credentials of {identity} accepted; direct "
+        f"uploads: {direct}",
+        data,
+    )
+    return EXIT_OK
+
+
+def _identity(credentials: CredentialsProvider) -> str:
+    if isinstance(credentials, ApiClientCredentialsProvider):
+        return f"API client {credentials.client_id!r}"
+    if isinstance(credentials, BasicAuthProvider):
+        return f"user {credentials.username!r}"
+    return type(credentials).__name__
+
+
+def _secret_of(credentials: CredentialsProvider) -> str:
+    if isinstance(credentials, ApiClientCredentialsProvider):
+        return credentials.client_secret
+    if isinstance(credentials, BasicAuthProvider):
+        return credentials.password
+    raise UsageError("only API client and user credentials can be stored in the keyring")
+
+
+def login(session: Session) -> int:
+    without_keyring = attrs.evolve(session.settings, keyring=False)
+    credentials = session.credentials(without_keyring)
+    with session.client(credentials) as client:
+        version = client.server_version()  # the secret works before it is kept
+        server = client.server.base_url
+    account = config.store_secret(session.settings, _secret_of(credentials))
+    session.output.result(
+        f"stored the secret for {account} in the system keyring (Jamf Pro {version} accepted it)",
+        {"command": "login", "server": server, "account": account, "stored": True},
+    )
+    return EXIT_OK
+
+
+def logout(session: Session) -> int:
+    removed = config.delete_secret(session.settings)
+    account = _account(session)
+    text = f"removed the secret for {account}" if removed else f"no secret stored for {account}"
+    session.output.result(text, {"command": "logout", "account": account, "removed": removed})
+    return EXIT_OK
+
+
+def _account(session: Session) -> str:
+    settings = session.settings
+    identity = settings.client_id or settings.username
+    if not settings.server or not identity:
+        raise UsageError("logout needs the server and the client id or user name")
+    return config.keyring_account(settings.server, identity)
+
+
+COMMANDS: dict[str, Callable[[Session], int]] = {
+    "upload": upload,
+    "download": download,
+    "ls": list_files,
+    "rm": remove,
+    "verify": verify,
+    "ping": ping,
+    "login": login,
+    "logout": logout,
+}

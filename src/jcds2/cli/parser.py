@@ -1,0 +1,296 @@
+"""The ``jcds2`` argument parser: the one description of the command line.
+
+The CLI reference in the docs (sphinx-argparse) and the shell completion scripts (shtab)
+are generated from :func:`build_parser`, so they cannot drift from what the command takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import shtab
+
+from jcds2 import __version__
+from jcds2.domain.models import OnExists
+
+EXIT_CODES_EPILOG = (
+    "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
+    "130 interrupted, 143 terminated"
+)
+
+_DESCRIPTION = (
+    "Move package files in and out of the Jamf Cloud Distribution Service (JCDS) of a Jamf "
+    "Pro server. Settings come from flags, then the environment (JAMF_URL, JAMF_CLIENT_ID, "
+    "JAMF_CLIENT_SECRET, JAMF_USERNAME, JAMF_PASSWORD), then ~/.config/jcds2/config.toml. "
+    "Secrets are never flags: --password-stdin, the environment, the system keyring "
+    "(jcds2 login) or a prompt."
+)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every command takes, before or after its name.
+
+    Sub-commands declare them again with ``SUPPRESS`` defaults, so that an option given
+    before the command is not overwritten by the sub-command's default.
+    """
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("connection and output (any command)")
+    group.add_argument(
+        "--server", default=default(None), metavar="URL", help="Jamf Pro URL or host ($JAMF_URL)"
+    )
+    group.add_argument(
+        "--client-id", default=default(None), metavar="ID", help="API client id ($JAMF_CLIENT_ID)"
+    )
+    group.add_argument(
+        "--username", default=default(None), metavar="NAME", help="user name ($JAMF_USERNAME)"
+    )
+    group.add_argument(
+        "--password-stdin",
+        action="store_true",
+        default=default(False),
+        help="read the client secret or password from the first line of standard input",
+    )
+    group.add_argument(
+        "--profile",
+        default=default(None),
+        metavar="NAME",
+        help="config file profile ($JCDS2_PROFILE)",
+    )
+    config = group.add_argument(
+        "--config",
+        default=default(None),
+        metavar="PATH",
+        help="config file ($JCDS2_CONFIG; default ~/.config/jcds2/config.toml)",
+    )
+    config.complete = shtab.FILE  # type: ignore[attr-defined]
+    bundle = group.add_argument(
+        "--ca-bundle",
+        default=default(None),
+        metavar="PATH",
+        help="CA bundle to verify TLS with ($JCDS2_CA_BUNDLE)",
+    )
+    bundle.complete = shtab.FILE  # type: ignore[attr-defined]
+    share = group.add_argument(
+        "--file-share",
+        default=default(None),
+        metavar="PATH",
+        help="a mounted file-share distribution point instead of the JCDS ($JCDS2_FILE_SHARE)",
+    )
+    share.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print one JSON object per result on stdout",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress bars and no result lines (errors still show)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log what jcds2 does (secrets redacted); show a traceback on error",
+    )
+
+
+def _command(
+    commands: Any, name: str, help_text: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=description or help_text[:1].upper() + help_text[1:] + ".",
+        epilog=EXIT_CODES_EPILOG,
+    )
+    _global_options(parser, suppress=True)
+    return parser
+
+
+def _priority(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 20")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 16")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``jcds2`` command, with all its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="jcds2",
+        description=_DESCRIPTION,
+        epilog=EXIT_CODES_EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"jcds2 {__version__}")
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    upload = _command(
+        commands,
+        "upload",
+        "upload files and make each a Jamf Pro package",
+        "Upload files to the distribution point and make each a Jamf Pro package, named "
+        "after its file unless --package-name says otherwise. Waits until the server reports "
+        "the file's hash and size (skip with --no-verify).",
+    )
+    files = upload.add_argument("files", nargs="+", metavar="FILE", help="the files to upload")
+    files.complete = shtab.FILE  # type: ignore[attr-defined]
+    upload.add_argument(
+        "--route",
+        choices=("auto", "packages", "jcds"),
+        default=None,
+        help="packages: Jamf's supported /api/v1/packages/{id}/upload; jcds: the "
+        "/api/v1/jcds route (deprecated by Jamf) with the Classic API; auto (default): "
+        "packages when the server takes direct uploads, else jcds ($JCDS2_ROUTE)",
+    )
+    upload.add_argument(
+        "--on-exists",
+        choices=[choice.value for choice in OnExists],
+        default=OnExists.FAIL.value,
+        help="when a package already uses the file name: fail (exit 3, the default), skip "
+        "(if it holds the same file; exit 3 if not) or replace its file, keeping the package",
+    )
+    upload.add_argument(
+        "--package-name", metavar="NAME", help="display name (one FILE only; default: file name)"
+    )
+    upload.add_argument(
+        "--category",
+        metavar="CATEGORY",
+        help="category: a name on the jcds route, a category id on the packages route",
+    )
+    upload.add_argument("--info", metavar="TEXT", help="the package's info text")
+    upload.add_argument("--notes", metavar="TEXT", help="the package's notes")
+    upload.add_argument(
+        "--priority", type=_priority, default=10, metavar="1-20", help="default: 10"
+    )
+    upload.add_argument(
+        "--workers",
+        type=_workers,
+        default=2,
+        metavar="N",
+        help="files uploaded at once (1-16, default: 2)",
+    )
+    upload.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="return once the bytes are sent, without waiting for the server to confirm them",
+    )
+
+    download = _command(
+        commands,
+        "download",
+        "download files from the distribution point",
+        "Download files by name. Each is fetched in HTTP range requests, checked against the "
+        "server's MD5, and renamed into place only when complete; an interrupted download "
+        "resumes on the next run.",
+    )
+    download.add_argument("names", nargs="+", metavar="NAME", help="file names")
+    output = download.add_argument(
+        "-o",
+        "--output",
+        default=".",
+        metavar="PATH",
+        help="a directory (the file name is appended), or a file path for one NAME "
+        "(default: the current directory)",
+    )
+    output.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    download.add_argument(
+        "--overwrite", action="store_true", help="replace a file that already exists"
+    )
+    download.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="start afresh instead of resuming a .part left by a failed run, and keep none",
+    )
+
+    _command(
+        commands,
+        "ls",
+        "list the files of the distribution point",
+        "List the files of the distribution point: name, size in bytes, MD5 and SHA3-512 "
+        "(a dash where the server reports none).",
+    )
+
+    remove = _command(
+        commands,
+        "rm",
+        "delete files and the packages that use them",
+        "Delete files from the distribution point, together with the Jamf Pro package that "
+        "uses each (so that no package is left pointing at a missing file). Asks first on a "
+        "terminal; elsewhere --yes is required.",
+    )
+    remove.add_argument("names", nargs="+", metavar="NAME", help="file names")
+    remove.add_argument("-y", "--yes", action="store_true", help="do not ask")
+
+    verify = _command(
+        commands,
+        "verify",
+        "compare a file on the server with a local file",
+        "Compare the size and hash (SHA3-512, else MD5) the server reports for a file with "
+        "a local file. Exit 0 when they match, 1 when they differ.",
+    )
+    verify.add_argument("name", metavar="NAME", help="the file name on the server")
+    local = verify.add_argument("--file", metavar="PATH", help="the local file (default: ./NAME)")
+    local.complete = shtab.FILE  # type: ignore[attr-defined]
+
+    _command(
+        commands,
+        "ping",
+        "check the server, the credentials and the server's version",
+        "Check that the server answers, that the credentials are accepted, and print the "
+        "Jamf Pro version and whether the cloud distribution point takes direct uploads.",
+    )
+    _command(
+        commands,
+        "login",
+        "store the secret in the system keyring",
+        "Check the secret (from --password-stdin, the environment or a prompt) against the "
+        "server, then store it in the system keyring for this server and client id or user "
+        "name, where later commands find it.",
+    )
+    _command(
+        commands,
+        "logout",
+        "remove the stored secret from the system keyring",
+    )
+
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description='Print a completion script. bash: `eval "$(jcds2 completion bash)"` '
+        "in ~/.bashrc; zsh: `jcds2 completion zsh > ~/.zfunc/_jcds2` with ~/.zfunc in fpath.",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+
+    commands.add_parser(
+        "emulator",
+        help="run the local Jamf Pro emulator in the foreground",
+        description="Run the local Jamf Pro emulator (Classic and Pro API subset with an S3 "
+        "server) until Ctrl-C; `jcds2 emulator --help` lists its options.",
+        add_help=False,
+        prefix_chars="\0",
+    ).add_argument("emulator_args", nargs=argparse.REMAINDER, help="emulator options")
+    return parser

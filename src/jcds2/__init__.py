@@ -13,19 +13,24 @@ from jcds2.adapters.jamf_auth import (
     BasicAuthProvider,
     CredentialsProvider,
 )
+from jcds2.adapters.pro_packages import UploadCapability
 from jcds2.application import (
     DownloadFile,
     FileStore,
     ObjectUploader,
     PackageLookup,
     PackageRepository,
+    ProgressCallback,
     RangeFetcher,
     UploadPackageFile,
 )
-from jcds2.container import JamfProClient, Jcds2, Jcds2Container
+from jcds2.application.batch import BatchProgress, UploadPackageFiles
+from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.container import JamfProClient, Jcds2, Jcds2Container, Packages
 from jcds2.domain.errors import (
     AuthenticationError,
     ConfigurationError,
+    CorruptUploadError,
     DestinationDirectoryMissingError,
     DestinationError,
     DestinationExistsError,
@@ -48,13 +53,25 @@ from jcds2.domain.errors import (
     RedirectRefusedError,
     RemoteFileNotFoundError,
     ResponseTooLargeError,
+    ServerRejectedUploadError,
     ServerUnreachableError,
     TlsVerificationError,
     TransferError,
     UnreadableFileError,
     UploadError,
+    VerificationError,
+    VerificationTimeoutError,
 )
-from jcds2.domain.models import DownloadResult, HashType, Package, RemoteFile, UploadResult
+from jcds2.domain.models import (
+    BatchItem,
+    DownloadResult,
+    HashType,
+    OnExists,
+    Package,
+    RemoteFile,
+    TransferStatus,
+    UploadResult,
+)
 from jcds2.domain.transfer import GiB, MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
@@ -65,7 +82,11 @@ __all__ = [
     "ApiClientCredentialsProvider",
     "AuthenticationError",
     "BasicAuthProvider",
+    "BatchItem",
+    "BatchProgress",
+    "CancelToken",
     "ConfigurationError",
+    "CorruptUploadError",
     "CredentialsProvider",
     "DestinationDirectoryMissingError",
     "DestinationError",
@@ -92,25 +113,35 @@ __all__ = [
     "NotARegularFileError",
     "NotJamfServerError",
     "ObjectUploader",
+    "OnExists",
     "Package",
     "PackageCreationError",
     "PackageExistsError",
     "PackageLookup",
     "PackageNameTakenError",
     "PackageRepository",
+    "Packages",
     "PermissionDeniedError",
+    "ProgressCallback",
     "RangeFetcher",
     "RedirectRefusedError",
     "RemoteFile",
     "RemoteFileNotFoundError",
     "ResponseTooLargeError",
+    "ServerRejectedUploadError",
     "ServerUnreachableError",
     "TlsVerificationError",
+    "TransferCancelledError",
     "TransferConfig",
     "TransferError",
+    "TransferStatus",
     "UnreadableFileError",
+    "UploadCapability",
     "UploadError",
     "UploadPackageFile",
+    "UploadPackageFiles",
     "UploadResult",
+    "VerificationError",
+    "VerificationTimeoutError",
     "__version__",
 ]

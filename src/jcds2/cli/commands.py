@@ -197,10 +197,12 @@ def upload(session: Session) -> int:
             "on_exists": args.on_exists,
             "verify": args.verify,
         }
+        waiting = "verifying" if args.verify else None
         if len(args.files) == 1:
             [path] = args.files
             try:
-                with session.bars.file(Path(path).name, _size_or_none(path)) as progress:
+                name, size = Path(path).name, _size_or_none(path)
+                with session.bars.file(name, size, when_sent=waiting) as progress:
                     result = facade.upload_file(
                         path, package_name=args.package_name, progress=progress, **metadata
                     )
@@ -213,7 +215,7 @@ def upload(session: Session) -> int:
             items = facade.upload_files(
                 args.files,
                 workers=args.workers,
-                progress=session.bars.batch(totals),
+                progress=session.bars.batch(totals, when_sent=waiting),
                 **metadata,
             )
         finally:

@@ -8,6 +8,8 @@ serialises the redraws.
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +18,8 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 _FORMAT = (
-    "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}]"
+    "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}B/{total_fmt}B "
+    "[{elapsed}<{remaining}, {rate_fmt}{postfix}]"
 )
 _FORMAT_NO_TOTAL = "{desc}: {n_fmt}B [{elapsed}, {rate_fmt}]"
 
@@ -29,6 +32,7 @@ class ProgressBars:
         self.enabled = enabled
         self._bars: dict[str, tqdm[Any]] = {}
         self._lock = threading.Lock()
+        self._sized = enabled and _reports_size(stream)
 
     def _bar(self, label: str, total: int | None) -> tqdm[Any]:
         return tqdm(
@@ -36,18 +40,28 @@ class ProgressBars:
             desc=_shorten(label),
             unit="B",
             unit_scale=True,
-            unit_divisor=1024,
+            unit_divisor=1000,
             file=self._stream,
             bar_format=_FORMAT if total else _FORMAT_NO_TOTAL,
-            dynamic_ncols=True,
+            # tqdm draws nothing on a terminal that reports no size (a fresh pty, some CI
+            # shells): use $COLUMNS and $LINES there, or 80 by 24.
+            dynamic_ncols=self._sized,
+            ncols=None if self._sized else shutil.get_terminal_size().columns,
+            nrows=None if self._sized else shutil.get_terminal_size().lines,
             mininterval=0.2,
             leave=True,
         )
 
     @contextmanager
-    def file(self, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    def file(
+        self, label: str, total: int | None, *, when_sent: str | None = None
+    ) -> Iterator[Callable[[int], None]]:
         """A callback for one transfer's byte counts; the bar closes on leaving, full when
-        the transfer succeeded (bytes resumed from an earlier run are not reported)."""
+        the transfer succeeded (bytes resumed from an earlier run are not reported).
+
+        ``when_sent`` is shown beside the full bar while the call goes on after the last
+        byte (an upload waiting for the server to confirm the file).
+        """
         if not self.enabled:
             yield _ignore
             return
@@ -55,6 +69,7 @@ class ProgressBars:
 
         def report(count: int) -> None:
             bar.update(count)
+            _mark_sent(bar, total, when_sent)
 
         try:
             yield report
@@ -63,9 +78,12 @@ class ProgressBars:
         finally:
             bar.close()
 
-    def batch(self, totals: dict[str, int]) -> Callable[[str, int], None]:
+    def batch(
+        self, totals: dict[str, int], *, when_sent: str | None = None
+    ) -> Callable[[str, int], None]:
         """A callback for a batch's ``(file name, byte count)`` reports; each file's bar
-        appears with its first bytes and closes when they are all sent."""
+        appears with its first bytes and closes when they are all sent (with ``when_sent``:
+        shows it and stays until :meth:`close`)."""
         if not self.enabled:
             return _ignore_named
 
@@ -76,7 +94,9 @@ class ProgressBars:
                     bar = self._bars[name] = self._bar(name, totals.get(name))
             bar.update(count)
             total = totals.get(name)
-            if total is not None and bar.n >= total:
+            if when_sent is not None:
+                _mark_sent(bar, total, when_sent)
+            elif total is not None and bar.n >= total:
                 bar.close()
 
         return report
@@ -87,6 +107,18 @@ class ProgressBars:
             for bar in self._bars.values():
                 bar.close()
             self._bars.clear()
+
+
+def _mark_sent(bar: tqdm[Any], total: int | None, when_sent: str | None) -> None:
+    if when_sent is not None and total is not None and bar.n >= total and not bar.postfix:
+        bar.set_postfix_str(when_sent)
+
+
+def _reports_size(stream: TextIO) -> bool:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _shorten(label: str, width: int = 32) -> str:

@@ -77,3 +77,40 @@ def test_cli_secrets_from_environment_and_verbose_logging() -> None:
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "GET /JSSResource/packages" in stderr
+
+
+def test_env_prints_exports_a_shell_can_source() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jcds2.emulator", "--env", "--client-id", "ci d"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        sourced = subprocess.run(
+            ["bash", "-c", "".join(lines) + 'printf "%s\\n" "$JAMF_CLIENT_ID" "$JAMF_URL"'],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        assert sourced[0] == "ci d"
+        assert sourced[1].startswith("http://127.0.0.1:")
+        token = requests.post(
+            sourced[1] + "/api/v1/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "ci d",
+                "client_secret": next(
+                    line.split("=", 1)[1].strip()
+                    for line in lines
+                    if line.startswith("export JAMF_CLIENT_SECRET=")
+                ),
+            },
+            timeout=10,
+        )
+        assert token.status_code == 200, token.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

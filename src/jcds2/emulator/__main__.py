@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -65,7 +66,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='start with the fault plan in FILE (JSON: {"seed": N, "rules": [...]})',
     )
+    parser.add_argument(
+        "--env",
+        action="store_true",
+        help="print shell `export` lines for the jcds2 command instead of one JSON line",
+    )
     return parser
+
+
+def _exports(info: dict[str, str]) -> str:
+    """What a second terminal pastes to point ``jcds2`` at this emulator."""
+    names = {
+        "JAMF_URL": info["url"],
+        "JAMF_CLIENT_ID": info["client_id"],
+        "JAMF_CLIENT_SECRET": info["client_secret"],
+        "AWS_ENDPOINT_URL_S3": info["s3_endpoint_url"],
+    }
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in names.items()]
+    return "\n".join(["# the local emulator's test credentials; Ctrl-C stops it", *lines]) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         transfer_delay_seconds=args.transfer_delay,
     )
     with emulator:
-        sys.stdout.write(json.dumps(emulator.info()) + "\n")
+        info = emulator.info()
+        sys.stdout.write(_exports(info) if args.env else json.dumps(info) + "\n")
         sys.stdout.flush()
         # A timed wait keeps the main thread responsive to signals.
         while not stop.wait(0.2):

@@ -157,13 +157,9 @@ class Session:
     @contextmanager
     def client(self, credentials: CredentialsProvider | None = None) -> Iterator[JamfProClient]:
         settings = self.settings
-        if not settings.server:
-            raise UsageError(
-                "no server: pass --server, set JAMF_URL or add `server` to "
-                f"{settings.config_file or config.default_config_path(self.environ)}"
-            )
+        server = settings.require_server()
         client = JamfProClient(
-            settings.server,
+            server,
             credentials or self.credentials(),
             verify=settings.ca_bundle or True,
             file_share=settings.file_share,
@@ -526,7 +522,16 @@ def _secret_of(credentials: CredentialsProvider) -> str:
 
 def login(session: Session) -> int:
     without_keyring = attrs.evolve(session.settings, keyring=False)
-    credentials = session.credentials(without_keyring)
+    try:
+        credentials = session.credentials(without_keyring)
+    except UsageError as exc:
+        if not str(exc).startswith(("no client secret", "no password")):
+            raise
+        raise UsageError(
+            "jcds2 login needs the secret once: pipe it to --password-stdin, set "
+            "JAMF_CLIENT_SECRET (or JAMF_PASSWORD with --username), or run it on a terminal "
+            "to be asked"
+        ) from exc
     with session.client(credentials) as client:
         version = client.server_version()  # the secret works before it is kept
         server = client.server.base_url

@@ -8,12 +8,13 @@ SOAK_SCHEDULES ?= 3000
 SOAK_SEED ?= 20261123
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint typecheck imports unit integration e2e test soak demo bench clean
+.PHONY: help venv lint typecheck imports unit integration e2e test soak demo bench docs clean
 
 help:
 	@echo "make demo   - run the upload/download job end to end against the local Jamf Pro emulator"
 	@echo "make test   - lint (ruff), type-check (mypy --strict), layer contracts (import-linter), pytest"
 	@echo "make lint   - only the static checks"
+	@echo "make docs   - the HTML documentation in docs/_build/html (Sphinx; warnings are errors)"
 	@echo "make soak   - the fault soak run with $(SOAK_SCHEDULES) seeded schedules (make test runs 300)"
 	@echo "make bench  - jcds2 against curl and boto3; writes docs/benchmarks.md (installs nginx, time)"
 	@echo "make clean  - remove the virtual environment and caches"
@@ -50,6 +51,9 @@ soak: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m jcds2.cli.demo
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -n -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info

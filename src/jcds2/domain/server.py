@@ -35,6 +35,12 @@ class JamfServer:
 
     @classmethod
     def parse(cls, server: str) -> JamfServer:
+        """The server of a host name (``https`` implied) or a URL.
+
+        Raises ``ConfigurationError`` for a URL that cannot name a server (no host, user
+        info, a query or fragment, another scheme) and ``InsecureUrlError`` for plain
+        ``http`` to a host that is not a loopback address.
+        """
         text = server.strip()
         if not text:
             raise ConfigurationError("the Jamf Pro server is empty; give a host name or URL")

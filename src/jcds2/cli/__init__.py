@@ -112,6 +112,9 @@ def _configure_logging(*, debug: bool) -> None:
     # tokens and download signatures: --debug shows jcds2's own records only.
     for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "keyring"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The batch logs each failed file as a warning for library users; the command line
+    # already reports it as its own line (jcds2: FILE: message).
+    logging.getLogger("jcds2.batch").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -63,6 +63,16 @@ def worst(codes: Iterator[int] | list[int]) -> int:
     return EXIT_OK
 
 
+#: The library's advice names its arguments; on the command line the same advice names flags.
+_ADVICE_FOR_THE_SHELL = (
+    ("Pass overwrite=True", "Pass --overwrite"),
+    ("on_exists='skip'", "--on-exists skip"),
+    ("on_exists='replace'", "--on-exists replace"),
+    ("resume=False", "--no-resume"),
+    ("verify=False", "--no-verify"),
+)
+
+
 def error_message(error: BaseException) -> str:
     """One line for the terminal, with advice phrased for the command line."""
     if isinstance(error, PackageExistsError) and error.detail is None:
@@ -72,7 +82,10 @@ def error_message(error: BaseException) -> str:
             f"{_quote(error.file_name)}), or upload again with --on-exists skip (keeps it if "
             "it is the same file) or --on-exists replace."
         )
-    return " ".join(str(error).split()) or type(error).__name__
+    message = " ".join(str(error).split()) or type(error).__name__
+    for library, shell in _ADVICE_FOR_THE_SHELL:
+        message = message.replace(library, shell)
+    return message
 
 
 def error_object(error: BaseException) -> dict[str, Any]:
@@ -346,6 +359,7 @@ def list_files(session: Session) -> int:
         session.output.result(
             f"{remote.size:>14}  {remote.md5 or '-':32}  {sha3:17}  {remote.file_name}",
             {
+                "command": "ls",
                 "file_name": remote.file_name,
                 "size": remote.size,
                 "md5": remote.md5,

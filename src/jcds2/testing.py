@@ -71,7 +71,9 @@ class InMemoryPackageRepository:
     fail_lookup: list[Exception] = attrs.field(factory=list)
     create_then_fail: list[Exception] = attrs.field(factory=list)
     fail_delete: list[Exception] = attrs.field(factory=list)
-    #: When set, deleting a package deletes its file there too (as Jamf Pro does).
+    #: When set, deleting a package deletes its file there too (as Jamf Pro does), and, for
+    #: a store that takes uploads into packages, a package reports the hashes, size and
+    #: status of the file the store took in (as Jamf Pro's packages route does).
     store: InMemoryFileStore | None = None
     deleted: list[int] = attrs.field(factory=list)
     _next_id: int = 1
@@ -86,13 +88,30 @@ class InMemoryPackageRepository:
     def find_by_file_name(self, file_name: str) -> Package | None:
         self.lookups += 1
         _pop(self.fail_lookup)
-        return next((p for p in self.packages.values() if p.file_name == file_name), None)
+        found = next((p for p in self.packages.values() if p.file_name == file_name), None)
+        return self._as_reported(found)
 
     def find_by_name(self, name: str) -> Package | None:
-        return next((p for p in self.packages.values() if p.name == name), None)
+        return self._as_reported(next((p for p in self.packages.values() if p.name == name), None))
 
     def get(self, package_id: int) -> Package | None:
-        return self.packages.get(package_id)
+        return self._as_reported(self.packages.get(package_id))
+
+    def _as_reported(self, package: Package | None) -> Package | None:
+        if package is None or self.store is None or not self.store.upload_needs_package:
+            return package
+        state = self.store.taken_in(package.file_name)
+        if state is None or state.sha3_512 is None:
+            return package
+        return attrs.evolve(
+            package,
+            hash_type=HashType.SHA3_512.value,
+            hash_value=state.sha3_512,
+            sha3_512=state.sha3_512,
+            md5=state.md5,
+            size=state.size,
+            status=state.status,
+        )
 
     def record_hash(self, package_id: int, hash_type: HashType, hash_value: str) -> None:
         package = self.packages[package_id]
@@ -231,6 +250,10 @@ class InMemoryFileStore:
             self._reported.pop(name, None)
             return None
         return self._reported.get(name)
+
+    def taken_in(self, file_name: str) -> StoredFileState | None:
+        """What the store last reported about ``file_name`` once it had taken it in."""
+        return self._reported.get(file_name) if file_name in self.contents else None
 
     def download_url(self, file_name: str) -> str:
         if file_name not in self.contents:

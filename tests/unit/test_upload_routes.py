@@ -292,6 +292,17 @@ def test_skip_refuses_a_different_file(route: Route, old_file: Path, new_file: P
     assert route.files.contents == {"Tool.pkg": OLD}
 
 
+def test_a_rerun_with_skip_sends_nothing_on_either_route(route: Route, old_file: Path) -> None:
+    # No hand-made report: each fake repository learns the hash the way its server does
+    # (the package created with it, or the packages route's store taking the file in).
+    first = route.upload(old_file)
+
+    again = route.upload(old_file, on_exists="skip")
+
+    assert (again.skipped, again.package_id) == (True, first.package_id)
+    assert len(route.uploader.uploads) == 1
+
+
 def test_skip_refuses_when_the_server_reports_no_hash(route: Route, old_file: Path) -> None:
     route.packages.add("Tool.pkg", "Tool.pkg")
 

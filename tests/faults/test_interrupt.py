@@ -121,9 +121,13 @@ def test_ctrl_c_during_stalled_parts_aborts_the_upload_and_leaves_nothing(
     assert emulator.packages() == []
 
 
-def _start_cli(emulator: JamfEmulator, *args: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
+def _start_cli(emulator: JamfEmulator, home: Path, *args: str) -> subprocess.Popen[str]:
+    # Hermetic: nothing of the developer's shell, config file or keyring is used.
+    env = {key: os.environ[key] for key in ("PATH", "LANG", "TMPDIR") if key in os.environ}
+    env |= {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "JCDS2_KEYRING": "0",
         "JAMF_URL": emulator.url,
         "JAMF_USERNAME": emulator.username,
         "JAMF_PASSWORD": emulator.password,
@@ -132,6 +136,7 @@ def _start_cli(emulator: JamfEmulator, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "jcds2.cli", *args],
         env=env,
+        cwd=home,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -155,7 +160,8 @@ def test_a_signal_to_the_command_line_stops_a_stalled_upload_cleanly(
             times=None,
         )
         emulator.set_fault_plan(FaultPlan(rules=[stall]))
-        process = _start_cli(emulator, "upload", str(source))
+        # The jcds route: its bytes go to the S3 server, where the stall is.
+        process = _start_cli(emulator, tmp_path, "upload", str(source), "--route", "jcds")
         deadline = time.monotonic() + 20
         while not emulator.fault_log and time.monotonic() < deadline:
             time.sleep(0.05)  # wait until the upload is stuck

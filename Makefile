@@ -17,7 +17,7 @@ help:
 	@echo "make docs   - the HTML documentation in docs/_build/html (Sphinx; warnings are errors)"
 	@echo "make soak   - the fault soak run with $(SOAK_SCHEDULES) seeded schedules (make test runs 300)"
 	@echo "make bench  - jcds2 against curl and boto3; writes docs/benchmarks.md (installs nginx, time)"
-	@echo "make clean  - remove the virtual environment and caches"
+	@echo "make clean  - remove the virtual environment, caches and the built docs"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,7 +56,8 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -n -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info
+	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info \
+		docs/_build docs/adr
 
 # Benchmarks against curl and boto3; writes docs/benchmarks.md (BENCH_ARGS=--quick: smoke test).
 .PHONY: bench

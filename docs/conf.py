@@ -62,6 +62,9 @@ nitpick_ignore_regex = [
     ("py:class", r"(int|str|bytes|bool|float|object|None|memoryview|Exception|BaseException)"),
 ]
 
+# Curly quotes, but "--" stays two hyphens: the pages and the parser's help name options.
+smartquotes_action = "qe"
+
 html_theme = "furo"
 html_title = f"jcds2 {version}"
 html_static_path = ["_static"]

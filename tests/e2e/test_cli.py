@@ -457,6 +457,7 @@ def test_ls_shows_name_size_md5_and_sha3_in_columns_or_as_json(
         assert run.code == 0, run
         assert run.objects() == [
             {
+                "command": "ls",
                 "file_name": item["fileName"],
                 "size": item["length"],
                 "md5": item["md5"],

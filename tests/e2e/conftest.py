@@ -25,8 +25,9 @@ from jcds2.emulator import JamfEmulator
 from tests.helpers import make_file
 
 COMMAND = Path(sys.executable).parent / "jcds2"
-#: What a subprocess keeps of this process's environment: enough to start Python.
-_KEPT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+#: What a subprocess keeps of this process's environment: enough to start this Python
+#: with the code under test (PYTHONPATH, for a copy of the source tree, as a mutation run has).
+_KEPT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 
 
 @attrs.frozen

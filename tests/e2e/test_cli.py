@@ -19,7 +19,7 @@ import pytest
 
 import jcds2
 from jcds2 import JamfProClient
-from jcds2.emulator import JamfEmulator
+from jcds2.emulator import FaultRule, JamfEmulator
 from tests.helpers import make_file, sha
 
 from .conftest import Cli, Run, closed_port_url, make_cli, parallel, seed
@@ -151,6 +151,34 @@ def test_upload_several_files_at_once(
     assert stored_files(emulator) == local_files(*sources)
     assert package_files(emulator) == [source.name for source in sources]
     assert upload_routes(emulator) == [taken] * 3
+
+
+def test_workers_upload_the_files_of_a_batch_at_once(
+    cli: Cli, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    # The first file's bytes stall on the S3 server for a while. The jcds route makes a
+    # package once its file is stored, so the second file's package comes first only if
+    # it was uploaded meanwhile, by a second worker.
+    slow, quick = (
+        make_file(tmp_path / f"{name}.pkg", 10_000, seed=n)
+        for n, name in enumerate(("Slow", "Quick"))
+    )
+    emulator.add_fault(
+        FaultRule(
+            kind="stall",
+            server="s3",
+            method="PUT",
+            path=rf"/{emulator.bucket}/.+/Slow\.pkg",
+            seconds=1.5,
+            times=1,
+        )
+    )
+    run = cli("upload", str(slow), str(quick), "--route", "jcds", "--workers", "2")
+
+    assert run.code == 0, run
+    assert len(emulator.fault_log) == 1
+    by_id = sorted(emulator.packages(), key=lambda package: int(package["id"]))
+    assert [package["fileName"] for package in by_id] == ["Quick.pkg", "Slow.pkg"]
 
 
 def test_a_file_name_a_package_uses_fails_with_exit_3_and_advice_for_the_command_line(
@@ -863,6 +891,8 @@ def test_version(cli: Cli) -> None:
     assert (run.code, run.stdout, run.stderr) == (0, f"jcds2 {jcds2.__version__}\n", "")
 
 
+#: Parse without running. tcsh -n catches little beyond unmatched quotes, the likeliest
+#: fault of a generated script.
 SYNTAX_CHECK = {"bash": ("bash", "-n"), "zsh": ("zsh", "-n"), "tcsh": ("tcsh", "-n")}
 
 

@@ -9,6 +9,8 @@ terminal are tested in ``test_cli_terminal.py``.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -699,6 +701,41 @@ def test_no_secret_anywhere_is_a_usage_error_naming_the_ways_to_give_one(cli: Cl
         assert way in error
 
 
+def test_login_keeps_the_secret_for_later_commands_and_logout_removes_it(
+    cli: Cli, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    store = tmp_path / "keyring.json"
+    root = str(Path(__file__).parents[2])  # where tests.e2e.file_keyring is importable
+    keyring_env = {
+        "JCDS2_KEYRING": None,
+        "PYTHON_KEYRING_BACKEND": "tests.e2e.file_keyring.FileKeyring",
+        "JCDS2_TEST_KEYRING_FILE": str(store),
+        "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), root])),
+        "JAMF_CLIENT_SECRET": None,
+    }
+    account = f"{emulator.client_id}@{emulator.url}"
+
+    refused = cli("login", "--password-stdin", env=keyring_env, stdin="not-the-secret\n")
+    assert refused.code == 1, refused
+    assert not store.exists()  # a secret that does not work is not kept
+
+    login = cli("login", "--password-stdin", env=keyring_env, stdin=emulator.client_secret + "\n")
+    assert login.code == 0, login
+    assert login.stdout == (
+        f"stored the secret for {account} in the system keyring (Jamf Pro {emulator.version} "
+        "accepted it)\n"
+    )
+    assert json.loads(store.read_text()) == {"jcds2": {account: emulator.client_secret}}
+    assert emulator.client_secret not in login.stdout + login.stderr
+
+    later = cli("ping", env=keyring_env)
+    assert later.code == 0, later
+
+    logout = cli("logout", env=keyring_env)
+    assert (logout.code, logout.stdout) == (0, f"removed the secret for {account}\n")
+    assert json.loads(store.read_text()) == {"jcds2": {}}
+
+
 # -- config file ----------------------------------------------------------------------------
 
 
@@ -823,6 +860,25 @@ def test_a_failed_command_is_one_error_line_a_json_object_and_a_traceback_only_w
     assert "Traceback (most recent call last)" in debug.stderr
     assert debug.errors[-1] == f"jcds2.domain.errors.RemoteFileNotFoundError: {message}"
     assert "DEBUG jcds2.http: GET /api/v1/jcds/files -> 200" in debug.stderr
+
+
+def test_debug_adds_the_traceback_but_keeps_the_json_error_object(cli: Cli, tmp_path: Path) -> None:
+    local = make_file(tmp_path / "Local.pkg", 100, seed=1)
+    run = cli("verify", "Nowhere.pkg", "--file", str(local), "--json", "--debug")
+
+    assert run.code == 1, run
+    assert "Traceback (most recent call last)" in run.stderr
+    # A CI job that turns on --debug to see why still gets the object its parser expects.
+    assert run.objects() == [
+        {
+            "command": "verify",
+            "error": {
+                "type": "RemoteFileNotFoundError",
+                "message": NO_SUCH_FILE.format(name="Nowhere.pkg"),
+                "exit_code": 1,
+            },
+        }
+    ]
 
 
 USAGE_ERRORS = {

@@ -858,7 +858,9 @@ def test_a_failed_command_is_one_error_line_a_json_object_and_a_traceback_only_w
     ]
     assert debug.code == 1, debug
     assert "Traceback (most recent call last)" in debug.stderr
-    assert debug.errors[-1] == f"jcds2.domain.errors.RemoteFileNotFoundError: {message}"
+    # The traceback first, then the same one line as without --debug, last.
+    assert debug.errors[-1] == f"jcds2: {message}"
+    assert f"jcds2.domain.errors.RemoteFileNotFoundError: {message}" in debug.errors
     assert "DEBUG jcds2.http: GET /api/v1/jcds/files -> 200" in debug.stderr
 
 

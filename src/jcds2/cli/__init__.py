@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import TextIO
@@ -83,7 +84,7 @@ def _run(session: Session) -> int:
         return EXIT_USAGE
     except Jcds2Error as exc:
         if args.debug:
-            raise
+            traceback.print_exc(file=stderr)
         error = error_object(exc)
         print(f"jcds2: {error['message']}", file=stderr)
         if args.json:
@@ -109,9 +110,11 @@ def _configure_logging(*, debug: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # At DEBUG these libraries print request headers and signed URLs, i.e. S3 session
-    # tokens and download signatures: --debug shows jcds2's own records only.
+    # tokens and download signatures: --debug shows jcds2's own records only. Without
+    # --debug their warnings (urllib3's "Retrying ..." for each attempt) would crowd out
+    # the one line that reports the failure.
     for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "keyring"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.WARNING if debug else logging.ERROR)
     # The batch logs each failed file as a warning for library users; the command line
     # already reports it as its own line (jcds2: FILE: message).
     logging.getLogger("jcds2.batch").setLevel(logging.DEBUG if debug else logging.ERROR)

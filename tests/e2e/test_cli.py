@@ -308,6 +308,7 @@ def test_package_name_with_several_files_is_a_usage_error(
 
     assert run.code == 2, run
     assert run.errors == ["jcds2: --package-name names one package: give one FILE, or leave it out"]
+    assert run.stdout == ""  # no --json: the error is not repeated on stdout
     assert emulator.request_log == []
 
 
@@ -699,6 +700,15 @@ def test_no_secret_anywhere_is_a_usage_error_naming_the_ways_to_give_one(cli: Cl
     assert error.startswith("jcds2: no client secret for API client ")
     for way in ("--password-stdin", "JAMF_CLIENT_SECRET", "jcds2 login", "terminal"):
         assert way in error
+
+    machine = cli("ls", "--json", env={"JAMF_CLIENT_SECRET": None})
+    assert machine.code == 2, machine
+    assert machine.objects() == [
+        {
+            "command": "ls",
+            "error": {"type": "UsageError", "message": error[len("jcds2: ") :], "exit_code": 2},
+        }
+    ]
 
 
 def test_login_keeps_the_secret_for_later_commands_and_logout_removes_it(

@@ -8,6 +8,7 @@ Settings come from flags, then the environment, then ``~/.config/jcds2/config.to
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -66,8 +67,7 @@ def main(
             stderr=stderr,
         )
     except UsageError as exc:
-        print(f"jcds2: {exc}", file=stderr)
-        return EXIT_USAGE
+        return _usage_error(exc, args, stdout, stderr)
     return _run(session)
 
 
@@ -80,8 +80,7 @@ def _run(session: Session) -> int:
     try:
         return COMMANDS[args.command](session)
     except UsageError as exc:
-        print(f"jcds2: {exc}", file=stderr)
-        return EXIT_USAGE
+        return _usage_error(exc, args, stdout, stderr)
     except Jcds2Error as exc:
         if args.debug:
             traceback.print_exc(file=stderr)
@@ -98,6 +97,16 @@ def _run(session: Session) -> int:
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _usage_error(
+    error: UsageError, args: argparse.Namespace, stdout: TextIO, stderr: TextIO
+) -> int:
+    print(f"jcds2: {error}", file=stderr)
+    if args.json:
+        message = {"type": "UsageError", "message": str(error), "exit_code": EXIT_USAGE}
+        print(_json_line({"command": args.command, "error": message}), file=stdout)
+    return EXIT_USAGE
 
 
 def _json_line(data: object) -> str:

@@ -7,6 +7,7 @@ are generated from :func:`build_parser`, so they cannot drift from what the comm
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 import shtab
@@ -28,78 +29,58 @@ _DESCRIPTION = (
 )
 
 
+#: The options every command takes: flags, metavar (``None``: a switch), help, completion.
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str, object], ...] = (
+    (("--server",), "URL", "Jamf Pro URL or host ($JAMF_URL)", None),
+    (("--client-id",), "ID", "API client id ($JAMF_CLIENT_ID)", None),
+    (("--username",), "NAME", "user name ($JAMF_USERNAME)", None),
+    (
+        ("--password-stdin",),
+        None,
+        "read the client secret or password from the first line of standard input",
+        None,
+    ),
+    (("--profile",), "NAME", "config file profile ($JCDS2_PROFILE)", None),
+    (
+        ("--config",),
+        "PATH",
+        "config file ($JCDS2_CONFIG; default ~/.config/jcds2/config.toml)",
+        shtab.FILE,
+    ),
+    (("--ca-bundle",), "PATH", "CA bundle to verify TLS with ($JCDS2_CA_BUNDLE)", shtab.FILE),
+    (
+        ("--file-share",),
+        "PATH",
+        "a mounted file-share distribution point instead of the JCDS ($JCDS2_FILE_SHARE)",
+        shtab.DIRECTORY,
+    ),
+    (("--json",), None, "print one JSON object per result on stdout", None),
+    (("-q", "--quiet"), None, "no progress bars and no result lines (errors still show)", None),
+    (
+        ("--debug",),
+        None,
+        "log what jcds2 does (secrets redacted); show a traceback on error",
+        None,
+    ),
+)
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """The options every command takes, before or after its name.
 
     Sub-commands declare them again with ``SUPPRESS`` defaults, so that an option given
     before the command is not overwritten by the sub-command's default.
     """
-
-    def default(value: Any) -> Any:
-        return argparse.SUPPRESS if suppress else value
-
     group = parser.add_argument_group("connection and output (any command)")
-    group.add_argument(
-        "--server", default=default(None), metavar="URL", help="Jamf Pro URL or host ($JAMF_URL)"
-    )
-    group.add_argument(
-        "--client-id", default=default(None), metavar="ID", help="API client id ($JAMF_CLIENT_ID)"
-    )
-    group.add_argument(
-        "--username", default=default(None), metavar="NAME", help="user name ($JAMF_USERNAME)"
-    )
-    group.add_argument(
-        "--password-stdin",
-        action="store_true",
-        default=default(False),
-        help="read the client secret or password from the first line of standard input",
-    )
-    group.add_argument(
-        "--profile",
-        default=default(None),
-        metavar="NAME",
-        help="config file profile ($JCDS2_PROFILE)",
-    )
-    config = group.add_argument(
-        "--config",
-        default=default(None),
-        metavar="PATH",
-        help="config file ($JCDS2_CONFIG; default ~/.config/jcds2/config.toml)",
-    )
-    config.complete = shtab.FILE  # type: ignore[attr-defined]
-    bundle = group.add_argument(
-        "--ca-bundle",
-        default=default(None),
-        metavar="PATH",
-        help="CA bundle to verify TLS with ($JCDS2_CA_BUNDLE)",
-    )
-    bundle.complete = shtab.FILE  # type: ignore[attr-defined]
-    share = group.add_argument(
-        "--file-share",
-        default=default(None),
-        metavar="PATH",
-        help="a mounted file-share distribution point instead of the JCDS ($JCDS2_FILE_SHARE)",
-    )
-    share.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
-    group.add_argument(
-        "--json",
-        action="store_true",
-        default=default(False),
-        help="print one JSON object per result on stdout",
-    )
-    group.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=default(False),
-        help="no progress bars and no result lines (errors still show)",
-    )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=default(False),
-        help="log what jcds2 does (secrets redacted); show a traceback on error",
-    )
+    for flags, metavar, help_text, complete in _GLOBAL_OPTIONS:
+        switch = metavar is None
+        default = argparse.SUPPRESS if suppress else (False if switch else None)
+        if switch:
+            group.add_argument(*flags, action="store_true", default=default, help=help_text)
+            continue
+        action = group.add_argument(*flags, default=default, metavar=metavar, help=help_text)
+        if complete is not None:
+            action.complete = complete  # type: ignore[attr-defined]
 
 
 def _command(
@@ -115,24 +96,17 @@ def _command(
     return parser
 
 
-def _priority(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 20")
-    return value
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
 
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 16:
-        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 16")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,11 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--info", metavar="TEXT", help="the package's info text")
     upload.add_argument("--notes", metavar="TEXT", help="the package's notes")
     upload.add_argument(
-        "--priority", type=_priority, default=10, metavar="1-20", help="default: 10"
+        "--priority", type=_whole_number(1, 20), default=10, metavar="1-20", help="default: 10"
     )
     upload.add_argument(
         "--workers",
-        type=_workers,
+        type=_whole_number(1, 16),
         default=2,
         metavar="N",
         help="files uploaded at once (1-16, default: 2)",

@@ -223,12 +223,17 @@ def test_cleanup_outlasts_a_failing_look_up_and_deletion(
 def test_tokens_expiring_during_an_upload_are_renewed(
     emulator: JamfEmulator, fast_client: JamfProClient, big: Path
 ) -> None:
+    # Every 0.2 s: often enough to expire tokens several times during the upload, and long
+    # enough that a renewed token is still good for the request it is fetched for, even on
+    # a loaded machine (at 0.05 s a busy CI runner saw a request 401 twice in a row).
     emulator.set_fault_plan(
-        FaultPlan(rules=[FaultRule(kind="expire_tokens", server="jamf", every_seconds=0.05)])
+        FaultPlan(rules=[FaultRule(kind="expire_tokens", server="jamf", every_seconds=0.2)])
     )
 
     fast_client.jcds2.upload_file(file_path=big)
 
+    tokens = [r for r in emulator.request_log if r.path.endswith("/token")]
+    assert len(tokens) >= 2, "no token expired during the upload: the test proves nothing"
     [package] = emulator.packages()
     assert package["fileName"] == big.name
     assert_consistent(emulator)

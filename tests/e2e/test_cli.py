@@ -992,3 +992,46 @@ def test_the_emulator_command_passes_its_arguments_through(cli: Cli) -> None:
     assert run.code == 0, run
     assert "--latency-ms" in run.stdout
     assert "--transfer-delay" in run.stdout
+
+
+def test_a_file_share_through_the_command_line(
+    cli: Cli, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    share = tmp_path / "CasperShare"
+    (share / "Packages").mkdir(parents=True)
+    source = make_file(tmp_path / "Shared Tool.pkg", 20_000, seed=31)
+    stray = make_file(share / "Packages" / "Stray.pkg", 500, seed=32)  # a file, no package
+
+    uploaded = cli("--file-share", str(share), "upload", str(source), "--json")
+    assert uploaded.code == 0, uploaded
+    [result] = uploaded.objects()
+    assert (result["route"], result["status"], result["verified"]) == ("jcds", "uploaded", True)
+    assert (share / "Packages" / "Shared Tool.pkg").read_bytes() == source.read_bytes()
+    assert package_files(emulator) == ["Shared Tool.pkg"]
+    assert emulator.jcds_files() == []  # the share took the file, not the JCDS
+
+    in_share = {"JCDS2_FILE_SHARE": str(share)}
+    refused = cli("upload", str(source), "--route", "packages", env=in_share)
+    assert refused.code == 2, refused
+    assert "--file-share works with the jcds route only" in refused.stderr
+
+    listed = cli("ls", "--json", env=in_share)
+    assert sorted(entry["file_name"] for entry in listed.objects()) == [
+        "Shared Tool.pkg",
+        "Stray.pkg",
+    ]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    downloaded = cli("--file-share", str(share), "download", "Shared Tool.pkg", "-o", str(out))
+    assert downloaded.code == 0, downloaded
+    assert (out / "Shared Tool.pkg").read_bytes() == source.read_bytes()
+
+    # A file no package uses is deleted alone; a file with a package goes with its package.
+    removed = cli("--file-share", str(share), "rm", "Stray.pkg", "Shared Tool.pkg", "--yes")
+    assert removed.code == 0, removed
+    assert removed.stdout.splitlines()[0] == "deleted Stray.pkg"
+    assert removed.stdout.splitlines()[1].startswith("deleted Shared Tool.pkg and package ")
+    assert not stray.exists()
+    assert sorted(p.name for p in (share / "Packages").iterdir()) == []
+    assert emulator.packages() == []

@@ -22,7 +22,7 @@ import pytest
 import jcds2
 from jcds2 import JamfProClient
 from jcds2.emulator import FaultRule, JamfEmulator
-from tests.helpers import make_file, sha
+from tests.helpers import make_certificates, make_file, sha, tls_proxy
 
 from .conftest import Cli, Run, closed_port_url, make_cli, parallel, seed
 
@@ -1035,3 +1035,25 @@ def test_a_file_share_through_the_command_line(
     assert not stray.exists()
     assert sorted(p.name for p in (share / "Packages").iterdir()) == []
     assert emulator.packages() == []
+
+
+def test_a_ca_bundle_from_the_flag_or_the_config_file_verifies_the_server(
+    cli: Cli, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    certificates = make_certificates(tmp_path / "tls")
+    config = tmp_path / "jcds2.toml"
+    config.write_text(f'ca_bundle = "{certificates.ca}"\n', encoding="utf-8")
+    with tls_proxy(emulator.url, certificates) as https_url:
+        over_https = {"JAMF_URL": https_url}
+        untrusted, flagged, configured = parallel(
+            lambda: cli("ping", env=over_https),
+            lambda: cli("ping", "--ca-bundle", str(certificates.ca), env=over_https),
+            lambda: cli("ping", "--config", str(config), env=over_https),
+        )
+
+    assert untrusted.code == 1, untrusted
+    [error] = untrusted.errors
+    assert "certificate" in error, error
+    for trusted in (flagged, configured):
+        assert trusted.code == 0, trusted
+        assert trusted.stdout.startswith(f"{https_url}: Jamf Pro ")

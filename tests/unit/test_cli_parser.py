@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from jcds2.cli.parser import build_parser
+from jcds2.cli.parser import build_parser, reference_parser
 
 COMMANDS = ("upload", "download", "ls", "rm", "verify", "ping", "login", "logout")
 #: The arguments each command needs to parse at all.
@@ -240,3 +240,27 @@ def test_help_names_every_command_and_the_exit_codes(capsys: pytest.CaptureFixtu
     assert "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses" in " ".join(
         text.split()
     )
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    return {flag for action in parser._actions for flag in action.option_strings}
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    [subparsers] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(subparsers.choices)
+
+
+def test_the_reference_parser_shows_every_option_with_the_global_ones_once() -> None:
+    full, reference = build_parser(), reference_parser()
+    global_options = _options(reference) - {"-h", "--help", "--version"}
+    assert {"--server", "--password-stdin", "--json", "--quiet", "--debug"} <= global_options
+    assert _options(reference) == _options(full)
+
+    full_commands, reference_commands = _commands(full), _commands(reference)
+    assert reference_commands.keys() == full_commands.keys()
+    for name, command in full_commands.items():
+        shown = _options(reference_commands[name])
+        assert not shown & global_options, name
+        if name not in {"completion", "emulator"}:
+            assert _options(command) == shown | global_options, name

@@ -7,6 +7,7 @@ are generated from :func:`build_parser`, so they cannot drift from what the comm
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -84,7 +85,12 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def _command(
-    commands: Any, name: str, help_text: str, description: str | None = None
+    commands: Any,
+    name: str,
+    help_text: str,
+    description: str | None = None,
+    *,
+    global_options: bool = True,
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
@@ -92,7 +98,8 @@ def _command(
         description=description or help_text[:1].upper() + help_text[1:] + ".",
         epilog=EXIT_CODES_EPILOG,
     )
-    _global_options(parser, suppress=True)
+    if global_options:
+        _global_options(parser, suppress=True)
     return parser
 
 
@@ -109,7 +116,13 @@ def _whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
+def reference_parser() -> argparse.ArgumentParser:
+    """The parser as the CLI reference shows it: the global options once, at the top,
+    rather than again under every command (where the command line accepts them too)."""
+    return build_parser(global_options_per_command=False)
+
+
+def build_parser(*, global_options_per_command: bool = True) -> argparse.ArgumentParser:
     """The parser of the ``jcds2`` command, with all its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="jcds2",
@@ -119,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"jcds2 {__version__}")
     _global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = functools.partial(_command, commands, global_options=global_options_per_command)
 
-    upload = _command(
-        commands,
+    upload = command(
         "upload",
         "upload files and make each a Jamf Pro package",
         "Upload files to the distribution point and make each a Jamf Pro package, named "
@@ -172,8 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="return once the bytes are sent, without waiting for the server to confirm them",
     )
 
-    download = _command(
-        commands,
+    download = command(
         "download",
         "download files from the distribution point",
         "Download files by name. Each is fetched in HTTP range requests, checked against the "
@@ -200,16 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="start afresh instead of resuming a .part left by a failed run, and keep none",
     )
 
-    _command(
-        commands,
+    command(
         "ls",
         "list the files of the distribution point",
         "List the files of the distribution point: name, size in bytes, MD5 and SHA3-512 "
         "(a dash where the server reports none).",
     )
 
-    remove = _command(
-        commands,
+    remove = command(
         "rm",
         "delete files and the packages that use them",
         "Delete files from the distribution point, together with the Jamf Pro package that "
@@ -219,8 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("names", nargs="+", metavar="NAME", help="file names")
     remove.add_argument("-y", "--yes", action="store_true", help="do not ask")
 
-    verify = _command(
-        commands,
+    verify = command(
         "verify",
         "compare a file on the server with a local file",
         "Compare the size and hash (SHA3-512, else MD5) the server reports for a file with "
@@ -230,23 +239,20 @@ def build_parser() -> argparse.ArgumentParser:
     local = verify.add_argument("--file", metavar="PATH", help="the local file (default: ./NAME)")
     local.complete = shtab.FILE  # type: ignore[attr-defined]
 
-    _command(
-        commands,
+    command(
         "ping",
         "check the server, the credentials and the server's version",
         "Check that the server answers, that the credentials are accepted, and print the "
         "Jamf Pro version and whether the cloud distribution point takes direct uploads.",
     )
-    _command(
-        commands,
+    command(
         "login",
         "store the secret in the system keyring",
         "Check the secret (from --password-stdin, the environment or a prompt) against the "
         "server, then store it in the system keyring for this server and client id or user "
         "name, where later commands find it.",
     )
-    _command(
-        commands,
+    command(
         "logout",
         "remove the stored secret from the system keyring",
     )

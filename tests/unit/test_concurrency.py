@@ -139,3 +139,29 @@ def test_cancelled_is_a_typed_transfer_error() -> None:
     with pytest.raises(TransferError) as caught:
         cancel.check()
     assert isinstance(caught.value, Jcds2Error)
+
+
+def test_an_interrupt_while_the_workers_start_cancels_those_already_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cancel = CancelToken()
+    ended: list[str] = []
+    started: list[str] = []
+
+    class InterruptedOnTheSecondStart(threading.Thread):
+        def start(self) -> None:
+            if started:
+                raise KeyboardInterrupt  # Ctrl-C between two starts
+            started.append(self.name)
+            super().start()
+
+    def worker() -> None:
+        cancel.wait(30)
+        ended.append(threading.current_thread().name)
+
+    monkeypatch.setattr(threading, "Thread", InterruptedOnTheSecondStart)
+    with pytest.raises(KeyboardInterrupt):
+        run_all([worker] * 3, workers=3, cancel=cancel, name="starting")
+
+    assert cancel.cancelled
+    assert ended == ["starting-0"]

@@ -83,9 +83,11 @@ def run_all(
         threading.Thread(target=run.work, name=f"{name}-{number}", daemon=True)
         for number in range(count)
     ]
-    for thread in threads:
-        thread.start()
     try:
+        # Started inside the try: an interrupt between two starts must still cancel the
+        # workers already running.
+        for thread in threads:
+            thread.start()
         while not token.cancelled and (alive := [t for t in threads if t.is_alive()]):
             alive[0].join(_POLL_SECONDS)
     except BaseException:
@@ -104,7 +106,8 @@ def _stop(threads: Sequence[threading.Thread], grace: float) -> None:
     """Give the (cancelled) workers ``grace`` seconds to end; leave the stuck ones behind."""
     end = time.monotonic() + grace
     for thread in threads:
-        thread.join(max(0.0, end - time.monotonic()))
+        if thread.ident is not None:  # never started: nothing to wait for
+            thread.join(max(0.0, end - time.monotonic()))
     stuck = [thread.name for thread in threads if thread.is_alive()]
     if stuck:
         log.warning(

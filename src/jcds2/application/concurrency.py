@@ -52,13 +52,16 @@ class _Run(Generic[_T]):
                 self.error = exc
         self.cancel.cancel()
 
-    def work(self) -> None:
-        while (index := self.take()) is not None:
-            try:
-                self.results[index] = self.tasks[index]()
-            except BaseException as exc:  # handed to the caller
-                self.fail(exc)
-                return
+    def work(self, finished: threading.Event) -> None:
+        try:
+            while (index := self.take()) is not None:
+                try:
+                    self.results[index] = self.tasks[index]()
+                except BaseException as exc:  # handed to the caller
+                    self.fail(exc)
+                    return
+        finally:
+            finished.set()
 
 
 def run_all(
@@ -79,36 +82,44 @@ def run_all(
     token = cancel if cancel is not None else CancelToken()
     run: _Run[_T] = _Run(tasks, token)
     count = max(1, min(workers, len(tasks)))
+    # Each worker sets its own event when it ends. The caller waits on those, not on
+    # Thread.join: a join interrupted by Ctrl-C can leave the thread looking finished
+    # while it still runs, and the grace below would then not be given.
+    finished = [threading.Event() for _ in range(count)]
     threads = [
-        threading.Thread(target=run.work, name=f"{name}-{number}", daemon=True)
-        for number in range(count)
+        threading.Thread(target=run.work, args=(done,), name=f"{name}-{number}", daemon=True)
+        for number, done in enumerate(finished)
     ]
+    started: list[threading.Event] = []
     try:
         # Started inside the try: an interrupt between two starts must still cancel the
         # workers already running.
-        for thread in threads:
+        for thread, done in zip(threads, finished, strict=True):
             thread.start()
-        while not token.cancelled and (alive := [t for t in threads if t.is_alive()]):
-            alive[0].join(_POLL_SECONDS)
+            started.append(done)
+        while not token.cancelled and (running := [e for e in started if not e.is_set()]):
+            running[0].wait(_POLL_SECONDS)
     except BaseException:
         token.cancel()
-        _stop(threads, grace)
+        _stop(threads, started, grace)
         raise
     if token.cancelled:
-        _stop(threads, grace)
+        _stop(threads, started, grace)
         if run.error is not None:
             raise run.error
         raise TransferCancelledError("the transfer was cancelled")
     return cast("list[_T]", run.results)
 
 
-def _stop(threads: Sequence[threading.Thread], grace: float) -> None:
+def _stop(
+    threads: Sequence[threading.Thread], started: Sequence[threading.Event], grace: float
+) -> None:
     """Give the (cancelled) workers ``grace`` seconds to end; leave the stuck ones behind."""
     end = time.monotonic() + grace
-    for thread in threads:
-        if thread.ident is not None:  # never started: nothing to wait for
-            thread.join(max(0.0, end - time.monotonic()))
-    stuck = [thread.name for thread in threads if thread.is_alive()]
+    for done in started:
+        done.wait(max(0.0, end - time.monotonic()))
+    # zip stops at the last started thread: the others never ran.
+    stuck = [thread.name for thread, done in zip(threads, started) if not done.is_set()]  # noqa: B905
     if stuck:
         log.warning(
             "%d worker(s) still blocked %.1f s after the transfer stopped; left behind: %s",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 
 import pytest
 
+from jcds2.cli import main
 from jcds2.cli.parser import build_parser, reference_parser
 
 COMMANDS = ("upload", "download", "ls", "rm", "verify", "ping", "login", "logout")
@@ -264,3 +267,18 @@ def test_the_reference_parser_shows_every_option_with_the_global_ones_once() -> 
         assert not shown & global_options, name
         if name not in {"completion", "emulator"}:
             assert _options(command) == shown | global_options, name
+
+
+def test_the_emulator_command_without_the_emulator_extra_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if moto and werkzeug were not installed: importing the emulator fails.
+    monkeypatch.setitem(sys.modules, "jcds2.emulator.__main__", None)
+    stderr = io.StringIO()
+
+    code = main(["emulator", "--port", "0"], stdout=io.StringIO(), stderr=stderr)
+
+    assert code == 1
+    [line] = stderr.getvalue().splitlines()
+    assert line.startswith("jcds2: the emulator needs the 'emulator' extra")
+    assert line.endswith("pip install 'jcds2[emulator]'")

@@ -24,6 +24,7 @@ import shtab
 from jcds2 import Jcds2Error
 from jcds2.cli.commands import (
     COMMANDS,
+    EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -51,9 +52,7 @@ def main(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if args.command == "emulator":
-        from jcds2.emulator.__main__ import main as emulator_main  # noqa: PLC0415
-
-        return emulator_main(args.emulator_args)
+        return _emulator(args.emulator_args, stderr)
     if args.command == "completion":
         stdout.write(shtab.complete(parser, shell=args.shell))
         return EXIT_OK
@@ -97,6 +96,19 @@ def _run(session: Session) -> int:
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _emulator(arguments: Sequence[str], stderr: TextIO) -> int:
+    try:
+        from jcds2.emulator.__main__ import main as emulator_main  # noqa: PLC0415
+    except ImportError as exc:  # installed without the extra: moto, werkzeug missing
+        print(
+            f"jcds2: the emulator needs the 'emulator' extra ({exc.name or exc} is not "
+            "installed): pip install 'jcds2[emulator]'",
+            file=stderr,
+        )
+        return EXIT_FAILURE
+    return emulator_main(arguments)
 
 
 def _usage_error(

@@ -218,6 +218,22 @@ def test_on_exists_skip_sends_nothing_when_the_package_has_the_same_file(
     assert upload_routes(emulator) == []
     assert emulator.s3_request_log == []
     assert emulator.packages() == [package]
+    assert run.stderr == ""
+
+
+def test_package_options_on_an_existing_package_are_reported_as_not_applied(
+    cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    taken = seed(client, tmp_path, "Kept.pkg", 20_000, seed=5)
+    [package] = emulator.packages()
+    run = cli("upload", str(taken), "--on-exists", "skip", "--priority", "3", "--notes", "new")
+
+    assert run.code == 0, run
+    assert run.errors == [
+        f"jcds2: note: {taken}: package {package['id']} kept its own --notes, --priority "
+        "(an existing package gets a new file at most)"
+    ]
+    assert emulator.packages() == [package]
 
 
 def test_on_exists_skip_with_a_different_file_exits_3_with_advice_for_the_command_line(

@@ -91,7 +91,7 @@ def test_upload_defaults() -> None:
     assert (args.route, args.on_exists, args.priority, args.workers, args.verify) == (
         None,  # None: the environment or config file may still choose one
         "fail",
-        10,
+        None,  # None: not given (a new package gets 10; an existing one keeps its own)
         2,
         True,
     )

@@ -202,7 +202,7 @@ def upload(session: Session) -> int:
             "category": args.category,
             "info": args.info,
             "notes": args.notes,
-            "priority": args.priority,
+            "priority": 10 if args.priority is None else args.priority,
             "on_exists": args.on_exists,
             "verify": args.verify,
         }
@@ -288,6 +288,26 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
         text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
     data = {"command": "upload", "path": path, "route": route, "status": status}
     session.output.result(text, data | _plain(result))
+    given = [flag for flag, dest in _PACKAGE_OPTIONS if getattr(session.args, dest) is not None]
+    if (result.skipped or result.replaced) and given and not session.output.quiet:
+        # The package existed: only its file is ever changed. Say so rather than let
+        # the options look applied.
+        print(
+            f"jcds2: note: {path}: package {result.package_id} kept its own "
+            f"{', '.join(given)} (an existing package gets a new file at most)",
+            file=session.output.stderr,
+            flush=True,
+        )
+
+
+#: Options that describe a new package, with their argparse destinations.
+_PACKAGE_OPTIONS = (
+    ("--package-name", "package_name"),
+    ("--category", "category"),
+    ("--info", "info"),
+    ("--notes", "notes"),
+    ("--priority", "priority"),
+)
 
 
 def _plain(value: Any) -> dict[str, Any]:

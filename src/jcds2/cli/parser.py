@@ -169,7 +169,10 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
     upload.add_argument("--info", metavar="TEXT", help="the package's info text")
     upload.add_argument("--notes", metavar="TEXT", help="the package's notes")
     upload.add_argument(
-        "--priority", type=_whole_number(1, 20), default=10, metavar="1-20", help="default: 10"
+        "--priority",
+        type=_whole_number(1, 20),
+        metavar="1-20",
+        help="the package's priority (default: 10)",
     )
     upload.add_argument(
         "--workers",

@@ -12,7 +12,6 @@ token is sent to the Jamf Pro server and nowhere else.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from typing import IO, Any, cast
 
 import attrs
 
+from jcds2.adapters.bodies import SeekableFileBody
 from jcds2.adapters.http_session import RETRY_STATUSES, BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.adapters.pro_models import find_package, package_from_pro, unexpected_answer
@@ -365,7 +365,7 @@ def multipart_preamble(boundary: str, file_name: str) -> bytes:
     ).encode()
 
 
-class _FormBody(io.RawIOBase):
+class _FormBody(SeekableFileBody):
     """A ``multipart/form-data`` body with one file part, streamed from disk.
 
     Seekable, so that whoever sends it again (urllib3's retry, the client's new token,
@@ -382,58 +382,30 @@ class _FormBody(io.RawIOBase):
         progress: ProgressCallback | None,
         cancel: CancelToken,
     ) -> None:
-        super().__init__()
         boundary = f"jcds2-{secrets.token_hex(16)}"
         self.content_type = f"multipart/form-data; boundary={boundary}"
         self._preamble = multipart_preamble(boundary, file_name)
         self._epilogue = f"\r\n--{boundary}--\r\n".encode()
-        self._path = path
-        self._size = size
-        self._length = len(self._preamble) + size + len(self._epilogue)
-        self._progress = progress
-        self._cancel = cancel
-        self._position = 0
-        self._reported = 0
-        self.sends = 0
         try:
-            self._fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
             raise UploadError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        super().__init__(fd, len(self._preamble) + size + len(self._epilogue))
+        self._path = path
+        self._size = size
+        self._progress = progress
+        self._cancel = cancel
+        self._reported = 0
+        self.sends = 0
 
-    def __len__(self) -> int:
-        return self._length
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._length}[whence]
-        self._position = min(max(base + offset, 0), self._length)
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(memoryview(buffer)))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
-
-    def read(self, size: int | None = -1) -> bytes:
+    def _check(self) -> None:
         self._cancel.check()
-        remaining = self._length - self._position
-        count = remaining if size is None or size < 0 else min(size, remaining)
-        if count <= 0:
-            return b""
-        if self._position == 0:
+
+    def _read_at(self, position: int, count: int) -> bytes:
+        if position == 0:
             self.sends += 1
-        pieces = list(self._pieces(self._position, count))
-        data = b"".join(pieces) if len(pieces) != 1 else pieces[0]
-        self._position += len(data)
-        return data
+        pieces = list(self._pieces(position, count))
+        return b"".join(pieces) if len(pieces) != 1 else pieces[0]
 
     def _pieces(self, start: int, count: int) -> Iterator[bytes]:
         end = start + count
@@ -462,11 +434,6 @@ class _FormBody(io.RawIOBase):
             self._progress(sent - self._reported)
             self._reported = sent
         return data
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
 
 
 class PackageFormUploader:

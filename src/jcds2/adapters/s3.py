@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import logging
 import os
 import threading
@@ -20,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from jcds2.adapters.bodies import SeekableFileBody
 from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken, TransferCancelledError
@@ -60,67 +60,26 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class FileSlice(io.RawIOBase):
+class FileSlice(SeekableFileBody):
     """A read-only, seekable window ``[offset, offset + length)`` of a file.
 
-    Reads use ``os.pread``, so many slices of one file can be read at once without
-    sharing a file position, and no part is ever held in memory whole.
+    Many slices of one file can be read at once (``os.pread``), and no part is ever held
+    in memory whole. A cancelled ``cancel`` stops a part mid-body.
     """
 
     def __init__(
         self, path: Path, offset: int, length: int, cancel: CancelToken | None = None
     ) -> None:
-        super().__init__()
-        self._fd = os.open(path, os.O_RDONLY)
+        super().__init__(os.open(path, os.O_RDONLY), length)
         self._offset = offset
-        self._length = length
-        self._position = 0
         self._cancel = cancel
 
-    def __len__(self) -> int:
-        return self._length
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._length}[whence]
-        self._position = min(max(base + offset, 0), self._length)
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        if self._cancel is not None:
-            self._cancel.check()  # stops a part mid-body when the upload is cancelled
-        view = memoryview(buffer).cast("B")
-        count = min(len(view), self._length - self._position)
-        if count <= 0:
-            return 0
-        data = os.pread(self._fd, count, self._offset + self._position)
-        view[: len(data)] = data
-        self._position += len(data)
-        return len(data)
-
-    def read(self, size: int | None = -1) -> bytes:
+    def _check(self) -> None:
         if self._cancel is not None:
             self._cancel.check()
-        remaining = self._length - self._position
-        count = remaining if size is None or size < 0 else min(size, remaining)
-        if count <= 0:
-            return b""
-        data = os.pread(self._fd, count, self._offset + self._position)
-        self._position += len(data)
-        return data
 
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
+    def _read_at(self, position: int, count: int) -> bytes:
+        return os.pread(self._fd, count, self._offset + position)
 
 
 class _ProgressReader(FileSlice):

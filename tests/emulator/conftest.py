@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,17 +16,13 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_schema_validator import OAS30Validator, validate
 
 from jcds2.emulator import JamfEmulator
-
-# tests/emulator/conftest.py -> repository root -> its parent, where shared/ sits beside it.
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "spec"
-PRO_SPEC = SPEC_DIR / "jamf-pro-api-11.30.1-subset.json"
+from jcds2.emulator.schemas import pro_api_schema
 
 
 @cache
 def raw_spec() -> dict[str, Any]:
-    """The Pro API schema as published (fails loudly if it is not where it must be)."""
-    loaded: dict[str, Any] = json.loads(PRO_SPEC.read_text(encoding="utf-8"))
-    return loaded
+    """The Pro API schema as published, vendored in the emulator package."""
+    return pro_api_schema()
 
 
 def spec_for(base_url: str) -> dict[str, Any]:

@@ -7,15 +7,16 @@ import time
 import pytest
 
 from jcds2.emulator import JamfEmulator, RecordedRequest
+from jcds2.emulator.schemas import CLASSIC_API_SCHEMA, schema_text
 
-from .conftest import PRO_SPEC, SPEC_DIR, JamfClient, SchemaChecker, raw_spec
+from .conftest import JamfClient, SchemaChecker, raw_spec
 
 
-def test_spec_files_are_found() -> None:
-    # The schema must be found, never skipped: CI clones the repository beside shared/.
-    assert SPEC_DIR.is_dir(), SPEC_DIR
-    assert PRO_SPEC.is_file()
+def test_vendored_schema_files_are_read_from_the_package() -> None:
+    # The schemas live in the repository (and the installed package), never beside it.
     assert raw_spec()["openapi"].startswith("3.")
+    assert "/v1/packages/{id}/upload" in raw_spec()["paths"]
+    assert schema_text(CLASSIC_API_SCHEMA).startswith("swagger: '2.0'")
 
 
 def test_every_pro_response_was_schema_checked(client: JamfClient, checker: SchemaChecker) -> None:

@@ -74,6 +74,21 @@ def error_detail(response: BoundedResponse, limit: int = 300) -> str:
     return _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()[:limit]
 
 
+#: The most times one request is sent because of 401s: the first send, one with a renewed
+#: token, and up to two more when other threads had already replaced the token it carried.
+MAX_SENDS_AFTER_401 = 4
+
+
+def _position(stream: IO[bytes] | None) -> int | None:
+    """Where a request body stream starts, or ``None`` if it cannot be rewound."""
+    if stream is None:
+        return 0
+    try:
+        return stream.tell() if stream.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 class JamfHttpClient:
     """Authenticated requests to one Jamf Pro server (Pro and Classic API alike)."""
 
@@ -122,10 +137,21 @@ class JamfHttpClient:
             self._token = fresh
             return fresh
 
-    def _discard(self, token: AccessToken) -> None:
+    def _after_401(self, token: AccessToken, renewed: bool) -> bool | None:
+        """What to do after the server refused ``token`` with a 401 (one decision, locked).
+
+        ``None``: give up (the request already had its token renewed, and the server
+        refused the current one again). Otherwise send the request again, and the value is
+        whether it has now had its token renewed: a token another thread has already
+        replaced explains its own 401 (the server revoked it, or a keep-alive ended it) and
+        is not charged to the request; a 401 on the current token is, and that token is
+        dropped so that the next :meth:`token` fetches a fresh one (once, for every thread).
+        """
         with self._lock:
-            if self._token is token:
-                self._token = None
+            if self._token is not token:
+                return renewed
+            self._token = None
+            return None if renewed else True
 
     def invalidate(self) -> None:
         """Tell the server to end the current token (best effort) and forget it."""
@@ -168,15 +194,29 @@ class JamfHttpClient:
         verified (``TlsVerificationError``), a redirect (``RedirectRefusedError``) and a
         body above ``max_response_bytes`` (``ResponseTooLargeError``).
 
+        A 401 means the token expired or was revoked after it was handed out (a 60 s
+        API-client token can end while a request waits or a long upload streams): the
+        request gets a fresh token and is sent once more, and a 401 on that fresh token
+        raises ``AuthenticationError``. A token another thread has already replaced
+        explains its own 401, so the request just goes again with the current one (at
+        most ``MAX_SENDS_AFTER_401`` sends in all). One thread fetches the fresh token
+        while the others wait for it.
+
         ``data`` may be a seekable stream; it is rewound to where it started before the
-        request is sent again with a new token.
+        request is sent again. A stream that cannot be rewound is never sent twice: its
+        401 raises ``AuthenticationError``.
         """
         url = self.server.url(path)
         allowed = set(allow)
         stream = data if data is not None and not isinstance(data, (bytes, str)) else None
-        start = stream.tell() if stream is not None else 0
-        for attempt in (1, 2):
-            if stream is not None and attempt > 1:
+        start = _position(stream)
+        rewindable = start is not None
+        renewed = False  # whether a 401 on the current token already renewed it for this request
+        sends = 0
+        while True:
+            sends += 1
+            if stream is not None and sends > 1:
+                assert start is not None
                 stream.seek(start)
             token = self.token()
             request_headers = {"Accept": "application/json", **(headers or {})}
@@ -215,11 +255,12 @@ class JamfHttpClient:
                 response.status_code,
                 time.monotonic() - started,
             )
-            if response.status_code == 401 and attempt == 1:
-                # Expired or revoked early: get a new token and try once more.
-                response.close()
-                self._discard(token)
-                continue
+            if response.status_code == 401 and rewindable and sends < MAX_SENDS_AFTER_401:
+                verdict = self._after_401(token, renewed)
+                if verdict is not None:
+                    response.close()
+                    renewed = verdict
+                    continue
             break
         status = response.status_code
         answer = self._read(response, operation, error=not 200 <= status < 300)

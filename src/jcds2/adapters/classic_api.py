@@ -15,6 +15,13 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
 
+from jcds2.adapters.fields import (
+    field,
+    read_id,
+    read_optional_text,
+    read_text,
+    unexpected_field,
+)
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.application.ports import PackageLookup
 from jcds2.domain.errors import JamfApiError, PackageNameTakenError
@@ -91,12 +98,18 @@ class ClassicApiPackageRepository:
 
     def get(self, package_id: int) -> Package | None:
         """The package with ``package_id``, or ``None``."""
-        return self._read(f"/JSSResource/packages/id/{package_id}", f"reading package {package_id}")
+        return self._read(
+            f"/JSSResource/packages/id/{package_id}",
+            f"reading package {package_id}",
+            "GET /JSSResource/packages/id/{id}",
+        )
 
     def find_by_name(self, name: str) -> Package | None:
         """The package whose display name is ``name``, or ``None``."""
         return self._read(
-            f"/JSSResource/packages/name/{quote(name, safe='')}", f"looking up package {name!r}"
+            f"/JSSResource/packages/name/{quote(name, safe='')}",
+            f"looking up package {name!r}",
+            "GET /JSSResource/packages/name/{name}",
         )
 
     def record_hash(self, package_id: int, hash_type: HashType, hash_value: str) -> None:
@@ -113,24 +126,24 @@ class ClassicApiPackageRepository:
             data=tostring(root, encoding="utf-8", xml_declaration=True),
         )
 
-    def _read(self, path: str, operation: str) -> Package | None:
+    def _read(self, path: str, operation: str, endpoint: str) -> Package | None:
+        """The package at ``path``; ``id`` as a number or a string of digits."""
         response = self._http.request("GET", path, operation=operation, allow=[404])
         if response.status_code == 404:
             return None
         body: Any = self._http.json(response, operation)
-        try:
-            item = body["package"]
-            return Package(
-                id=int(item["id"]),
-                name=str(item["name"]),
-                file_name=str(item["filename"]),
-                hash_type=item.get("hash_type") or None,
-                hash_value=item.get("hash_value") or None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise JamfApiError(
-                f"{operation}: unexpected answer from Jamf Pro", operation=operation
-            ) from exc
+        item = field(body, "package", _object, endpoint=endpoint, operation=operation)
+
+        def read(name: str, reader: Any, **default: Any) -> Any:
+            return field(item, name, reader, endpoint=endpoint, operation=operation, **default)
+
+        return Package(
+            id=read("id", read_id),
+            name=read("name", read_text),
+            file_name=read("filename", read_text),
+            hash_type=read("hash_type", read_optional_text, default=None),
+            hash_value=read("hash_value", read_optional_text, default=None),
+        )
 
     def delete(self, package_id: int) -> None:
         operation = f"deleting package {package_id}"
@@ -144,14 +157,24 @@ class ClassicApiPackageRepository:
 
     @staticmethod
     def _parse_id(content: bytes, operation: str) -> int:
+        endpoint = "POST /JSSResource/packages/id/0"
         try:
             root = SafeElementTree.fromstring(content)
-            text = root.findtext("id")
-            if text is None:
-                raise ValueError("no <id>")
-            return int(text)
-        except (DefusedXmlException, SafeElementTree.ParseError, ValueError) as exc:
+        except (DefusedXmlException, SafeElementTree.ParseError) as exc:
             raise JamfApiError(
-                f"{operation}: the server's answer is not the expected package XML",
+                f"{operation}: the answer of {endpoint} is not the expected package XML",
                 operation=operation,
             ) from exc
+        text = root.findtext("id")
+        if text is None:
+            raise unexpected_field(operation, endpoint, "id", "it is missing")
+        try:
+            return read_id(text)
+        except ValueError:
+            raise unexpected_field(operation, endpoint, "id", "not a whole number") from None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("not an object")
+    return value

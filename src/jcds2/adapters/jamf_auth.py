@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import requests
 
+from jcds2.adapters.fields import field, read_moment, read_seconds, read_text
 from jcds2.adapters.http_session import (
     SMALL_BODY_BYTES,
     BoundedResponse,
@@ -61,16 +62,6 @@ class AccessToken:
 
     def seconds_left(self, now: dt.datetime | None = None) -> float:
         return (self.expires_at - (now or _utcnow())).total_seconds()
-
-
-def _parse_expiry(value: object) -> dt.datetime:
-    if not isinstance(value, str):
-        raise ValueError("no expiry")
-    text = value.strip().replace("Z", "+00:00")
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed
 
 
 def _post(
@@ -154,14 +145,6 @@ def _raise_for_token_status(response: BoundedResponse, server: JamfServer, what:
     )
 
 
-def _not_a_token(response: BoundedResponse, server: JamfServer, what: str) -> JamfApiError:
-    return NotJamfServerError(
-        f"{what}: the token answer from {server.host} is not Jamf Pro's",
-        status=response.status_code,
-        operation=what,
-    )
-
-
 class CredentialsProvider(abc.ABC):
     """Trades long-lived credentials for bearer tokens. Subclass to add a new kind."""
 
@@ -210,7 +193,7 @@ class BasicAuthProvider(CredentialsProvider):
             auth=(self.username, self.password),
         )
         _raise_for_token_status(response, server, what)
-        return self._token_from(response, server, what)
+        return self._token_from(response, server, what, "POST /api/v1/auth/token")
 
     def refresh_token(
         self,
@@ -233,15 +216,18 @@ class BasicAuthProvider(CredentialsProvider):
         if response.status_code != 200:
             log.debug("keep-alive answered %s; signing in again", response.status_code)
             return self.request_token(session, server, timeout)
-        return self._token_from(response, server, what)
+        return self._token_from(response, server, what, "POST /api/v1/auth/keep-alive")
 
     @staticmethod
-    def _token_from(response: BoundedResponse, server: JamfServer, what: str) -> AccessToken:
+    def _token_from(
+        response: BoundedResponse, server: JamfServer, what: str, endpoint: str
+    ) -> AccessToken:
+        """``{"token", "expires"}``; ``expires`` as ISO-8601 (any fraction, ``Z`` or an
+        offset) or as epoch seconds or milliseconds, as Jamf Pro versions send it."""
         body = _json_body(response, server, what)
-        try:
-            return AccessToken(value=str(body["token"]), expires_at=_parse_expiry(body["expires"]))
-        except (KeyError, ValueError) as exc:
-            raise _not_a_token(response, server, what) from exc
+        value = field(body, "token", read_text, endpoint=endpoint, operation=what)
+        expires = field(body, "expires", read_moment, endpoint=endpoint, operation=what)
+        return AccessToken(value=value, expires_at=expires)
 
 
 @attrs.frozen
@@ -268,18 +254,19 @@ class ApiClientCredentialsProvider(CredentialsProvider):
             "client_secret": self.client_secret,
             "grant_type": "client_credentials",
         }
-        response = _post(session, server, "/api/v1/oauth/token", timeout, what, data=form)
+        # expires_in counts from when the server issued the token, which is after the
+        # request left: counting from then errs on the early side, however slow the answer.
+        issued = _utcnow()
+        path = "/api/v1/oauth/token"
+        response = _post(session, server, path, timeout, what, data=form)
         if response.status_code == 404:
-            response = _post(session, server, "/api/oauth/token", timeout, what, data=form)
+            path = "/api/oauth/token"
+            response = _post(session, server, path, timeout, what, data=form)
         _raise_for_token_status(response, server, what)
         body = _json_body(response, server, what)
-        try:
-            expires_in = float(body["expires_in"])
-            issued = _utcnow()
-            return AccessToken(
-                value=str(body["access_token"]),
-                expires_at=issued + dt.timedelta(seconds=expires_in),
-                issued_at=issued,
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise _not_a_token(response, server, what) from exc
+        endpoint = f"POST {path}"
+        value = field(body, "access_token", read_text, endpoint=endpoint, operation=what)
+        expires_in = field(body, "expires_in", read_seconds, endpoint=endpoint, operation=what)
+        return AccessToken(
+            value=value, expires_at=issued + dt.timedelta(seconds=expires_in), issued_at=issued
+        )

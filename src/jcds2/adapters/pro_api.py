@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 
+from jcds2.adapters.fields import (
+    field,
+    read_int,
+    read_moment,
+    read_optional_text,
+    read_text,
+    unexpected_field,
+)
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_models import find_package, unexpected_answer
 from jcds2.domain.errors import ConfigurationError, RemoteFileNotFoundError
@@ -44,14 +51,16 @@ class ProApiFileStore:
         operation = f"starting the JCDS upload of {file_name!r}"
         response = self._http.request("POST", "/api/v1/jcds/files", operation=operation)
         body = self._http.json(response, operation)
-        return self._ticket(body, file_name, operation)
+        return self._ticket(body, file_name, operation, "POST /api/v1/jcds/files")
 
     def renew_credentials(self, target: UploadTarget) -> UploadTicket:
         ticket = s3_ticket(target)
         operation = f"renewing the upload credentials for {ticket.file_name!r}"
         response = self._http.request("POST", "/api/v1/jcds/renew-credentials", operation=operation)
         body = self._http.json(response, operation)
-        renewed = self._ticket(body, ticket.file_name, operation)
+        renewed = self._ticket(
+            body, ticket.file_name, operation, "POST /api/v1/jcds/renew-credentials"
+        )
         if (renewed.bucket, renewed.key) != (ticket.bucket, ticket.key):
             log.warning("renewed credentials point at a different location; keeping the original")
         return attrs.evolve(ticket, credentials=renewed.credentials)
@@ -84,9 +93,10 @@ class ProApiFileStore:
         if response.status_code == 404:
             raise RemoteFileNotFoundError(file_name)
         body = self._http.json(response, operation)
-        uri = body.get("uri") if isinstance(body, dict) else None
-        if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
-            raise unexpected_answer(operation, "no download URI")
+        endpoint = "GET /api/v1/jcds/files/{fileName}"
+        uri = field(body, "uri", read_text, endpoint=endpoint, operation=operation)
+        if not uri.startswith(("https://", "http://")):
+            raise unexpected_field(operation, endpoint, "uri", "not an http(s) URL")
         return uri
 
     def list_files(self) -> list[RemoteFile]:
@@ -95,20 +105,7 @@ class ProApiFileStore:
         body = self._http.json(response, operation)
         if not isinstance(body, list):
             raise unexpected_answer(operation, "not a list")
-        files = []
-        for item in body:
-            try:
-                files.append(
-                    RemoteFile(
-                        file_name=str(item["fileName"]),
-                        size=int(item["length"]),
-                        md5=item.get("md5") or None,
-                        sha3_512=item.get("sha3") or None,
-                    )
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise unexpected_answer(operation, "a file without name or length") from exc
-        return files
+        return [_remote_file(item, operation) for item in body]
 
     def delete(self, file_name: str) -> None:
         operation = f"deleting JCDS file {file_name!r}"
@@ -122,25 +119,62 @@ class ProApiFileStore:
             raise RemoteFileNotFoundError(file_name)
 
     @staticmethod
-    def _ticket(body: Any, file_name: str, operation: str) -> UploadTicket:
-        try:
-            credentials = S3Credentials(
-                access_key_id=str(body["accessKeyID"]),
-                secret_access_key=str(body["secretAccessKey"]),
-                session_token=str(body["sessionToken"]),
-                expiration=dt.datetime.fromtimestamp(int(body["expiration"]), dt.timezone.utc),
-            )
-            path = str(body["path"])
-            return UploadTicket(
-                file_name=file_name,
-                bucket=str(body["bucketName"]),
-                key=f"{path}{file_name}",
-                region=str(body.get("region") or "us-east-1"),
-                upload_id=str(body.get("uuid") or path),
-                credentials=credentials,
-            )
-        except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
-            raise unexpected_answer(operation, "incomplete upload credentials") from exc
+    def _ticket(body: Any, file_name: str, operation: str, endpoint: str) -> UploadTicket:
+        """An upload ticket from ``body``; ``expiration`` as epoch seconds (a number or a
+        string of digits) or ISO-8601 text, as Jamf Pro versions send it."""
+
+        def read(name: str, reader: Any, **default: Any) -> Any:
+            return field(body, name, reader, endpoint=endpoint, operation=operation, **default)
+
+        credentials = S3Credentials(
+            access_key_id=read("accessKeyID", read_text),
+            secret_access_key=read("secretAccessKey", read_text),
+            session_token=read("sessionToken", read_text),
+            expiration=read("expiration", read_moment),
+        )
+        path = read("path", _text_or_empty)
+        return UploadTicket(
+            file_name=file_name,
+            bucket=read("bucketName", read_text),
+            key=f"{path}{file_name}",
+            region=read("region", read_optional_text, default=None) or "us-east-1",
+            upload_id=read("uuid", _text_or_id, default=None) or path,
+            credentials=credentials,
+        )
+
+
+def _remote_file(item: Any, operation: str) -> RemoteFile:
+    """One entry of the JCDS file list (``length`` as a number or a string of digits)."""
+    endpoint = "GET /api/v1/jcds/files"
+
+    def read(name: str, reader: Any, **default: Any) -> Any:
+        return field(item, name, reader, endpoint=endpoint, operation=operation, **default)
+
+    return RemoteFile(
+        file_name=read("fileName", read_text),
+        size=read("length", _length),
+        md5=read("md5", read_optional_text, default=None),
+        sha3_512=read("sha3", read_optional_text, default=None),
+    )
+
+
+def _length(value: Any) -> int:
+    length = read_int(value)
+    if length < 0:
+        raise ValueError("a negative length")
+    return length
+
+
+def _text_or_empty(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a text")
+    return value
+
+
+def _text_or_id(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return read_optional_text(value)
 
 
 def s3_ticket(target: UploadTarget) -> UploadTicket:

@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from jcds2.adapters.fields import (
+    field,
+    read_id,
+    read_int,
+    read_optional_text,
+    read_size,
+    read_text,
+)
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.domain.errors import JamfApiError
 from jcds2.domain.models import Package, TransferStatus
@@ -17,40 +25,40 @@ def rsql_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _size(value: Any) -> int | None:
-    """Jamf reports ``size`` as a string of bytes; blank or unreadable means unknown."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
 def _status(value: Any) -> TransferStatus | None:
+    """``cloudTransferStatus``; a status this jcds2 does not know reads as none."""
     try:
         return TransferStatus(value) if value else None
     except ValueError:
         return None
 
 
-def package_from_pro(item: Any) -> Package:
+def package_from_pro(item: Any, *, endpoint: str, operation: str) -> Package:
     """A domain ``Package`` from a Pro API Package object.
 
-    Raises ``KeyError``, ``TypeError`` or ``ValueError`` when ``item`` lacks the id or
-    file name; callers turn those into a ``JamfApiError``.
+    ``id`` may be a number or a string of digits, ``size`` a string of bytes, a number,
+    or blank (unknown yet). A missing or unreadable id or file name, or a field of the
+    wrong type, raises ``UnexpectedAnswerError`` naming the field and ``endpoint``.
     """
+
+    def read(name: str, reader: Any, **default: Any) -> Any:
+        return field(item, name, reader, endpoint=endpoint, operation=operation, **default)
+
     return Package(
-        id=int(item["id"]),
-        name=str(item.get("packageName") or ""),
-        file_name=str(item["fileName"]),
-        hash_type=item.get("hashType") or None,
-        hash_value=item.get("hashValue") or None,
-        md5=item.get("md5") or None,
-        sha3_512=item.get("sha3512") or None,
-        size=_size(item.get("size")),
-        status=_status(item.get("cloudTransferStatus")),
+        id=read("id", read_id),
+        name=read("packageName", _optional_name, default=""),
+        file_name=read("fileName", read_text),
+        hash_type=read("hashType", read_optional_text, default=None),
+        hash_value=read("hashValue", read_optional_text, default=None),
+        md5=read("md5", read_optional_text, default=None),
+        sha3_512=read("sha3512", read_optional_text, default=None),
+        size=read("size", read_size, default=None),
+        status=_status(read("cloudTransferStatus", read_optional_text, default=None)),
     )
+
+
+def _optional_name(value: Any) -> str:
+    return read_optional_text(value) or ""
 
 
 def unexpected_answer(operation: str, what: str) -> JamfApiError:
@@ -60,8 +68,10 @@ def unexpected_answer(operation: str, what: str) -> JamfApiError:
     )
 
 
-def find_package(http: JamfHttpClient, field: str, value: str, operation: str) -> Package | None:
-    """The first package (by id) whose ``field`` is exactly ``value``, or ``None``.
+def find_package(
+    http: JamfHttpClient, field_name: str, value: str, operation: str
+) -> Package | None:
+    """The first package (by id) whose ``field_name`` is exactly ``value``, or ``None``.
 
     One filtered ``GET /api/v1/packages`` per page of ``SEARCH_PAGE_SIZE``; RSQL treats
     ``*`` as a wildcard, so only exact matches count.
@@ -76,18 +86,25 @@ def find_package(http: JamfHttpClient, field: str, value: str, operation: str) -
                 "page": page,
                 "page-size": SEARCH_PAGE_SIZE,
                 "sort": "id:asc",
-                "filter": f"{field}=={rsql_quote(value)}",
+                "filter": f"{field_name}=={rsql_quote(value)}",
             },
         )
         body = http.json(response, operation)
-        try:
-            results = body["results"]
-            total = int(body.get("totalCount", len(results)))
-            found = next((item for item in results if item.get(field) == value), None)
-            if found is not None:
-                return package_from_pro(found)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise unexpected_answer(operation, "not a package search result") from exc
+        endpoint = "GET /api/v1/packages"
+        results = field(body, "results", _list, endpoint=endpoint, operation=operation)
+        total = field(
+            body, "totalCount", read_int, endpoint=endpoint, operation=operation, default=None
+        )
+        total = len(results) if total is None else total
+        for item in results:
+            if isinstance(item, dict) and item.get(field_name) == value:
+                return package_from_pro(item, endpoint=endpoint, operation=operation)
         page += 1
         if not results or page * SEARCH_PAGE_SIZE >= total:
             return None
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("not a list")
+    return value

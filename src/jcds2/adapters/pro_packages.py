@@ -23,6 +23,7 @@ from typing import IO, Any, cast
 import attrs
 
 from jcds2.adapters.bodies import SeekableFileBody
+from jcds2.adapters.fields import field, read_bool, read_id, read_text
 from jcds2.adapters.http_session import RETRY_STATUSES, BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.adapters.pro_models import find_package, package_from_pro, unexpected_answer
@@ -96,10 +97,7 @@ def _read_package(http: JamfHttpClient, package_id: int, operation: str) -> dict
 
 
 def _package(item: Any, operation: str) -> Package:
-    try:
-        return package_from_pro(item)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise unexpected_answer(operation, "a package without id or file name") from exc
+    return package_from_pro(item, endpoint="GET /api/v1/packages/{id}", operation=operation)
 
 
 # --- package objects ----------------------------------------------------------------------
@@ -167,10 +165,9 @@ class ProApiPackageRepository:
         if response.status_code in (400, 409):
             self._refused(response, spec, operation)
         answer = self._http.json(response, operation)
-        try:
-            package_id = int(answer["id"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise unexpected_answer(operation, "no package id") from exc
+        package_id = field(
+            answer, "id", read_id, endpoint="POST /api/v1/packages", operation=operation
+        )
         return Package(
             id=package_id,
             name=spec.name,
@@ -557,20 +554,24 @@ class ProApiServerInfo:
             "GET", "/api/v1/cloud-distribution-point/upload-capability", operation=operation
         )
         body = self._http.json(response, operation)
-        try:
-            principal = body["principalDistributionTechnology"]
-            direct = body["directUploadCapable"]
-        except (KeyError, TypeError) as exc:
-            raise unexpected_answer(operation, "no upload capability") from exc
-        if not isinstance(principal, bool) or not isinstance(direct, bool):
-            raise unexpected_answer(operation, "upload capability is not true or false")
+        endpoint = "GET /api/v1/cloud-distribution-point/upload-capability"
+        principal = field(
+            body,
+            "principalDistributionTechnology",
+            read_bool,
+            endpoint=endpoint,
+            operation=operation,
+        )
+        direct = field(
+            body, "directUploadCapable", read_bool, endpoint=endpoint, operation=operation
+        )
         return UploadCapability(principal, direct)
 
     def server_version(self) -> str:
         operation = "asking the Jamf Pro version"
         response = self._http.request("GET", "/api/v1/jamf-pro-version", operation=operation)
         body = self._http.json(response, operation)
-        version = body.get("version") if isinstance(body, dict) else None
-        if not isinstance(version, str) or not version.strip():
-            raise unexpected_answer(operation, "no version")
+        version = field(
+            body, "version", read_text, endpoint="GET /api/v1/jamf-pro-version", operation=operation
+        )
         return version.strip()

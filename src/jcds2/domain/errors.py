@@ -165,6 +165,28 @@ class RedirectRefusedError(JamfApiError):
     """
 
 
+class UnexpectedAnswerError(JamfApiError):
+    """Raised when an answer of Jamf Pro lacks a field jcds2 needs, or has it in a shape
+    jcds2 cannot read.
+
+    ``field`` names the field and ``endpoint`` the request (``"POST /api/v1/jcds/files"``);
+    the message names both, never the field's value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str,
+        endpoint: str,
+        status: int | None = None,
+        operation: str = "",
+    ) -> None:
+        self.field = field
+        self.endpoint = endpoint
+        super().__init__(message, status=status, operation=operation)
+
+
 class AuthenticationError(JamfApiError):
     """Raised when the server rejects the credentials or the token (HTTP 401)."""
 

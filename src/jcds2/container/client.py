@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from dependency_injector import providers
@@ -252,6 +255,9 @@ class JamfProClient:
         self.container.init_resources()
         self.jcds2 = Jcds2(self.container)
         self.packages = Packages(self.container)
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self._exit_hook = _close_at_exit(self)
 
     def __repr__(self) -> str:
         return f"JamfProClient({self.server.base_url!r})"
@@ -261,7 +267,17 @@ class JamfProClient:
         return self.container.server_info().server_version()
 
     def close(self) -> None:
-        """Invalidate the session's token and close its connections."""
+        """Invalidate the session's token and close its connections.
+
+        A client that is never closed is closed when the interpreter exits (an ``atexit``
+        hook that holds the client only weakly); one that is garbage-collected first
+        just lets its token expire. Closing twice does nothing the second time.
+        """
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        atexit.unregister(self._exit_hook)
         self.container.shutdown_resources()
 
     def __enter__(self) -> JamfProClient:
@@ -274,3 +290,28 @@ class JamfProClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _close_at_exit(client: JamfProClient) -> Callable[[], None]:
+    """Register an ``atexit`` hook that closes ``client`` if it is still open then.
+
+    The hook holds the client weakly, so a client nobody uses any more is collected as
+    usual (and its hook unregistered with it). Nothing is done from a finalizer: at
+    interpreter shutdown Python may have torn down what an HTTP request needs.
+    """
+
+    def close_at_exit() -> None:
+        alive = reference()
+        if alive is not None:
+            alive.close()
+
+    # Bound now: a client collected while the interpreter tears its modules down must not
+    # need a module global any more.
+    def forget(
+        _: object, unregister: Callable[[Callable[[], None]], None] = atexit.unregister
+    ) -> None:
+        unregister(close_at_exit)
+
+    reference = weakref.ref(client, forget)
+    atexit.register(close_at_exit)
+    return close_at_exit

@@ -7,10 +7,8 @@ the current wiring.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import requests
-from dependency_injector import containers, providers
+from dependency_injector import containers, providers, resources
 
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
 from jcds2.adapters.file_share import FileRangeFetcher, FileShareStore, FileShareUploader
@@ -38,41 +36,51 @@ def tls_verify(verify: bool | str | None) -> bool | str:
     return True if verify is None else verify
 
 
-def http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
+# The resources are classes, not generator functions: a generator left suspended in a
+# container that was never shut down is finalized by the garbage collector, at
+# interpreter shutdown at the latest, and its cleanup (an HTTP request) would then run
+# while Python tears itself down. A class-based resource is shut down only when
+# ``shutdown_resources()`` asks; ``JamfProClient`` does that on close() and at exit.
+
+
+class HttpSession(resources.Resource[requests.Session]):
     """A pooled ``requests.Session``, closed when the container shuts down."""
-    session = build_session(config, verify)
-    try:
-        yield session
-    finally:
-        session.close()
+
+    def init(self, config: TransferConfig, verify: bool | str) -> requests.Session:
+        return build_session(config, verify)
+
+    def shutdown(self, resource: requests.Session | None) -> None:
+        if resource is not None:
+            resource.close()
 
 
-def download_http_session(config: TransferConfig, verify: bool | str) -> Iterator[requests.Session]:
+class DownloadHttpSession(HttpSession):
     """The session for signed download URLs: no credentials, connection retries only.
 
     The range fetcher retries answers itself. ``verify`` is the same as for the Jamf Pro
     server: a CA bundle (for a network whose TLS inspection re-signs every host, say) or
     ``False`` applies to every host jcds2 talks to.
     """
-    session = build_session(config, verify, retry=build_connect_retry(config))
-    try:
-        yield session
-    finally:
-        session.close()
+
+    def init(self, config: TransferConfig, verify: bool | str) -> requests.Session:
+        return build_session(config, verify, retry=build_connect_retry(config))
 
 
-def jamf_http_client(
-    session: requests.Session,
-    server: JamfServer,
-    credentials: CredentialsProvider,
-    config: TransferConfig,
-) -> Iterator[JamfHttpClient]:
-    """The authenticated Jamf client; its token is invalidated on shutdown."""
-    client = JamfHttpClient(session, server, credentials, config)
-    try:
-        yield client
-    finally:
-        client.invalidate()
+class JamfHttp(resources.Resource[JamfHttpClient]):
+    """The authenticated Jamf client; its token is invalidated when the container shuts down."""
+
+    def init(
+        self,
+        session: requests.Session,
+        server: JamfServer,
+        credentials: CredentialsProvider,
+        config: TransferConfig,
+    ) -> JamfHttpClient:
+        return JamfHttpClient(session, server, credentials, config)
+
+    def shutdown(self, resource: JamfHttpClient | None) -> None:
+        if resource is not None:
+            resource.invalidate()
 
 
 #: The distribution points the container can wire (``config.distribution_point``).
@@ -100,10 +108,10 @@ class Jcds2Container(containers.DeclarativeContainer):
     # One TLS setting for the Jamf Pro server, the download host and S3 alike.
     verify = providers.Callable(tls_verify, config.verify)
     # Two sessions: the Jamf one carries the bearer token, the download one never does.
-    jamf_session = providers.Resource(http_session, transfer_config, verify)
-    download_session = providers.Resource(download_http_session, transfer_config, verify)
+    jamf_session = providers.Resource(HttpSession, transfer_config, verify)
+    download_session = providers.Resource(DownloadHttpSession, transfer_config, verify)
     jamf_http = providers.Resource(
-        jamf_http_client,
+        JamfHttp,
         session=jamf_session,
         server=server,
         credentials=credentials,

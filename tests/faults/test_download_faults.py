@@ -88,7 +88,6 @@ PERMANENT = {
     "500 forever": {"kind": "status", "status": 500, "skip": 3},
     "reset forever": {"kind": "reset", "after_bytes": 10_000, "skip": 3},
     "wrong Content-Range forever": {"kind": "wrong_range", "shift": 3, "skip": 3},
-    "403 on every URL": {"kind": "expire_url", "after_ranges": 1},
 }
 
 
@@ -106,6 +105,49 @@ def test_a_lasting_fault_is_a_typed_error_and_no_destination(
         fast_client.jcds2.download_file(file_name=source.name, download_path=out)
 
     assert not (out / source.name).exists()
+
+
+def test_fresh_urls_that_are_all_refused_are_a_typed_error_and_no_destination(
+    emulator: JamfEmulator, fast_client: JamfProClient, source: Path, out: Path
+) -> None:
+    """The first URL serves the size probe and two ranges; every URL after it is refused
+    from its first request. Only fresh URLs that never work count against the download,
+    and here none ever works again, whatever the order in which the threads meet them.
+
+    (This case once used ``after_ranges=1`` on every URL. Each fresh URL then served one
+    range, so the download made progress with every URL and whether it gave up depended
+    on which thread's answer came first: on a busy machine it finished the file.)
+    """
+    first_url = _ranged_gets(emulator, kind="expire_url", after_ranges=3, times=1)
+    later_urls = _ranged_gets(emulator, kind="expire_url", after_ranges=0, skip=1, times=None)
+    emulator.set_fault_plan(FaultPlan(rules=[first_url, later_urls]))
+    issued_before = len(emulator.issued_download_urls())  # kept across tests
+
+    with pytest.raises(DownloadError, match="kept being refused"):
+        fast_client.jcds2.download_file(file_name=source.name, download_path=out)
+
+    assert not (out / source.name).exists()
+    # The first URL and max_attempts fresh ones, each refused, then no more.
+    assert len(emulator.issued_download_urls()) - issued_before == 1 + FAST.max_attempts
+
+
+def test_a_download_that_progresses_with_every_fresh_url_is_finished(
+    emulator: JamfEmulator, source: Path, out: Path
+) -> None:
+    """Every URL serves one range, then is refused: each fresh URL brings the download a
+    range further, so it is never given up. One range at a time, so that which request
+    each URL serves does not depend on the threads' order."""
+    emulator.set_fault_plan(
+        FaultPlan(rules=[_ranged_gets(emulator, kind="expire_url", after_ranges=1, times=None)])
+    )
+    issued_before = len(emulator.issued_download_urls())  # kept across tests
+
+    with make_client(emulator, attrs.evolve(FAST, concurrency=1)) as client:
+        result = client.jcds2.download_file(file_name=source.name, download_path=out)
+
+    assert sha(result.path) == sha(source)
+    # One URL for the size probe, then one per range.
+    assert len(emulator.issued_download_urls()) - issued_before == 1 + RANGES
 
 
 def test_an_interrupted_download_is_resumed_fetching_only_the_missing_ranges(

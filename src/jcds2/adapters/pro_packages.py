@@ -23,7 +23,7 @@ from typing import IO, Any, cast
 import attrs
 
 from jcds2.adapters.bodies import SeekableFileBody
-from jcds2.adapters.fields import field, read_bool, read_id, read_text
+from jcds2.adapters.fields import field, read_bool, read_id, read_int, read_text
 from jcds2.adapters.http_session import RETRY_STATUSES, BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.adapters.pro_models import find_package, package_from_pro, unexpected_answer
@@ -63,8 +63,39 @@ log = logging.getLogger("jcds2.pro_packages")
 NO_CATEGORY = "-1"
 _CATEGORY_ID = re.compile(r"-1|\d+")
 
-# Read-only or server-computed fields of a Package: never sent back in a PUT.
-_SERVER_FIELDS = ("id", "indexed", "size", "cloudTransferStatus", "md5", "sha256", "sha3512")
+# The fields of a Package that jcds2 sends back in a PUT, by their JSON type in Jamf's
+# schema (components.schemas.Package): the declared ones that are not read-only and not
+# computed by the server (id, indexed, size, cloudTransferStatus, md5, sha256, sha3512).
+# Anything else a server reports (a field of a newer version, say) is not sent back.
+_PACKAGE_BOOLEANS = (
+    "fillUserTemplate",
+    "fillExistingUsers",
+    "swu",
+    "rebootRequired",
+    "selfHealNotify",
+    "osInstall",
+    "suppressUpdates",
+    "ignoreConflicts",
+    "suppressFromDock",
+    "suppressEula",
+    "suppressRegistration",
+)
+_PACKAGE_NULLABLE_TEXTS = (
+    "info",
+    "notes",
+    "osRequirements",
+    "selfHealingAction",
+    "serialNumber",
+    "parentPackageId",
+    "basePath",
+    "installLanguage",
+    "hashType",
+    "hashValue",
+    "osInstallerVersion",
+    "manifest",
+    "manifestFileName",
+    "format",
+)
 
 
 def _error_codes(response: BoundedResponse) -> list[tuple[str, str]]:
@@ -147,7 +178,7 @@ class ProApiPackageRepository:
             "categoryId": _category_id(spec.category),
             "info": spec.info,
             "notes": spec.notes,
-            "priority": spec.priority,
+            "priority": int(spec.priority),
             "fillUserTemplate": False,
             "rebootRequired": False,
             "osInstall": False,
@@ -192,7 +223,7 @@ class ProApiPackageRepository:
                 status=404,
                 operation=operation,
             )
-        record = {key: value for key, value in item.items() if key not in _SERVER_FIELDS}
+        record = _writable_record(item, operation)
         record["hashType"] = hash_type.value
         record["hashValue"] = hash_value
         self._http.request(
@@ -230,6 +261,43 @@ class ProApiPackageRepository:
             status=status,
             operation=operation,
         )
+
+
+def _writable_record(item: dict[str, Any], operation: str) -> dict[str, Any]:
+    """The fields of a Package read from the server that a PUT may send back, each with
+    the JSON type Jamf's schema declares (a server may report ``priority`` as ``"10"``
+    or an id as a number; the PUT sends ``10`` and ``"3"``)."""
+    endpoint = "GET /api/v1/packages/{id}"
+
+    def read(name: str, reader: Any) -> Any:
+        return field(item, name, reader, endpoint=endpoint, operation=operation)
+
+    record: dict[str, Any] = {
+        "packageName": read("packageName", read_text),
+        "fileName": read("fileName", read_text),
+        "categoryId": read("categoryId", _id_text),
+        "priority": read("priority", read_int),
+    }
+    for name in _PACKAGE_BOOLEANS:
+        if item.get(name) is not None:
+            record[name] = read(name, read_bool)
+    for name in _PACKAGE_NULLABLE_TEXTS:
+        if name in item:
+            record[name] = read(name, _nullable_text)
+    return record
+
+
+def _id_text(value: Any) -> str:
+    """An id as the schema's string: ``"3"`` from ``3`` or ``"3"``; ``"-1"`` for none."""
+    return str(read_int(value))
+
+
+def _nullable_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError("not a text")
 
 
 def _category_id(category: str | None) -> str:

@@ -107,8 +107,10 @@ class PackageSpec:
 
     @priority.validator
     def _check_priority(self, _attribute: attrs.Attribute[int], value: int) -> None:
-        if not 1 <= value <= 20:
-            raise ConfigurationError(f"priority must be between 1 and 20, not {value}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+            raise ConfigurationError(
+                f"priority must be a whole number between 1 and 20, not {value!r}"
+            )
 
 
 @attrs.frozen

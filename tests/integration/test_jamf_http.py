@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import threading
-import time
 
 import pytest
 import requests
 
+from jcds2.adapters import jamf_auth
 from jcds2.adapters.jamf_auth import ApiClientCredentialsProvider, BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.domain.errors import (
@@ -74,22 +75,23 @@ def test_expired_token_is_replaced_once(emulator: JamfEmulator, jamf_http: JamfH
 
 
 def test_token_near_expiry_is_kept_alive(
-    session: requests.Session, transfer_config: TransferConfig
+    emulator: JamfEmulator, jamf_http: JamfHttpClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with JamfEmulator(token_ttl_seconds=4) as short_lived:
-        http = JamfHttpClient(
-            session,
-            JamfServer.parse(short_lived.url),
-            BasicAuthProvider(short_lived.username, short_lived.password),
-            transfer_config,
-        )
-        first = http.token()
-        time.sleep(1.0)  # a 4 s token is kept until its last quarter (1 s) begins
-        assert http.token() is first
-        time.sleep(2.25)  # then kept alive, while more than 0.4 s (10 %) is left
-        second = http.token()
-        assert second.value != first.value
-        assert token_requests(short_lived) == ["/api/v1/auth/token", "/api/v1/auth/keep-alive"]
+    """The client's clock is moved on instead of waiting (the server's 20-minute token
+    stays valid meanwhile, so the keep-alive cannot come too late on a slow machine)."""
+    real_now = jamf_auth._utcnow
+    later = dt.timedelta()
+    monkeypatch.setattr(jamf_auth, "_utcnow", lambda: real_now() + later)
+    first = jamf_http.token()
+    assert first.lifetime > 1000  # the emulator's 20-minute user token
+
+    later = dt.timedelta(seconds=first.seconds_left() - 61)  # a minute and more left
+    assert jamf_http.token() is first
+    later += dt.timedelta(seconds=2)  # in the last minute: kept alive
+    second = jamf_http.token()
+
+    assert second.value != first.value
+    assert token_requests(emulator) == ["/api/v1/auth/token", "/api/v1/auth/keep-alive"]
 
 
 def test_concurrent_requests_share_one_token_request(

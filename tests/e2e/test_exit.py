@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import requests
+
 from jcds2.emulator import JamfEmulator
 from tests.helpers import make_file, sha
 
@@ -97,6 +99,13 @@ def test_the_seed_snippets_without_close_exit_silently_and_invalidate_their_toke
     # is left to expire); the second, alive at exit, ended its token then, once.
     assert _invalidations(emulator) == 1
     assert emulator.request_log[-1].path == INVALIDATE
+    last_token = emulator.issued_tokens()[-1]
+    refused = requests.get(
+        f"{emulator.url}/api/v1/jcds/files",
+        headers={"Authorization": f"Bearer {last_token}"},
+        timeout=30,
+    )
+    assert refused.status_code == 401  # the token of the client alive at exit was ended
 
 
 def test_a_closed_client_is_not_closed_again_at_exit(

@@ -92,7 +92,7 @@ def upload_posts(emulator: JamfEmulator) -> int:
 
 
 def wait_until_ready(
-    store: PackagesFileStore, target: UploadTarget, timeout: float = 10.0
+    store: PackagesFileStore, target: UploadTarget, timeout: float = 120.0
 ) -> StoredFileState:
     deadline = time.monotonic() + timeout
     while True:
@@ -621,7 +621,7 @@ def test_memory_stays_flat_whatever_the_file_size(
     assert peak < 2 * MiB, f"peak Python allocation {peak} bytes for a {size}-byte file"
     target = store.open_upload("Huge.pkg", package)
     store.refresh(target)
-    assert wait_until_ready(store, target, timeout=60).sha3_512 == sha3(source)
+    assert wait_until_ready(store, target).sha3_512 == sha3(source)
 
 
 # --- the body, read piece by piece --------------------------------------------------------

@@ -45,7 +45,7 @@ def test_a_401_on_the_fresh_token_is_an_authentication_error(
     jamf_http.token()
     emulator.inject_fault("GET", "/api/v1/jcds/files", 401, times=2)
 
-    with pytest.raises(AuthenticationError) as caught:
+    with pytest.raises(AuthenticationError, match="with a fresh token") as caught:
         jamf_http.request("GET", "/api/v1/jcds/files", operation="listing")
 
     assert caught.value.status == 401

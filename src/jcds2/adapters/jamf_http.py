@@ -276,8 +276,10 @@ class JamfHttpClient:
         detail = error_detail(answer)
         suffix = f": {detail}" if detail else ""
         if status == 401:
+            again = " again, with a fresh token" if sends > 1 else ""
             raise AuthenticationError(
-                f"{operation}: {self.server.host} refused the credentials (HTTP 401){suffix}",
+                f"{operation}: {self.server.host} refused the credentials{again} "
+                f"(HTTP 401){suffix}",
                 status=status,
                 operation=operation,
             )

@@ -195,6 +195,7 @@ class ProPackageRoutes:
                 indexed=old.indexed,
                 pending_transfer=old.pending_transfer,
                 inventory_size=old.inventory_size,
+                late_size=old.late_size,
                 allow_uninstalled=old.allow_uninstalled,
                 required_processor=old.required_processor,
                 switch_with_package=old.switch_with_package,

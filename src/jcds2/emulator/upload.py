@@ -254,7 +254,9 @@ class PackageUploadRoutes:
         spool.finish()
         md5, sha256, sha3 = spool.digests()
         zero = fault is not None and fault.kind == "zero_size_upload"
-        uploaded = UploadedFile(file_name, md5, sha256, sha3, "0" if zero else str(spool.size))
+        late = (fault.reads or 1) if fault is not None and fault.kind == "late_size" else 0
+        size = "0" if zero else str(spool.size)
+        uploaded = UploadedFile(file_name, md5, sha256, sha3, size, size_lag_reads=late)
         # One upload to a package at a time from here: the last to store is the one pending.
         with self._locks.holding(package_id):
             if not self._store(package_id, spool, uploaded):

@@ -133,6 +133,8 @@ def test_the_export_body_overrides_the_query(client: JamfClient, three: list[str
         ({"sort": "nope:asc"}, None, "INVALID_SORT_FIELD"),
         ({"filter": "md5==x"}, None, "INVALID_RSQL_FILTER_FIELD"),
         ({"page-size": "0"}, None, "INVALID_QUERY_PARAMETER"),
+        ({"page": "1_0"}, None, "INVALID_QUERY_PARAMETER"),
+        ({"page": " 1"}, None, "INVALID_QUERY_PARAMETER"),
         ({}, {"pageSize": 5000}, "INVALID_QUERY_PARAMETER"),
         ({}, {"fields": "id"}, "INVALID_FIELD"),
     ],

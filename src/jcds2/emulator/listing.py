@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -35,10 +36,11 @@ class Query:
 
 def int_arg(raw: str, name: str, minimum: int, maximum: int | None) -> int:
     """A whole-number query parameter within bounds, else ``ListingError``."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ListingError("INVALID_QUERY_PARAMETER", name, f"{name} must be an integer") from None
+    # As Java's Integer.parseInt: an optional sign and digits (Python's int() would also
+    # take spaces and underscores).
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):
+        raise ListingError("INVALID_QUERY_PARAMETER", name, f"{name} must be an integer")
+    value = int(raw)
     check_range(value, name, minimum, maximum)
     return value
 

@@ -264,6 +264,8 @@ class PackageStore:
             return package
         file = pending.file
         lagging = file.size_lag_reads > 0
+        # A client's read that first shows the digests is the first with the old size.
+        lag_left = file.size_lag_reads - (1 if read else 0)
         shown = attrs.evolve(
             package,
             md5=file.md5,
@@ -275,8 +277,7 @@ class PackageStore:
             cloud_transfer_status=TRANSFER_READY,
             pending_transfer=None,
             inventory_size=package.inventory_size if lagging else file.size,
-            # A client's read that first shows the digests is the first with the old size.
-            late_size=LateSize(file.size, file.size_lag_reads - read) if lagging else None,
+            late_size=LateSize(file.size, lag_left) if lagging else None,
         )
         self._packages[package_id] = shown
         return shown

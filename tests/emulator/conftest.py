@@ -61,6 +61,30 @@ class SchemaChecker:
     def schema(self, name: str) -> dict[str, Any]:
         return {**self.spec["components"]["schemas"][name], "components": self.spec["components"]}
 
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self.spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    def check_complete(self, value: Any, schema: dict[str, Any], where: str = "") -> None:
+        """Every property the schema does not declare nullable is present, at every depth.
+
+        openapi-core checks only ``required``; Jamf's records carry all their properties,
+        and clients may rely on those that cannot be null.
+        """
+        schema = self.resolve(schema)
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self.check_complete(item, schema.get("items", {}), f"{where}[{index}]")
+        if not isinstance(value, dict):
+            return
+        for name, declared in schema.get("properties", {}).items():
+            path = f"{where}.{name}" if where else name
+            if name in value:
+                self.check_complete(value[name], declared, path)
+            elif not self.resolve(declared).get("nullable", False):
+                raise AssertionError(f"non-nullable property {path} is missing")
+
     def check(self, response: requests.Response) -> None:
         request = response.request
         path = urlsplit(request.url or "").path
@@ -73,6 +97,10 @@ class SchemaChecker:
             self.openapi.validate_response(
                 RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(response)
             )
+            assert operation is not None
+            content = operation["responses"][str(response.status_code)].get("content", {})
+            if "application/json" in content:
+                self.check_complete(response.json(), content["application/json"]["schema"])
         elif path.endswith("/oauth/token"):
             name = "OAuthTokenResponse" if response.ok else "OAuthTokenEndpointErrorResponse"
             validate(response.json(), self.schema(name), cls=OAS30Validator)

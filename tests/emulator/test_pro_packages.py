@@ -50,7 +50,7 @@ def test_create_and_get(client: JamfClient) -> None:
     assert (package["hashType"], package["hashValue"]) == ("SHA_512", "ab")
     for managed in ("md5", "sha256", "sha3512", "size"):
         assert package[managed] is None
-    assert package.get("cloudTransferStatus") in (None, "READY")
+    assert package["cloudTransferStatus"] == "READY"
 
 
 def test_server_managed_fields_are_ignored_on_create(client: JamfClient) -> None:

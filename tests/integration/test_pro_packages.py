@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 import requests
 
@@ -109,6 +110,15 @@ def new_package(
     return repository.create(PackageSpec(name=name or f"Package {file_name}", file_name=file_name))
 
 
+def as_read(created: Package) -> Package:
+    """A package just created as a later read reports it.
+
+    The creation answer is only an id; a read also carries ``cloudTransferStatus``, which
+    the schema does not let be null (READY for a package with no upload pending).
+    """
+    return attrs.evolve(created, status=TransferStatus.READY)
+
+
 # --- package objects ----------------------------------------------------------------------
 
 
@@ -130,9 +140,9 @@ def test_create_find_get_and_delete(
     assert stored["rebootRequired"] is False
     assert stored["hashType"] is None  # the server manages the hash on this route
 
-    assert repository.find_by_file_name("Tool-1.0.pkg") == created
-    assert repository.find_by_name("Tool") == created
-    assert repository.get(created.id) == created
+    assert repository.find_by_file_name("Tool-1.0.pkg") == as_read(created)
+    assert repository.find_by_name("Tool") == as_read(created)
+    assert repository.get(created.id) == as_read(created)
     assert repository.find_by_file_name("tool-1.0.pkg") is None
     assert repository.find_by_name("Tool 2") is None
 
@@ -181,8 +191,8 @@ def test_lookups_page_through_wildcard_matches_to_the_exact_one(
     jamf_http.token()
     emulator.clear_request_log()
 
-    assert repository.find_by_file_name("wild*.pkg") == exact
-    assert repository.find_by_name("wild*") == exact
+    assert repository.find_by_file_name("wild*.pkg") == as_read(exact)
+    assert repository.find_by_name("wild*") == as_read(exact)
     assert len(emulator.request_log) == 4  # two pages each
 
     emulator.clear_request_log()

@@ -24,7 +24,9 @@ from jcds2.emulator.state import check_transfer_delay
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m jcds2.emulator",
-        description="Run a local Jamf Pro emulator with a JCDS backed by moto's S3 server.",
+        description="Run a local Jamf Pro emulator with a JCDS backed by moto's S3 server. "
+        "The control routes under /_emulator/ (loopback only) change the fault plan and "
+        "switch strict JSON bodies on or off while it runs.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -65,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         "--faults",
         metavar="FILE",
         help='start with the fault plan in FILE (JSON: {"seed": N, "rules": [...]})',
+    )
+    parser.add_argument(
+        "--strict-json",
+        action="store_true",
+        help="refuse JSON request bodies the published schema does not allow as written "
+        "(a wrong JSON type even if Jamf would coerce it, undeclared or read-only "
+        "properties, a missing required one) with 400; by default bodies are read "
+        "leniently, as Jamf Pro's Jackson does",
     )
     parser.add_argument(
         "--env",
@@ -129,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         request_log_path=args.request_log,
         faults=faults,
         transfer_delay_seconds=args.transfer_delay,
+        strict_json=args.strict_json,
     )
     with emulator:
         info = emulator.info()

@@ -15,7 +15,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from jcds2.emulator.auth import TokenStore
-from jcds2.emulator.control import PREFIX, control_response
+from jcds2.emulator.control import PREFIX, Controls, control_response
 from jcds2.emulator.faults import (
     JAMF,
     UPLOAD_FAULT_KEY,
@@ -24,7 +24,9 @@ from jcds2.emulator.faults import (
     FaultRule,
     RequestFacts,
 )
+from jcds2.emulator.jsonbody import BodyReader
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
+from jcds2.emulator.schemas import pro_api_schema
 from jcds2.emulator.web import Call, Route, api_error, error_for_path, html_error, is_pro_path
 from jcds2.emulator.wire import drain_body, reset_response, reset_upload, truncated_response
 
@@ -44,6 +46,8 @@ class JamfApp:
         faults: FaultEngine,
         log: RequestLog,
         latency_ms: float = 0,
+        *,
+        bodies: BodyReader | None = None,
     ) -> None:
         self._routes = {str(index): route for index, route in enumerate(routes)}
         self._map = Map(
@@ -57,11 +61,12 @@ class JamfApp:
         self._faults = faults
         self._log = log
         self._latency = latency_ms / 1000
+        self._controls = Controls(faults, bodies or BodyReader(pro_api_schema()))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith(PREFIX):
-            return control_response(request, self._faults)(environ, start_response)
+            return control_response(request, self._controls)(environ, start_response)
         query = request.query_string.decode("latin-1")
         self._log.record(RecordedRequest(request.method, request.path, query))
         if self._latency > 0:

@@ -42,6 +42,7 @@ _SERVERS: dict[str, tuple[str, ...]] = {
     "expire_tokens": (JAMF,),
     "corrupt_upload": (JAMF,),
     "zero_size_upload": (JAMF,),
+    "late_size": (JAMF,),
 }
 KINDS = tuple(_SERVERS)
 
@@ -62,6 +63,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "expire_tokens": {"every_seconds": None, "after_seconds": None},
     "corrupt_upload": {"after_bytes": 0},
     "zero_size_upload": {},
+    "late_size": {"reads": 1},
 }
 _ALL_PARAMETERS = (
     "status",
@@ -74,6 +76,7 @@ _ALL_PARAMETERS = (
     "mode",
     "every_seconds",
     "after_seconds",
+    "reads",
 )
 _MATCHING = ("server", "method", "path", "query", "skip", "times", "probability")
 
@@ -96,7 +99,7 @@ _PACKAGE_CREATION_PATH = re.compile(r"/JSSResource/packages/id/[^/]+/?|/api/v1/p
 # Where a package's file is uploaded (the supported route).
 _PACKAGE_UPLOAD_PATH = re.compile(r"/api/v1/packages/[^/]+/upload/?")
 # Kinds that let the request through, changed: the upload route reads the rule from here.
-UPLOAD_FAULT_KINDS = ("corrupt_upload", "zero_size_upload")
+UPLOAD_FAULT_KINDS = ("corrupt_upload", "zero_size_upload", "late_size")
 UPLOAD_FAULT_KEY = "jcds2.emulator.upload_fault"
 # Kinds that spoil only POSTs to certain paths.
 _POST_PATHS = {
@@ -163,6 +166,7 @@ class FaultRule:
     mode: str | None = _parameter_default("mode")
     every_seconds: float | None = _parameter_default("every_seconds")
     after_seconds: float | None = _parameter_default("after_seconds")
+    reads: int | None = _parameter_default("reads")
     skip: int = 0
     probability: float = 1.0
     times: int | None = attrs.field(default=attrs.Factory(_default_times, takes_self=True))
@@ -265,6 +269,8 @@ def _check_parameters(rule: FaultRule) -> None:
         raise ValueError("seconds must be a number, 0 or more")
     if rule.after_ranges is not None and (not _is_int(rule.after_ranges) or rule.after_ranges < 0):
         raise ValueError("after_ranges must be a whole number, 0 or more")
+    if rule.reads is not None and (not _is_int(rule.reads) or rule.reads < 1):
+        raise ValueError("reads must be a whole number, at least 1")
     if rule.mode is not None and rule.mode not in PACKAGE_CREATION_MODES:
         raise ValueError(f"mode must be 'refuse' or 'lost_answer', not {rule.mode!r}")
     for name in ("every_seconds", "after_seconds"):

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import attrs
 from werkzeug.wrappers import Response
 
-from jcds2.emulator import rsql
+from jcds2.emulator.history import PackageHistory
+from jcds2.emulator.jsonbody import BodyError, BodyReader
+from jcds2.emulator.listing import (
+    MAX_PAGE_SIZE,
+    ListingError,
+    Query,
+    int_arg,
+    select,
+    sort_specs,
+)
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import (
+    TRANSFER_READY,
     DuplicateNameError,
     Package,
     PackageNotFoundError,
     PackageStore,
 )
-from jcds2.emulator.web import Call, Route, api_error, json_response, no_content
+from jcds2.emulator.web import Call, Route, api_error, body_error, json_response, no_content
 
 FILTER_FIELDS = frozenset(
     {
@@ -30,62 +39,66 @@ FILTER_FIELDS = frozenset(
         "cloudTransferStatus",
     }
 )
-MAX_PAGE_SIZE = 2000
+# Jamf accepts these file types for packages (case-insensitively here; see docs/emulator.md).
+PACKAGE_FILE_TYPES = (".pkg", ".mpkg", ".dmg", ".zip")
+
+
+def check_file_type(file_name: str) -> None:
+    """``BodyError`` (400 ``UNSUPPORTED_FILE_TYPE`` on ``fileName``) unless Jamf takes it.
+
+    The description is the one a real server sent (jamf/JamfSync issue 25).
+    """
+    if not file_name.lower().endswith(PACKAGE_FILE_TYPES):
+        raise BodyError(
+            "fileName",
+            "Unsupported file extension. Acceptable formats are pkg, mpkg, dmg or zip.",
+            "UNSUPPORTED_FILE_TYPE",
+        )
 
 
 @attrs.frozen
 class _Field:
     json: str
     attr: str
-    kind: str  # "str", "nstr" (nullable string), "int" or "bool"
-    required: bool = False
 
 
-# Client-writable fields, in the schema's order.
+# Client-writable fields, in the schema's order (their types and rules: jsonbody and the
+# schema's Package).
 _WRITABLE = (
-    _Field("packageName", "package_name", "str", required=True),
-    _Field("fileName", "file_name", "str", required=True),
-    _Field("categoryId", "category_id", "str", required=True),
-    _Field("info", "info", "nstr"),
-    _Field("notes", "notes", "nstr"),
-    _Field("priority", "priority", "int", required=True),
-    _Field("osRequirements", "os_requirements", "nstr"),
-    _Field("fillUserTemplate", "fill_user_template", "bool", required=True),
-    _Field("fillExistingUsers", "fill_existing_users", "bool"),
-    _Field("swu", "swu", "bool"),
-    _Field("rebootRequired", "reboot_required", "bool", required=True),
-    _Field("selfHealNotify", "self_heal_notify", "bool"),
-    _Field("selfHealingAction", "self_healing_action", "nstr"),
-    _Field("osInstall", "os_install", "bool", required=True),
-    _Field("serialNumber", "serial_number", "nstr"),
-    _Field("parentPackageId", "parent_package_id", "nstr"),
-    _Field("basePath", "base_path", "nstr"),
-    _Field("suppressUpdates", "suppress_updates", "bool", required=True),
-    _Field("ignoreConflicts", "ignore_conflicts", "bool"),
-    _Field("suppressFromDock", "suppress_from_dock", "bool", required=True),
-    _Field("suppressEula", "suppress_eula", "bool", required=True),
-    _Field("suppressRegistration", "suppress_registration", "bool", required=True),
-    _Field("installLanguage", "install_language", "nstr"),
-    _Field("hashType", "hash_type", "nstr"),
-    _Field("hashValue", "hash_value", "nstr"),
-    _Field("osInstallerVersion", "os_installer_version", "nstr"),
-    _Field("manifest", "manifest", "nstr"),
-    _Field("manifestFileName", "manifest_file_name", "nstr"),
-    _Field("format", "format", "nstr"),
+    _Field("packageName", "package_name"),
+    _Field("fileName", "file_name"),
+    _Field("categoryId", "category_id"),
+    _Field("info", "info"),
+    _Field("notes", "notes"),
+    _Field("priority", "priority"),
+    _Field("osRequirements", "os_requirements"),
+    _Field("fillUserTemplate", "fill_user_template"),
+    _Field("fillExistingUsers", "fill_existing_users"),
+    _Field("swu", "swu"),
+    _Field("rebootRequired", "reboot_required"),
+    _Field("selfHealNotify", "self_heal_notify"),
+    _Field("selfHealingAction", "self_healing_action"),
+    _Field("osInstall", "os_install"),
+    _Field("serialNumber", "serial_number"),
+    _Field("parentPackageId", "parent_package_id"),
+    _Field("basePath", "base_path"),
+    _Field("suppressUpdates", "suppress_updates"),
+    _Field("ignoreConflicts", "ignore_conflicts"),
+    _Field("suppressFromDock", "suppress_from_dock"),
+    _Field("suppressEula", "suppress_eula"),
+    _Field("suppressRegistration", "suppress_registration"),
+    _Field("installLanguage", "install_language"),
+    _Field("hashType", "hash_type"),
+    _Field("hashValue", "hash_value"),
+    _Field("osInstallerVersion", "os_installer_version"),
+    _Field("manifest", "manifest"),
+    _Field("manifestFileName", "manifest_file_name"),
+    _Field("format", "format"),
 )
 
 
-class _InvalidFieldError(Exception):
-    """Raised when a request body's field is missing or of the wrong type."""
-
-    def __init__(self, field: str, description: str) -> None:
-        super().__init__(description)
-        self.field = field
-        self.description = description
-
-
 def to_pro(package: Package) -> dict[str, Any]:
-    """The Pro API Package representation."""
+    """The Pro API Package representation: every property, as the schema types it."""
     body: dict[str, Any] = {"id": str(package.id)}
     for field in _WRITABLE:
         body[field.json] = getattr(package, field.attr)
@@ -94,56 +107,25 @@ def to_pro(package: Package) -> dict[str, Any]:
     body["sha256"] = package.sha256
     body["sha3512"] = package.sha3512
     body["size"] = package.size
-    # The schema does not allow null here; leave the field out until a transfer sets it.
-    if package.cloud_transfer_status is not None:
-        body["cloudTransferStatus"] = package.cloud_transfer_status
+    # The schema does not let it be null. No public record of a real server's value for a
+    # package whose file never went through the packages route was found; such a file is
+    # in the JCDS already (or the package has none yet), so READY. See docs/emulator.md.
+    body["cloudTransferStatus"] = package.cloud_transfer_status or TRANSFER_READY
     return body
 
 
-def _field_values(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _InvalidFieldError("", "Request body must be a JSON object")
-    values: dict[str, Any] = {}
-    for field in _WRITABLE:
-        if field.json not in body or (body[field.json] is None and field.kind != "nstr"):
-            if field.required:
-                raise _InvalidFieldError(field.json, f"{field.json} is required")
-            continue
-        value = body[field.json]
-        ok = {
-            "str": isinstance(value, str),
-            "nstr": value is None or isinstance(value, str),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-        }[field.kind]
-        if not ok:
-            raise _InvalidFieldError(field.json, f"{field.json} has the wrong type")
-        values[field.attr] = value
+def package_values(body: dict[str, Any]) -> dict[str, Any]:
+    """``Package`` attributes from a request body ``jsonbody`` coerced against Package.
+
+    Server-managed properties are not taken. ``BodyError`` for blank names and file names
+    whose type Jamf does not accept.
+    """
+    values = {field.attr: body[field.json] for field in _WRITABLE if field.json in body}
     for name in ("packageName", "fileName"):
         if not body[name].strip():
-            raise _InvalidFieldError(name, f"{name} must not be blank")
+            raise BodyError(name, f"{name} must not be blank")
+    check_file_type(body["fileName"])
     return values
-
-
-def _sort_key(field: str, row: dict[str, Any]) -> tuple[int, Any, str]:
-    value = row.get(field)
-    if value is None:
-        return (0, "", "")
-    if field == "id":
-        return (1, int(value), "")
-    if isinstance(value, str):
-        # Ordered like the filter compares: case-insensitively, as Jamf's database does.
-        return (1, value.casefold(), value)
-    return (1, value, "")
-
-
-def _lookup(row: dict[str, Any], field: str) -> str | None:
-    value = row.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 @attrs.frozen
@@ -152,6 +134,8 @@ class ProPackageRoutes:
 
     store: PackageStore
     bucket: S3Bucket
+    bodies: BodyReader
+    history: PackageHistory
 
     def routes(self) -> list[Route]:
         return [
@@ -169,34 +153,34 @@ class ProPackageRoutes:
         package_id = int(raw_id) if raw_id.isdigit() else -1
         package = self.store.get(package_id)
         if package is None:
-            return api_error(
-                404,
-                "INVALID_ID",
-                f"Package with id {raw_id} does not exist",
-                field="id",
-                object_id=raw_id,
-            )
+            return no_such_package(raw_id)
         if call.request.method == "GET":
             return json_response(to_pro(package))
         if call.request.method == "DELETE":
             try:
-                deleted = self.store.delete(package_id)
+                self.delete(package_id)
             except PackageNotFoundError:
-                return api_error(404, "INVALID_ID", f"Package with id {raw_id} does not exist")
-            self.bucket.delete_file(deleted.file_name)
+                return no_such_package(raw_id)
             return no_content()
         return self._replace(call, package_id)
 
+    def delete(self, package_id: int) -> None:
+        """Delete a package, its JCDS file and its history; ``PackageNotFoundError``."""
+        deleted = self.store.delete(package_id)
+        self.history.forget(package_id)
+        self.bucket.delete_file(deleted.file_name)
+
     def _create(self, call: Call) -> Response:
         try:
-            values = _field_values(call.request.get_json(silent=True))
+            body = self.bodies.read(call.request.get_data(), "/v1/packages", "post")
+            values = package_values(body)
             package = self.store.create(lambda new_id: Package(id=new_id, **values))
-        except _InvalidFieldError as error:
-            return api_error(400, "INVALID_FIELD", error.description, field=error.field)
+        except BodyError as error:
+            return body_error(error)
         except DuplicateNameError:
             return _duplicate_name()
-        href = f"{call.request.host_url.rstrip('/')}/api/v1/packages/{package.id}"
-        return json_response({"id": str(package.id), "href": href}, 201)
+        self.history.add(package.id, call, "Package created")
+        return json_response(href_response(call, package.id), 201)
 
     def _replace(self, call: Call, package_id: int) -> Response:
         def replace(old: Package) -> Package:
@@ -211,6 +195,7 @@ class ProPackageRoutes:
                 indexed=old.indexed,
                 pending_transfer=old.pending_transfer,
                 inventory_size=old.inventory_size,
+                late_size=old.late_size,
                 allow_uninstalled=old.allow_uninstalled,
                 required_processor=old.required_processor,
                 switch_with_package=old.switch_with_package,
@@ -220,65 +205,61 @@ class ProPackageRoutes:
             )
 
         try:
-            values = _field_values(call.request.get_json(silent=True))
+            body = self.bodies.read(call.request.get_data(), "/v1/packages/{id}", "put")
+            values = package_values(body)
             updated = self.store.update(package_id, replace)
-        except _InvalidFieldError as error:
-            return api_error(400, "INVALID_FIELD", error.description, field=error.field)
+        except BodyError as error:
+            return body_error(error)
         except DuplicateNameError:
             return _duplicate_name()
         except PackageNotFoundError:
-            return api_error(404, "INVALID_ID", f"Package with id {package_id} does not exist")
+            return no_such_package(str(package_id))
+        self.history.add(package_id, call, "Package updated")
         return json_response(to_pro(updated))
 
     def _search(self, call: Call) -> Response:
         args = call.request.args
         try:
-            page = _int_arg(args.get("page", "0"), "page", 0, None)
-            page_size = _int_arg(args.get("page-size", "100"), "page-size", 1, MAX_PAGE_SIZE)
-            tree = rsql.parse(args.get("filter", ""), FILTER_FIELDS)
-        except _InvalidFieldError as error:
-            return api_error(400, "INVALID_QUERY_PARAMETER", error.description, field=error.field)
-        except rsql.RsqlError as error:
-            return api_error(400, "INVALID_RSQL_FILTER_FIELD", str(error), field="filter")
-        rows = [to_pro(package) for package in self.store.all()]
-        if tree is not None:
-            rows = [row for row in rows if tree.matches(functools.partial(_lookup, row))]
-        sort_specs = [part for value in args.getlist("sort") for part in value.split(",") if part]
-        try:
-            for field, descending in reversed(_parse_sort(sort_specs or ["id:asc"])):
-                rows.sort(key=functools.partial(_sort_key, field), reverse=descending)
-        except _InvalidFieldError as error:
-            return api_error(400, "INVALID_SORT_FIELD", error.description, field="sort")
-        start = page * page_size
-        return json_response({"totalCount": len(rows), "results": rows[start : start + page_size]})
+            query = Query(
+                filter=args.get("filter", ""),
+                sort=sort_specs(args.getlist("sort")) or ["id:asc"],
+                page=int_arg(args.get("page", "0"), "page", 0, None),
+                page_size=int_arg(args.get("page-size", "100"), "page-size", 1, MAX_PAGE_SIZE),
+            )
+            total, rows = select(
+                [to_pro(package) for package in self.store.all()],
+                query,
+                filterable=FILTER_FIELDS,
+                sortable=SORTABLE,
+            )
+        except ListingError as error:
+            return api_error(400, error.code, error.description, field=error.field)
+        return json_response({"totalCount": total, "results": rows})
+
+
+def no_such_package(raw_id: str) -> Response:
+    return api_error(
+        404,
+        "INVALID_ID",
+        f"Package with id {raw_id} does not exist",
+        field="id",
+        object_id=raw_id,
+    )
+
+
+def href_response(call: Call, package_id: int) -> dict[str, str]:
+    """HrefResponse for a package."""
+    href = f"{call.request.host_url.rstrip('/')}/api/v1/packages/{package_id}"
+    return {"id": str(package_id), "href": href}
 
 
 def _duplicate_name() -> Response:
     return api_error(400, "DUPLICATE_FIELD", "packageName must be unique", field="packageName")
 
 
-_SORTABLE = frozenset(
+SORTABLE = frozenset(
     {"id", "indexed", "md5", "sha256", "sha3512", "size", "cloudTransferStatus"}
     | {field.json for field in _WRITABLE}
 )
-
-
-def _parse_sort(specs: list[str]) -> list[tuple[str, bool]]:
-    parsed: list[tuple[str, bool]] = []
-    for spec in specs:
-        field, _, direction = spec.strip().partition(":")
-        direction = direction.lower() or "asc"
-        if field not in _SORTABLE or direction not in ("asc", "desc"):
-            raise _InvalidFieldError("sort", f"Cannot sort by {spec!r}")
-        parsed.append((field, direction == "desc"))
-    return parsed
-
-
-def _int_arg(raw: str, name: str, minimum: int, maximum: int | None) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _InvalidFieldError(name, f"{name} must be an integer") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise _InvalidFieldError(name, f"{name} is out of range")
-    return value
+# Every Package property, in the schema's order: the columns of a CSV export.
+EXPORT_FIELDS = tuple(to_pro(Package(id=0, package_name="", file_name="")))

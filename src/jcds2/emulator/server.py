@@ -17,12 +17,17 @@ from jcds2.emulator.auth import AuthRoutes, TokenStore
 from jcds2.emulator.classic import ClassicPackageRoutes
 from jcds2.emulator.external import ExternalFiles
 from jcds2.emulator.faults import FaultEngine, FaultPlan, FaultRecord, FaultRule
+from jcds2.emulator.history import PackageHistory, PackageHistoryRoutes
 from jcds2.emulator.issued import IssuedSecrets
 from jcds2.emulator.jcds import JcdsRoutes, TicketStore, jcds_listing
+from jcds2.emulator.jsonbody import BodyReader
+from jcds2.emulator.manifest import PackageManifestRoutes
 from jcds2.emulator.pro import ProPackageRoutes, to_pro
+from jcds2.emulator.pro_bulk import PackageBulkRoutes
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.s3server import RecordedS3Request, S3RequestLog, S3Server, WriteOrder
+from jcds2.emulator.schemas import pro_api_schema
 from jcds2.emulator.state import Package, PackageStore, check_transfer_delay
 from jcds2.emulator.system import DEFAULT_VERSION, InventoryRefreshes, SystemRoutes
 from jcds2.emulator.upload import PackageUploadRoutes
@@ -57,6 +62,10 @@ class JamfEmulator:
     package is PENDING with the previous file's values. ``direct_upload_capable`` is what
     the upload-capability route says (when False the upload route refuses with 400), and
     ``version`` what ``GET /api/v1/jamf-pro-version`` answers.
+
+    JSON request bodies are read as Jamf Pro's Jackson reads them (scalars coerced, unknown
+    properties ignored; see ``jsonbody``); with ``strict_json`` only what the published
+    schema allows is accepted, so a client's tests can prove it sends nothing else.
     """
 
     def __init__(
@@ -80,6 +89,7 @@ class JamfEmulator:
         transfer_delay_seconds: float = 0.0,
         direct_upload_capable: bool = True,
         version: str = DEFAULT_VERSION,
+        strict_json: bool = False,
     ) -> None:
         if (download_base_url is None) != (external_files is None):
             raise ValueError("external_files and download_base_url must be given together")
@@ -104,6 +114,9 @@ class JamfEmulator:
         self.direct_upload_capable = direct_upload_capable
         self.version = version
         self._store = PackageStore(self.transfer_delay_seconds)
+        self._initial_strict_json = bool(strict_json)
+        self._bodies = BodyReader(pro_api_schema(), self._initial_strict_json)
+        self._history = PackageHistory()
         self._refreshes = InventoryRefreshes(self._store)
         self._write_order = WriteOrder()
         self._tokens = TokenStore(token_ttl_seconds)
@@ -187,12 +200,18 @@ class JamfEmulator:
 
     def _start_jamf(self) -> None:
         bucket = self._require(self._bucket)
+        packages = ProPackageRoutes(self._store, bucket, self._bodies, self._history)
         routes = [
             *AuthRoutes(
                 self._tokens, self.username, self.password, self.client_id, self.client_secret
             ).routes(),
-            *ProPackageRoutes(self._store, bucket).routes(),
-            *PackageUploadRoutes(self._store, bucket, self.direct_upload_capable).routes(),
+            *packages.routes(),
+            *PackageBulkRoutes(packages).routes(),
+            *PackageHistoryRoutes(self._store, self._history, self._bodies).routes(),
+            *PackageManifestRoutes(self._store, self._history).routes(),
+            *PackageUploadRoutes(
+                self._store, bucket, self._history, self.direct_upload_capable
+            ).routes(),
             *SystemRoutes(self._refreshes, self.version, self.direct_upload_capable).routes(),
             *JcdsRoutes(
                 bucket,
@@ -204,7 +223,9 @@ class JamfEmulator:
             ).routes(),
             *ClassicPackageRoutes(self._store, bucket).routes(),
         ]
-        app = JamfApp(routes, self._tokens, self._faults, self._log, self.latency_ms)
+        app = JamfApp(
+            routes, self._tokens, self._faults, self._log, self.latency_ms, bodies=self._bodies
+        )
         handler = request_handler(WSGIRequestHandler, self.verbose, "EmulatorJamfRequestHandler")
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=handler
@@ -334,6 +355,19 @@ class JamfEmulator:
         found = self._store.get(int(package_id))
         return None if found is None else to_pro(found)
 
+    @property
+    def strict_json(self) -> bool:
+        """Whether JSON request bodies must be exactly what the schema allows."""
+        return self._bodies.strict
+
+    def set_strict_json(self, strict: bool) -> None:
+        """Switch strict JSON bodies on or off; ``reset()`` restores the constructor's."""
+        self._bodies.set_strict(strict)
+
+    def package_history(self, package_id: int | str) -> list[dict[str, Any]]:
+        """A snapshot of a package's history records (ObjectHistory), oldest first."""
+        return self._history.records(int(package_id))
+
     def set_transfer_delay(self, seconds: float) -> None:
         """Seconds from an upload to its file showing on the package (with a refresh).
 
@@ -359,16 +393,19 @@ class JamfEmulator:
         return bucket.multipart_uploads()
 
     def reset(self) -> None:
-        """Forget packages, files, uploads, refreshes, both request logs, faults, fault log.
+        """Forget packages (and their history), files, uploads, refreshes, both request logs,
+        faults, fault log.
 
         Tokens stay valid, and the lists of issued secrets are kept; tokens issued from now
         on live ``token_ttl_seconds`` as given to the constructor again, and the transfer
-        delay is the constructor's again.
+        delay and the strict JSON mode are the constructor's again.
         """
         self._faults.clear()
         self.set_token_ttl(self._initial_token_ttl)
         self.set_transfer_delay(self._initial_transfer_delay)
+        self.set_strict_json(self._initial_strict_json)
         self._store.clear()
+        self._history.clear()
         self._refreshes.clear()
         self._tickets.clear()
         if self._bucket is not None:

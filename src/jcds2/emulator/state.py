@@ -35,6 +35,21 @@ class UploadedFile:
     sha3512: str
     # As the package will report it: the byte count, or "0" after a failed upload.
     size: str
+    # Reads of the package that show the new digests with the previous size before the
+    # new size shows too (real servers were seen to report the hash first).
+    size_lag_reads: int = 0
+
+
+@attrs.frozen
+class LateSize:
+    """A size not shown yet although the digests of its file are.
+
+    ``reads_left`` more reads of the package show the previous size; the one after shows
+    this one.
+    """
+
+    size: str
+    reads_left: int
 
 
 @attrs.frozen
@@ -95,6 +110,7 @@ class Package:
     # inventory refresh shows again after a metadata PUT blanked it.
     pending_transfer: PendingTransfer | None = None
     inventory_size: str | None = None
+    late_size: LateSize | None = None
     # Classic-only fields.
     allow_uninstalled: bool = False
     required_processor: str = "None"
@@ -210,7 +226,10 @@ class PackageStore:
                 raise PackageNotFoundError(package_id)
             pending = PendingTransfer(file, self._clock())
             updated = attrs.evolve(
-                package, pending_transfer=pending, cloud_transfer_status=TRANSFER_PENDING
+                package,
+                pending_transfer=pending,
+                cloud_transfer_status=TRANSFER_PENDING,
+                late_size=None,
             )
             self._packages[package_id] = updated
             return updated
@@ -224,28 +243,41 @@ class PackageStore:
         with self._lock:
             for key, package in list(self._packages.items()):
                 self._packages[key] = _refreshed(package, file_name)
-                self._settled(key)
+                self._settled(key, read=False)
 
-    def _settled(self, package_id: int) -> Package | None:
-        """The package, its pending transfer shown if it is due (call with the lock held)."""
+    def _settled(self, package_id: int, *, read: bool = True) -> Package | None:
+        """The package as this read sees it (call with the lock held).
+
+        A due pending transfer shows; a size lagging behind its digests comes one read
+        closer to showing. ``read`` False: the emulator's own look, not a client's read.
+        """
         package = self._packages.get(package_id)
-        if package is None or package.pending_transfer is None:
-            return package
+        if package is None:
+            return None
         pending = package.pending_transfer
+        if pending is None:
+            if package.late_size is not None and read:
+                package = _size_read(package, package.late_size)
+                self._packages[package_id] = package
+            return package
         if not pending.refreshed or self._clock() - pending.uploaded_at < self._transfer_delay:
             return package
         file = pending.file
+        lagging = file.size_lag_reads > 0
+        # A client's read that first shows the digests is the first with the old size.
+        lag_left = file.size_lag_reads - (1 if read else 0)
         shown = attrs.evolve(
             package,
             md5=file.md5,
             sha256=file.sha256,
             sha3512=file.sha3512,
-            size=file.size,
+            size=package.size if lagging else file.size,
             hash_type=HASH_TYPE_SHA3_512,
             hash_value=file.sha3512,
             cloud_transfer_status=TRANSFER_READY,
             pending_transfer=None,
-            inventory_size=file.size,
+            inventory_size=package.inventory_size if lagging else file.size,
+            late_size=LateSize(file.size, lag_left) if lagging else None,
         )
         self._packages[package_id] = shown
         return shown
@@ -278,6 +310,13 @@ class PackageStore:
         for other in self._packages.values():
             if other.id != package.id and other.package_name == package.package_name:
                 raise DuplicateNameError(package.package_name)
+
+
+def _size_read(package: Package, late: LateSize) -> Package:
+    """``package`` after one more read while its new size lags behind its digests."""
+    if late.reads_left > 0:
+        return attrs.evolve(package, late_size=attrs.evolve(late, reads_left=late.reads_left - 1))
+    return attrs.evolve(package, size=late.size, inventory_size=late.size, late_size=None)
 
 
 def _refreshed(package: Package, file_name: str | None) -> Package:

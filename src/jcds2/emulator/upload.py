@@ -23,9 +23,12 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request, Response
 
 from jcds2.emulator.faults import UPLOAD_FAULT_KEY, FaultRule
+from jcds2.emulator.history import PackageHistory
+from jcds2.emulator.jsonbody import BodyError
+from jcds2.emulator.pro import check_file_type
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import PackageNotFoundError, PackageStore, UploadedFile
-from jcds2.emulator.web import Call, Route, api_error, json_response
+from jcds2.emulator.web import Call, Route, api_error, body_error, json_response
 
 FILE_FIELD = "file"
 KEY_PREFIX = "packages/"
@@ -153,6 +156,7 @@ class PackageUploadRoutes:
 
     store: PackageStore
     bucket: S3Bucket
+    history: PackageHistory
     direct_upload_capable: bool = True
     _locks: _PackageLocks = attrs.field(factory=_PackageLocks, init=False)
 
@@ -171,6 +175,12 @@ class PackageUploadRoutes:
                 field="id",
                 object_id=raw_id,
             )
+        try:
+            check_file_type(package.file_name)
+        except BodyError as error:
+            # A package whose file name Jamf does not take (made through the Classic API).
+            _drain(call.request)
+            return body_error(error)
         if not self.direct_upload_capable:
             _drain(call.request)
             return api_error(
@@ -244,11 +254,14 @@ class PackageUploadRoutes:
         spool.finish()
         md5, sha256, sha3 = spool.digests()
         zero = fault is not None and fault.kind == "zero_size_upload"
-        uploaded = UploadedFile(file_name, md5, sha256, sha3, "0" if zero else str(spool.size))
+        late = (fault.reads or 1) if fault is not None and fault.kind == "late_size" else 0
+        size = "0" if zero else str(spool.size)
+        uploaded = UploadedFile(file_name, md5, sha256, sha3, size, size_lag_reads=late)
         # One upload to a package at a time from here: the last to store is the one pending.
         with self._locks.holding(package_id):
             if not self._store(package_id, spool, uploaded):
                 return api_error(404, "INVALID_ID", f"Package with id {package_id} does not exist")
+        self.history.add(package_id, call, "Package file uploaded", file_name)
         href = f"{request.host_url.rstrip('/')}/api/v1/packages/{package_id}"
         return json_response({"id": str(package_id), "href": href}, 201)
 

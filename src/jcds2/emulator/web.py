@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 from werkzeug.wrappers import Request, Response
 
+from jcds2.emulator.jsonbody import BodyError
 from jcds2.emulator.state import Principal
 
 PRO_PREFIX = "/api/"
@@ -110,3 +111,8 @@ def error_for_path(
     if is_pro_path(path):
         return api_error(status, code, description, headers=headers)
     return html_error(status, description, headers)
+
+
+def body_error(error: BodyError) -> Response:
+    """400 ApiError for a refused request body, naming the field."""
+    return api_error(400, error.code, error.description, field=error.field)

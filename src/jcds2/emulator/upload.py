@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from jcds2.emulator.faults import UPLOAD_FAULT_KEY, FaultRule
 from jcds2.emulator.history import PackageHistory
 from jcds2.emulator.jsonbody import BodyError
-from jcds2.emulator.pro import check_file_type
+from jcds2.emulator.pro import check_file_type, no_such_package
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import PackageNotFoundError, PackageStore, UploadedFile
 from jcds2.emulator.web import Call, Route, api_error, body_error, json_response
@@ -168,13 +168,7 @@ class PackageUploadRoutes:
         package = self.store.get(int(raw_id)) if raw_id.isdigit() else None
         if package is None:
             _drain(call.request)
-            return api_error(
-                404,
-                "INVALID_ID",
-                f"Package with id {raw_id} does not exist",
-                field="id",
-                object_id=raw_id,
-            )
+            return no_such_package(raw_id)
         try:
             check_file_type(package.file_name)
         except BodyError as error:

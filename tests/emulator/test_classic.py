@@ -49,11 +49,12 @@ def create(client: JamfClient, name: str, filename: str, extra: str = "") -> int
 
 
 def test_create_and_read_as_json(client: JamfClient) -> None:
+    client.emulator.add_category("Utilities")
     package_id = create(
         client,
         "Foo",
         "Foo-1.0.pkg",
-        "<category>No category available</category><info>i</info><notes>n</notes>"
+        "<category>Utilities</category><info>i</info><notes>n</notes>"
         "<priority>7</priority><hash_type>SHA_512</hash_type><hash_value>abc</hash_value>"
         "<reboot_required>true</reboot_required><unknown_element>x</unknown_element>",
     )
@@ -64,7 +65,7 @@ def test_create_and_read_as_json(client: JamfClient) -> None:
     assert package["id"] == package_id
     assert package["name"] == "Foo"
     assert package["filename"] == "Foo-1.0.pkg"
-    assert package["category"] == "No category available"
+    assert package["category"] == "Utilities"
     assert (package["info"], package["notes"], package["priority"]) == ("i", "n", 7)
     assert (package["hash_type"], package["hash_value"]) == ("SHA_512", "abc")
     assert package["reboot_required"] is True
@@ -81,6 +82,8 @@ def test_one_store_two_views(client: JamfClient) -> None:
     assert pro["fileName"] == "Bar.pkg"
     assert pro["categoryId"] == "-1"
     assert (pro["hashType"], pro["hashValue"]) == ("SHA_512", "f00")
+    classic = client.get(f"/JSSResource/packages/id/{package_id}", headers=JSON).json()
+    assert classic["package"]["category"] == "No category assigned"
 
 
 def test_read_as_xml(client: JamfClient) -> None:
@@ -135,6 +138,7 @@ def test_bad_bodies(client: JamfClient) -> None:
 
 def test_partial_update(client: JamfClient) -> None:
     package_id = create(client, "Old", "old.pkg", "<info>keep me</info>")
+    apps = client.emulator.add_category("Apps")
     response = client.put(
         f"/JSSResource/packages/id/{package_id}",
         data="<package><name>New</name><category>Apps</category></package>",
@@ -145,7 +149,7 @@ def test_partial_update(client: JamfClient) -> None:
     package = client.get(f"/JSSResource/packages/id/{package_id}", headers=JSON).json()["package"]
     assert (package["name"], package["filename"], package["info"]) == ("New", "old.pkg", "keep me")
     assert package["category"] == "Apps"
-    assert client.get(f"/api/v1/packages/{package_id}").json()["categoryId"] != "-1"
+    assert client.get(f"/api/v1/packages/{package_id}").json()["categoryId"] == apps["id"]
 
 
 def test_update_to_a_taken_name(client: JamfClient) -> None:

@@ -9,6 +9,7 @@ import attrs
 from werkzeug.wrappers import Response
 
 from jcds2.emulator import rsql
+from jcds2.emulator.package_checks import PackageChecks
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import (
     DuplicateNameError,
@@ -152,6 +153,7 @@ class ProPackageRoutes:
 
     store: PackageStore
     bucket: S3Bucket
+    checks: PackageChecks = attrs.Factory(PackageChecks)
 
     def routes(self) -> list[Route]:
         return [
@@ -190,6 +192,8 @@ class ProPackageRoutes:
     def _create(self, call: Call) -> Response:
         try:
             values = _field_values(call.request.get_json(silent=True))
+            if (refused := self.checks.creation_refusal(values)) is not None:
+                return refused
             package = self.store.create(lambda new_id: Package(id=new_id, **values))
         except _InvalidFieldError as error:
             return api_error(400, "INVALID_FIELD", error.description, field=error.field)
@@ -221,6 +225,8 @@ class ProPackageRoutes:
 
         try:
             values = _field_values(call.request.get_json(silent=True))
+            if (refused := self.checks.category_refusal(values)) is not None:
+                return refused
             updated = self.store.update(package_id, replace)
         except _InvalidFieldError as error:
             return api_error(400, "INVALID_FIELD", error.description, field=error.field)

@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request, Response
 
+from jcds2.emulator.cdp import DistributionPoint, missing
 from jcds2.emulator.faults import UPLOAD_FAULT_KEY, FaultRule
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import PackageNotFoundError, PackageStore, UploadedFile
@@ -154,6 +155,7 @@ class PackageUploadRoutes:
     store: PackageStore
     bucket: S3Bucket
     direct_upload_capable: bool = True
+    point: DistributionPoint = attrs.Factory(DistributionPoint)
     _locks: _PackageLocks = attrs.field(factory=_PackageLocks, init=False)
 
     def routes(self) -> list[Route]:
@@ -171,6 +173,10 @@ class PackageUploadRoutes:
                 field="id",
                 object_id=raw_id,
             )
+        if not self.point.configured:
+            # Uploads go to the principal cloud distribution point; there is none.
+            _drain(call.request)
+            return missing()
         if not self.direct_upload_capable:
             _drain(call.request)
             return api_error(

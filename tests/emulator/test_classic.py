@@ -200,3 +200,26 @@ def test_unknown_classic_path_and_method(client: JamfClient) -> None:
     response = client.post("/JSSResource/packages")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_create_by_name(client: JamfClient, emulator: JamfEmulator) -> None:
+    # The Classic schema allows POST on /packages/name/{name}; the URL names the package
+    # when the body does not.
+    response = client.post(
+        "/JSSResource/packages/name/ByName",
+        data="<package><filename>byname.pkg</filename></package>",
+        headers=XML_BODY,
+    )
+    assert response.status_code == 201
+    package_id = int(fromstring(response.content).findtext("id") or "0")
+    pro = client.get(f"/api/v1/packages/{package_id}").json()
+    assert (pro["packageName"], pro["fileName"]) == ("ByName", "byname.pkg")
+    duplicate = client.post(
+        "/JSSResource/packages/name/ByName",
+        data="<package><filename>other.pkg</filename></package>",
+        headers=XML_BODY,
+    )
+    assert duplicate.status_code == 409
+    no_file = client.post("/JSSResource/packages/name/NoFile", data="<package/>", headers=XML_BODY)
+    assert no_file.status_code == 400
+    assert [p["packageName"] for p in emulator.packages()] == ["ByName"]

@@ -402,11 +402,12 @@ class JamfEmulator:
         return bucket.multipart_uploads()
 
     def reset(self) -> None:
-        """Forget packages, files, uploads, refreshes, both request logs, faults, fault log.
+        """Forget packages, categories, files, uploads, refreshes, both request logs, faults,
+        fault log.
 
         Tokens stay valid, and the lists of issued secrets are kept; tokens issued from now
         on live ``token_ttl_seconds`` as given to the constructor again, and the transfer
-        delay is the constructor's again.
+        delay, the CDN type and the refresh interval are the constructor's again.
         """
         self._faults.clear()
         self.set_token_ttl(self._initial_token_ttl)

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 #: Not pages of their own: the build output, and the copies of ADR/ made by the build.
 SKIPPED = ("_build", "adr")
+#: Categories the examples name (by name on the Classic API).
+PAGE_CATEGORIES = ("Utilities",)
 
 
 def pages() -> list[Path]:
@@ -46,6 +48,10 @@ def test_examples(page: Path, tmp_path: Path) -> None:
     runner.write_sample_files(workdir)
     failure = None
     with JamfEmulator() as emulator:
+        # The server a reader has: the categories the pages' examples file packages under
+        # exist (the emulator refuses a package naming one that does not, as Jamf does).
+        for name in PAGE_CATEGORIES:
+            emulator.add_category(name)
         environment = runner.page_environment(workdir, emulator.info())
         try:
             runner.run_blocks(

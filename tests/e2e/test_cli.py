@@ -68,8 +68,9 @@ def assert_nothing_on_stderr(run: Run) -> None:
 # -- upload ---------------------------------------------------------------------------------
 
 # What --category means depends on the route: a category id for the packages route, a name
-# for the jcds route (the Classic API), which the emulator numbers from 1.
-CATEGORY = {"packages": ("7", "7"), "jcds": ("Tools", "1")}
+# for the jcds route (the Classic API). Either way the category must exist, as on a real
+# server (the emulator refuses unknown ones): the test creates it first.
+CATEGORY = {"packages": "id", "jcds": "name"}
 
 
 @pytest.mark.parametrize(("route", "taken"), [("auto", "packages"), *((r, r) for r in CATEGORY)])
@@ -77,7 +78,9 @@ def test_upload_one_file_with_its_package_metadata(
     cli: Cli, emulator: JamfEmulator, tmp_path: Path, route: str, taken: str
 ) -> None:
     source = make_file(tmp_path / "Tool 1.2.pkg", 300_000, seed=1)
-    category, category_id = CATEGORY[taken]
+    made = emulator.add_category("Tools")
+    category_id = made["id"]
+    category = category_id if CATEGORY[taken] == "id" else made["name"]
     run = cli(
         "upload",
         str(source),

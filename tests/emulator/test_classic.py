@@ -49,11 +49,12 @@ def create(client: JamfClient, name: str, filename: str, extra: str = "") -> int
 
 
 def test_create_and_read_as_json(client: JamfClient) -> None:
+    client.emulator.add_category("Utilities")
     package_id = create(
         client,
         "Foo",
         "Foo-1.0.pkg",
-        "<category>No category available</category><info>i</info><notes>n</notes>"
+        "<category>Utilities</category><info>i</info><notes>n</notes>"
         "<priority>7</priority><hash_type>SHA_512</hash_type><hash_value>abc</hash_value>"
         "<reboot_required>true</reboot_required><unknown_element>x</unknown_element>",
     )
@@ -64,7 +65,7 @@ def test_create_and_read_as_json(client: JamfClient) -> None:
     assert package["id"] == package_id
     assert package["name"] == "Foo"
     assert package["filename"] == "Foo-1.0.pkg"
-    assert package["category"] == "No category available"
+    assert package["category"] == "Utilities"
     assert (package["info"], package["notes"], package["priority"]) == ("i", "n", 7)
     assert (package["hash_type"], package["hash_value"]) == ("SHA_512", "abc")
     assert package["reboot_required"] is True
@@ -81,6 +82,8 @@ def test_one_store_two_views(client: JamfClient) -> None:
     assert pro["fileName"] == "Bar.pkg"
     assert pro["categoryId"] == "-1"
     assert (pro["hashType"], pro["hashValue"]) == ("SHA_512", "f00")
+    classic = client.get(f"/JSSResource/packages/id/{package_id}", headers=JSON).json()
+    assert classic["package"]["category"] == "No category assigned"
 
 
 def test_read_as_xml(client: JamfClient) -> None:
@@ -135,6 +138,7 @@ def test_bad_bodies(client: JamfClient) -> None:
 
 def test_partial_update(client: JamfClient) -> None:
     package_id = create(client, "Old", "old.pkg", "<info>keep me</info>")
+    apps = client.emulator.add_category("Apps")
     response = client.put(
         f"/JSSResource/packages/id/{package_id}",
         data="<package><name>New</name><category>Apps</category></package>",
@@ -145,7 +149,7 @@ def test_partial_update(client: JamfClient) -> None:
     package = client.get(f"/JSSResource/packages/id/{package_id}", headers=JSON).json()["package"]
     assert (package["name"], package["filename"], package["info"]) == ("New", "old.pkg", "keep me")
     assert package["category"] == "Apps"
-    assert client.get(f"/api/v1/packages/{package_id}").json()["categoryId"] != "-1"
+    assert client.get(f"/api/v1/packages/{package_id}").json()["categoryId"] == apps["id"]
 
 
 def test_update_to_a_taken_name(client: JamfClient) -> None:
@@ -196,3 +200,26 @@ def test_unknown_classic_path_and_method(client: JamfClient) -> None:
     response = client.post("/JSSResource/packages")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_create_by_name(client: JamfClient, emulator: JamfEmulator) -> None:
+    # The Classic schema allows POST on /packages/name/{name}; the URL names the package
+    # when the body does not.
+    response = client.post(
+        "/JSSResource/packages/name/ByName",
+        data="<package><filename>byname.pkg</filename></package>",
+        headers=XML_BODY,
+    )
+    assert response.status_code == 201
+    package_id = int(fromstring(response.content).findtext("id") or "0")
+    pro = client.get(f"/api/v1/packages/{package_id}").json()
+    assert (pro["packageName"], pro["fileName"]) == ("ByName", "byname.pkg")
+    duplicate = client.post(
+        "/JSSResource/packages/name/ByName",
+        data="<package><filename>other.pkg</filename></package>",
+        headers=XML_BODY,
+    )
+    assert duplicate.status_code == 409
+    no_file = client.post("/JSSResource/packages/name/NoFile", data="<package/>", headers=XML_BODY)
+    assert no_file.status_code == 400
+    assert [p["packageName"] for p in emulator.packages()] == ["ByName"]

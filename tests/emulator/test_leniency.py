@@ -163,6 +163,34 @@ def test_strict_mode_refuses_a_missing_required_field_and_trailing_content(
     assert post_package(client, raw).json()["errors"][0]["code"] == "INVALID_JSON"
 
 
+def test_category_bodies_are_read_the_same_way(client: JamfClient) -> None:
+    created = client.post("/api/v1/categories", json={"name": 7, "priority": "10", "x": [1]})
+    assert created.status_code == 201, created.text
+    category_id = created.json()["id"]
+    category = client.get(f"/api/v1/categories/{category_id}").json()
+    assert category == {"id": category_id, "name": "7", "priority": 10}
+    replaced = client.put(
+        f"/api/v1/categories/{category_id}", json={"name": "Apps", "priority": 3.0}
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["priority"] == 3
+    refused(client.post("/api/v1/categories", json={"name": ["Apps"], "priority": 9}), "name")
+    refused(
+        client.post("/api/v1/categories", json={"name": "Apps", "priority": "high"}), "priority"
+    )
+    refused(client.put(f"/api/v1/categories/{category_id}", json={"name": "Apps"}), "priority")
+
+
+def test_strict_mode_refuses_category_bodies_jackson_would_coerce(
+    strict: JamfEmulator, client: JamfClient
+) -> None:
+    refused(client.post("/api/v1/categories", json={"name": "Apps", "priority": "10"}), "priority")
+    refused(client.post("/api/v1/categories", json={"name": "Apps", "priority": 1, "x": 1}), "x")
+    created = client.post("/api/v1/categories", json={"name": "Apps", "priority": 1})
+    assert created.status_code == 201, created.text
+    assert [category["name"] for category in strict.categories()] == ["Apps"]
+
+
 def test_strict_mode_takes_a_body_exactly_as_declared(
     strict: JamfEmulator, client: JamfClient
 ) -> None:

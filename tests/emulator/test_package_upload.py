@@ -484,11 +484,11 @@ def test_the_spool_corrupts_one_byte(data: bytes, corrupt_at: int, stored: bytes
 def test_corrupt_upload(client: JamfClient, emulator: JamfEmulator) -> None:
     package_id = create(client, "Corrupt", "corrupt.pkg")
     uploaded(client, package_id, "corrupt.pkg", b"good old file")
-    refresh(client)
+    refresh(client, "corrupt.pkg")
     emulator.add_fault(FaultRule(kind="corrupt_upload", after_bytes=5))
     sent = b"the new file, sent intact"
     uploaded(client, package_id, "corrupt.pkg", sent)
-    refresh(client)
+    refresh(client, "corrupt.pkg")
     package = get(client, package_id)
     assert package["cloudTransferStatus"] == "READY"
     assert package["hashValue"] not in (
@@ -503,14 +503,14 @@ def test_corrupt_upload(client: JamfClient, emulator: JamfEmulator) -> None:
     ]
     # Used up (times=1): the next upload is stored as sent.
     uploaded(client, package_id, "corrupt.pkg", sent)
-    refresh(client)
+    refresh(client, "corrupt.pkg")
     assert managed(get(client, package_id)) == shown(sent)
 
 
 def test_zero_size_upload(client: JamfClient, emulator: JamfEmulator) -> None:
     package_id = create(client, "Zero", "zero.pkg")
     uploaded(client, package_id, "zero.pkg", b"previous")
-    refresh(client)
+    refresh(client, "zero.pkg")
     emulator.add_fault(FaultRule(kind="zero_size_upload"))
     sent = b"a file whose upload fails"
     uploaded(client, package_id, "zero.pkg", sent)
@@ -540,7 +540,7 @@ def test_upload_faults_respect_skip_times_and_the_route(
     for number in range(4):
         data = b"x" * (number + 1)
         uploaded(client, package_id, "counted.pkg", data)
-        refresh(client)
+        refresh(client, "counted.pkg")
         sizes.append(get(client, package_id)["size"])
     assert sizes == ["1", "0", "0", "4"]
     assert [record.kind for record in emulator.fault_log] == ["zero_size_upload"] * 2

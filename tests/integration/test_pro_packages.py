@@ -153,7 +153,7 @@ def test_create_find_get_and_delete(
 
 
 @pytest.mark.parametrize(
-    ("category", "stored"), [(None, "-1"), ("-1", "-1"), ("7", "7"), (" 12 ", "12")]
+    ("category", "stored"), [(None, "-1"), ("-1", "-1"), ("{id}", "{id}"), (" {id} ", "{id}")]
 )
 def test_a_category_is_given_by_id(
     emulator: JamfEmulator,
@@ -161,8 +161,13 @@ def test_a_category_is_given_by_id(
     category: str | None,
     stored: str,
 ) -> None:
+    # The emulator refuses a category id no category has: make one (ids count from 1).
+    emulator.add_category("Filler")
+    category_id = emulator.add_category("Tools")["id"]
+    if category is not None:
+        category = category.format(id=category_id)
     repository.create(PackageSpec(name="C", file_name="C.pkg", category=category))
-    assert emulator.packages()[0]["categoryId"] == stored
+    assert emulator.packages()[0]["categoryId"] == stored.format(id=category_id)
 
 
 def test_a_category_name_is_refused_before_anything_is_sent(
@@ -203,8 +208,9 @@ def test_lookups_page_through_wildcard_matches_to_the_exact_one(
 def test_record_hash_keeps_the_rest_of_the_record(
     emulator: JamfEmulator, repository: ProApiPackageRepository
 ) -> None:
+    category = emulator.add_category("Tools")["id"]
     package = repository.create(
-        PackageSpec(name="H", file_name="H.pkg", category="3", info="i", notes="n", priority=4)
+        PackageSpec(name="H", file_name="H.pkg", category=category, info="i", notes="n", priority=4)
     )
     repository.record_hash(package.id, HashType.SHA_512, "ab" * 64)
 
@@ -213,7 +219,7 @@ def test_record_hash_keeps_the_rest_of_the_record(
     assert (stored["packageName"], stored["fileName"], stored["categoryId"]) == (
         "H",
         "H.pkg",
-        "3",
+        category,
     )
     assert (stored["info"], stored["notes"], stored["priority"]) == ("i", "n", 4)
     got = repository.get(package.id)

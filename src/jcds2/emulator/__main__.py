@@ -16,9 +16,11 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from jcds2.emulator.cdp import CDN_TYPES, DEFAULT_CDN_TYPE
 from jcds2.emulator.faults import FaultPlan
 from jcds2.emulator.server import JamfEmulator
 from jcds2.emulator.state import check_transfer_delay
+from jcds2.emulator.system import DEFAULT_REFRESH_ALL_INTERVAL, check_refresh_interval
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds from a package upload to its file showing (after a refresh-inventory)",
     )
     parser.add_argument(
+        "--cdn-type",
+        default=DEFAULT_CDN_TYPE,
+        choices=CDN_TYPES,
+        help="the cloud distribution point's type (NONE: no cloud distribution point)",
+    )
+    parser.add_argument(
+        "--refresh-interval",
+        type=float,
+        default=DEFAULT_REFRESH_ALL_INTERVAL,
+        metavar="S",
+        help="seconds between inventory refreshes of every file (no file-name)",
+    )
+    parser.add_argument(
         "--faults",
         metavar="FILE",
         help='start with the fault plan in FILE (JSON: {"seed": N, "rules": [...]})',
@@ -105,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_transfer_delay(args.transfer_delay)
     except ValueError as error:
         parser.error(f"--transfer-delay: {error}")
+    try:
+        check_refresh_interval(args.refresh_interval)
+    except ValueError as error:
+        parser.error(f"--refresh-interval: {error}")
     faults = None
     if args.faults is not None:
         try:
@@ -140,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults=faults,
         transfer_delay_seconds=args.transfer_delay,
         strict_json=args.strict_json,
+        cdn_type=args.cdn_type,
+        refresh_all_interval_seconds=args.refresh_interval,
     )
     with emulator:
         info = emulator.info()

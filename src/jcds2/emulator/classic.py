@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
+from xml.etree.ElementTree import Element, SubElement
 
 import attrs
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from werkzeug.wrappers import Request, Response
 
+from jcds2.emulator.categories import CategoryStore
+from jcds2.emulator.classic_xml import (
+    XML_DECLARATION,
+    BadDocumentError,
+    parse_document,
+    wants_json,
+    xml_response,
+    xml_text,
+)
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import (
     DuplicateNameError,
@@ -18,8 +25,6 @@ from jcds2.emulator.state import (
     PackageStore,
 )
 from jcds2.emulator.web import Call, Route, html_error, json_response
-
-_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 # Classic element -> (Package attribute, kind). Kinds: "str", "nstr" (empty means none),
 # "int", "bool".
@@ -44,10 +49,6 @@ _ELEMENTS: dict[str, tuple[str, str]] = {
 }
 
 
-class _BadRequestError(Exception):
-    """Raised when a Classic request body cannot be used."""
-
-
 def to_classic(package: Package, category: str) -> dict[str, Any]:
     """The Classic API package representation (JSON flavour; XML is built from it)."""
     return {
@@ -68,31 +69,15 @@ def to_classic(package: Package, category: str) -> dict[str, Any]:
         "hash_value": package.hash_value or "",
         "switch_with_package": package.switch_with_package,
         # Real servers send this one as a string in JSON.
-        "install_if_reported_available": _xml_text(package.install_if_reported_available),
+        "install_if_reported_available": xml_text(package.install_if_reported_available),
         "reinstall_option": package.reinstall_option,
         "triggering_files": {},
         "send_notification": package.send_notification,
     }
 
 
-def _xml_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _to_xml(root: Element) -> Response:
-    body = _XML_DECLARATION + tostring(root, encoding="unicode")
-    return Response(body, status=200, mimetype="text/xml")
-
-
-def _wants_json(request: Request) -> bool:
-    best = request.accept_mimetypes.best_match(["application/xml", "text/xml", "application/json"])
-    return best == "application/json"
-
-
 def _id_response(package_id: int, status: int) -> Response:
-    body = f"{_XML_DECLARATION}<package><id>{package_id}</id></package>"
+    body = f"{XML_DECLARATION}<package><id>{package_id}</id></package>"
     return Response(body, status=status, mimetype="text/xml")
 
 
@@ -101,10 +86,10 @@ def _convert(tag: str, kind: str, text: str) -> Any:
         try:
             return int(text)
         except ValueError:
-            raise _BadRequestError(f"Invalid value for {tag}") from None
+            raise BadDocumentError(f"Invalid value for {tag}") from None
     if kind == "bool":
         if text.lower() not in ("true", "false"):
-            raise _BadRequestError(f"Invalid value for {tag}")
+            raise BadDocumentError(f"Invalid value for {tag}")
         return text.lower() == "true"
     if kind == "nstr":
         return text or None
@@ -113,12 +98,7 @@ def _convert(tag: str, kind: str, text: str) -> Any:
 
 def _parse_body(request: Request) -> dict[str, Any]:
     """Element values from a ``<package>`` document, converted to Package attributes."""
-    try:
-        root = fromstring(request.get_data())
-    except (ParseError, DefusedXmlException) as error:
-        raise _BadRequestError(f"Problem with the XML: {error}") from None
-    if root.tag != "package":
-        raise _BadRequestError("Root element must be <package>")
+    root = parse_document(request, "package")
     values: dict[str, Any] = {}
     for child in root:
         text = (child.text or "").strip()
@@ -131,16 +111,21 @@ def _parse_body(request: Request) -> dict[str, Any]:
         values[attr] = _convert(child.tag, kind, text)
     for required in ("package_name", "file_name"):
         if required in values and not values[required]:
-            raise _BadRequestError("Problem with the request: name and filename are required")
+            raise BadDocumentError("Problem with the request: name and filename are required")
     return values
 
 
 @attrs.frozen
 class ClassicPackageRoutes:
-    """List, read, create, partially update and delete packages, Classic style."""
+    """List, read, create, partially update and delete packages, Classic style.
+
+    Packages name their category by name; a name no category has is refused with 409
+    "Problem with category name" (see ``_category_id``).
+    """
 
     store: PackageStore
     bucket: S3Bucket
+    categories: CategoryStore
 
     def routes(self) -> list[Route]:
         return [
@@ -150,12 +135,16 @@ class ClassicPackageRoutes:
                 ("GET", "POST", "PUT", "DELETE"),
                 self.by_id,
             ),
-            Route("/JSSResource/packages/name/<name>", ("GET", "PUT", "DELETE"), self.by_name),
+            Route(
+                "/JSSResource/packages/name/<name>",
+                ("GET", "POST", "PUT", "DELETE"),
+                self.by_name,
+            ),
         ]
 
     def collection(self, call: Call) -> Response:
         packages = self.store.all()
-        if _wants_json(call.request):
+        if wants_json(call.request):
             return json_response(
                 {"packages": [{"id": p.id, "name": p.package_name} for p in packages]}
             )
@@ -165,7 +154,7 @@ class ClassicPackageRoutes:
             item = SubElement(root, "package")
             SubElement(item, "id").text = str(package.id)
             SubElement(item, "name").text = package.package_name
-        return _to_xml(root)
+        return xml_response(root)
 
     def by_id(self, call: Call) -> Response:
         if call.request.method == "POST":
@@ -175,6 +164,10 @@ class ClassicPackageRoutes:
         return self._on(call, package)
 
     def by_name(self, call: Call) -> Response:
+        if call.request.method == "POST":
+            # The published Classic schema allows POST on this URL too; the name in the
+            # URL stands in for a body without one.
+            return self._create(call, default_name=call.args["name"])
         return self._on(call, self.store.by_name(call.args["name"]))
 
     def _on(self, call: Call, package: Package | None) -> Response:
@@ -190,33 +183,36 @@ class ClassicPackageRoutes:
                 return html_error(404, "Not Found")
             self.bucket.delete_file(package.file_name)
             body = (
-                f"{_XML_DECLARATION}<package><id>{package.id}</id>"
+                f"{XML_DECLARATION}<package><id>{package.id}</id>"
                 "<successful>True</successful></package>"
             )
             return Response(body, status=200, mimetype="text/xml")
         return self._update(call, package.id)
 
     def _show(self, call: Call, package: Package) -> Response:
-        fields = to_classic(package, self.store.category_name(package.category_id))
-        if _wants_json(call.request):
+        fields = to_classic(package, self.categories.classic_name(package.category_id))
+        if wants_json(call.request):
             return json_response({"package": fields})
         root = Element("package")
         for name, value in fields.items():
             element = SubElement(root, name)
             if not isinstance(value, dict):
-                element.text = _xml_text(value)
-        return _to_xml(root)
+                element.text = xml_text(value)
+        return xml_response(root)
 
-    def _create(self, call: Call) -> Response:
+    def _create(self, call: Call, default_name: str | None = None) -> Response:
         try:
             values = _parse_body(call.request)
+            if default_name is not None:
+                values.setdefault("package_name", default_name)
             if "package_name" not in values or "file_name" not in values:
-                raise _BadRequestError("Problem with the request: name and filename are required")
-            category = values.pop("category", "")
-            values["category_id"] = self.store.category_id(category)
+                raise BadDocumentError("Problem with the request: name and filename are required")
+            values["category_id"] = self._category_id(values.pop("category", ""))
             package = self.store.create(lambda new_id: Package(id=new_id, **values))
-        except _BadRequestError as error:
+        except BadDocumentError as error:
             return html_error(400, str(error))
+        except _UnknownCategoryError:
+            return _unknown_category()
         except DuplicateNameError:
             return html_error(409, "Duplicate name")
         return _id_response(package.id, 201)
@@ -225,12 +221,31 @@ class ClassicPackageRoutes:
         try:
             values = _parse_body(call.request)
             if "category" in values:
-                values["category_id"] = self.store.category_id(values.pop("category"))
+                values["category_id"] = self._category_id(values.pop("category"))
             updated = self.store.update(package_id, lambda old: attrs.evolve(old, **values))
-        except _BadRequestError as error:
+        except BadDocumentError as error:
             return html_error(400, str(error))
+        except _UnknownCategoryError:
+            return _unknown_category()
         except DuplicateNameError:
             return html_error(409, "Duplicate name")
         except PackageNotFoundError:
             return html_error(404, "Not Found")
         return _id_response(updated.id, 201)
+
+    def _category_id(self, name: str) -> str:
+        """The Pro API category id for the ``<category>`` a client sent ("": none)."""
+        category_id = self.categories.pro_id(name)
+        if category_id is None:
+            raise _UnknownCategoryError(name)
+        return category_id
+
+
+class _UnknownCategoryError(Exception):
+    """Raised when a package names a category that does not exist."""
+
+
+def _unknown_category() -> Response:
+    # Real servers answer a category name they do not know with 409 "Problem with category
+    # name" rather than creating the category (python-jss issue #15, jamf/Replicator #22).
+    return html_error(409, "Problem with category name")

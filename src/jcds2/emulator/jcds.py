@@ -77,7 +77,8 @@ class JcdsRoutes:
 
     Files in the bucket get presigned S3 URLs; files of ``external`` (if any) whose
     names are not in the bucket get the external download base URL. ``refresh`` (if any)
-    is told the ``file-name`` of each inventory refresh (None: every file).
+    is told the ``file-name`` of each inventory refresh (None: every file) and answers it
+    when it is refused (None: done).
     """
 
     bucket: S3Bucket
@@ -85,7 +86,7 @@ class JcdsRoutes:
     credential_ttl_seconds: float
     external: ExternalFiles | None = None
     issued: IssuedSecrets = attrs.Factory(IssuedSecrets)
-    refresh: Callable[[str | None], None] | None = None
+    refresh: Callable[[str | None], Response | None] | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -130,9 +131,10 @@ class JcdsRoutes:
         return json_response(self._credentials(ticket))
 
     def refresh_inventory(self, call: Call) -> Response:
+        refused = None
         if self.refresh is not None:
-            self.refresh(call.request.args.get("file-name") or None)
-        return no_content()
+            refused = self.refresh(call.request.args.get("file-name") or None)
+        return no_content() if refused is None else refused
 
     def _credentials(self, ticket: Ticket) -> dict[str, Any]:
         # The S3 server accepts any keys; random ones make sure clients use what they get.

@@ -1,4 +1,8 @@
-"""Filter, sort and page rows of a Pro API collection (search results and CSV exports)."""
+"""Filter, sort and page rows of a Pro API collection (search results and CSV exports).
+
+Rows are the JSON objects the route answers; comparisons and text sorting ignore case, like
+the default collation of Jamf's database (see ``rsql.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import attrs
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from jcds2.emulator import rsql
+from jcds2.emulator.web import api_error, json_response
 
 MAX_PAGE_SIZE = 2000
 
@@ -60,7 +67,10 @@ def _sort_key(field: str, numeric: Collection[str], row: dict[str, Any]) -> tupl
     if value is None:
         return (0, "", "")
     if field in numeric:
-        return (1, int(value), "")
+        try:
+            return (1, int(value), "")
+        except (TypeError, ValueError):
+            return (1, 0, str(value))
     if isinstance(value, str):
         # Ordered like the filter compares: case-insensitively, as Jamf's database does.
         return (1, value.casefold(), value)
@@ -110,3 +120,35 @@ def select(
         rows.sort(key=functools.partial(_sort_key, field, numeric), reverse=descending)
     start = query.page * query.page_size
     return len(rows), rows[start : start + query.page_size]
+
+
+@attrs.frozen
+class ListingRules:
+    """How one ``{"totalCount", "results"}`` collection may be filtered and sorted."""
+
+    filter_fields: frozenset[str]
+    sort_fields: frozenset[str]
+    # Fields holding numbers as strings ("12"), sorted as numbers like Jamf's ids.
+    numeric_fields: frozenset[str] = frozenset({"id"})
+    default_sort: str = "id:asc"
+
+
+def answer(rows: list[dict[str, Any]], args: MultiDict[str, str], rules: ListingRules) -> Response:
+    """The ``{"totalCount", "results"}`` page that ``args`` asks for, or a 400 ApiError."""
+    try:
+        query = Query(
+            filter=args.get("filter", ""),
+            sort=sort_specs(args.getlist("sort")) or [rules.default_sort],
+            page=int_arg(args.get("page", "0"), "page", 0, None),
+            page_size=int_arg(args.get("page-size", "100"), "page-size", 1, MAX_PAGE_SIZE),
+        )
+        total, page = select(
+            rows,
+            query,
+            filterable=rules.filter_fields,
+            sortable=rules.sort_fields,
+            numeric=rules.numeric_fields,
+        )
+    except ListingError as error:
+        return api_error(400, error.code, error.description, field=error.field)
+    return json_response({"totalCount": total, "results": page})

@@ -17,6 +17,7 @@ from jcds2.emulator.listing import (
     select,
     sort_specs,
 )
+from jcds2.emulator.package_checks import PackageChecks
 from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.state import (
     TRANSFER_READY,
@@ -136,6 +137,7 @@ class ProPackageRoutes:
     bucket: S3Bucket
     bodies: BodyReader
     history: PackageHistory
+    checks: PackageChecks = attrs.Factory(PackageChecks)
 
     def routes(self) -> list[Route]:
         return [
@@ -174,6 +176,8 @@ class ProPackageRoutes:
         try:
             body = self.bodies.read(call.request.get_data(), "/v1/packages", "post")
             values = package_values(body)
+            if (refused := self.checks.creation_refusal(values)) is not None:
+                return refused
             package = self.store.create(lambda new_id: Package(id=new_id, **values))
         except BodyError as error:
             return body_error(error)
@@ -207,6 +211,8 @@ class ProPackageRoutes:
         try:
             body = self.bodies.read(call.request.get_data(), "/v1/packages/{id}", "put")
             values = package_values(body)
+            if (refused := self.checks.category_refusal(values)) is not None:
+                return refused
             updated = self.store.update(package_id, replace)
         except BodyError as error:
             return body_error(error)

@@ -12,8 +12,15 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from jcds2.emulator.account import AccountRoutes
 from jcds2.emulator.app import JamfApp
 from jcds2.emulator.auth import AuthRoutes, TokenStore
+from jcds2.emulator.categories import DEFAULT_PRIORITY, CategoryStore, DuplicateCategoryError
+from jcds2.emulator.categories_classic import ClassicCategoryRoutes
+from jcds2.emulator.categories_pro import ProCategoryRoutes
+from jcds2.emulator.categories_pro import to_pro as category_to_pro
+from jcds2.emulator.cdp import DEFAULT_CDN_TYPE, DistributionPoint, check_cdn_type
+from jcds2.emulator.cdp_routes import CloudDistributionPointRoutes, InventoryFileIds
 from jcds2.emulator.classic import ClassicPackageRoutes
 from jcds2.emulator.external import ExternalFiles
 from jcds2.emulator.faults import FaultEngine, FaultPlan, FaultRecord, FaultRule
@@ -22,6 +29,7 @@ from jcds2.emulator.issued import IssuedSecrets
 from jcds2.emulator.jcds import JcdsRoutes, TicketStore, jcds_listing
 from jcds2.emulator.jsonbody import BodyReader
 from jcds2.emulator.manifest import PackageManifestRoutes
+from jcds2.emulator.package_checks import PackageChecks
 from jcds2.emulator.pro import ProPackageRoutes, to_pro
 from jcds2.emulator.pro_bulk import PackageBulkRoutes
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
@@ -29,7 +37,13 @@ from jcds2.emulator.s3 import S3Bucket
 from jcds2.emulator.s3server import RecordedS3Request, S3RequestLog, S3Server, WriteOrder
 from jcds2.emulator.schemas import pro_api_schema
 from jcds2.emulator.state import Package, PackageStore, check_transfer_delay
-from jcds2.emulator.system import DEFAULT_VERSION, InventoryRefreshes, SystemRoutes
+from jcds2.emulator.system import (
+    DEFAULT_REFRESH_ALL_INTERVAL,
+    DEFAULT_VERSION,
+    InventoryRefreshes,
+    SystemRoutes,
+    check_refresh_interval,
+)
 from jcds2.emulator.upload import PackageUploadRoutes
 from jcds2.emulator.wire import request_handler
 
@@ -66,6 +80,11 @@ class JamfEmulator:
     JSON request bodies are read as Jamf Pro's Jackson reads them (scalars coerced, unknown
     properties ignored; see ``jsonbody``); with ``strict_json`` only what the published
     schema allows is accepted, so a client's tests can prove it sends nothing else.
+
+    ``cdn_type`` is the cloud distribution point's type (``"NONE"``: none, so packages
+    cannot be created through the Pro API nor uploaded to), and an inventory refresh of
+    every file is allowed once every ``refresh_all_interval_seconds`` (see docs/emulator.md,
+    "Categories" and "Cloud distribution point").
     """
 
     def __init__(
@@ -90,6 +109,8 @@ class JamfEmulator:
         direct_upload_capable: bool = True,
         version: str = DEFAULT_VERSION,
         strict_json: bool = False,
+        cdn_type: str = DEFAULT_CDN_TYPE,
+        refresh_all_interval_seconds: float = DEFAULT_REFRESH_ALL_INTERVAL,
     ) -> None:
         if (download_base_url is None) != (external_files is None):
             raise ValueError("external_files and download_base_url must be given together")
@@ -117,7 +138,12 @@ class JamfEmulator:
         self._initial_strict_json = bool(strict_json)
         self._bodies = BodyReader(pro_api_schema(), self._initial_strict_json)
         self._history = PackageHistory()
-        self._refreshes = InventoryRefreshes(self._store)
+        self._categories = CategoryStore()
+        self._initial_cdn_type = check_cdn_type(cdn_type)
+        self._point = DistributionPoint(cdn_type)
+        self._file_ids = InventoryFileIds()
+        self._initial_refresh_interval = check_refresh_interval(refresh_all_interval_seconds)
+        self._refreshes = InventoryRefreshes(self._store, refresh_all_interval_seconds)
         self._write_order = WriteOrder()
         self._tokens = TokenStore(token_ttl_seconds)
         self._initial_token_ttl = token_ttl_seconds
@@ -200,28 +226,47 @@ class JamfEmulator:
 
     def _start_jamf(self) -> None:
         bucket = self._require(self._bucket)
-        packages = ProPackageRoutes(self._store, bucket, self._bodies, self._history)
+        packages = ProPackageRoutes(
+            self._store,
+            bucket,
+            self._bodies,
+            self._history,
+            PackageChecks(self._categories, self._point),
+        )
         routes = [
             *AuthRoutes(
                 self._tokens, self.username, self.password, self.client_id, self.client_secret
             ).routes(),
+            *AccountRoutes().routes(),
             *packages.routes(),
             *PackageBulkRoutes(packages).routes(),
             *PackageHistoryRoutes(self._store, self._history, self._bodies).routes(),
             *PackageManifestRoutes(self._store, self._history).routes(),
             *PackageUploadRoutes(
-                self._store, bucket, self._history, self.direct_upload_capable
+                self._store, bucket, self._history, self.direct_upload_capable, self._point
             ).routes(),
-            *SystemRoutes(self._refreshes, self.version, self.direct_upload_capable).routes(),
+            *SystemRoutes(
+                self._refreshes, self.version, self.direct_upload_capable, self._point
+            ).routes(),
+            *CloudDistributionPointRoutes(
+                self._point,
+                self._store,
+                self._categories,
+                bucket,
+                self._external,
+                self._file_ids,
+            ).routes(),
+            *ProCategoryRoutes(self._categories, self._store, self._bodies).routes(),
+            *ClassicCategoryRoutes(self._categories, self._store).routes(),
             *JcdsRoutes(
                 bucket,
                 self._tickets,
                 self.credential_ttl_seconds,
                 self._external,
                 self._issued,
-                self._refreshes.refresh,
+                self._refreshes.answer,
             ).routes(),
-            *ClassicPackageRoutes(self._store, bucket).routes(),
+            *ClassicPackageRoutes(self._store, bucket, self._categories).routes(),
         ]
         app = JamfApp(
             routes, self._tokens, self._faults, self._log, self.latency_ms, bodies=self._bodies
@@ -393,12 +438,13 @@ class JamfEmulator:
         return bucket.multipart_uploads()
 
     def reset(self) -> None:
-        """Forget packages (and their history), files, uploads, refreshes, both request logs,
-        faults, fault log.
+        """Forget packages (and their history), categories, files, uploads, refreshes, both
+        request logs, faults, fault log.
 
         Tokens stay valid, and the lists of issued secrets are kept; tokens issued from now
         on live ``token_ttl_seconds`` as given to the constructor again, and the transfer
-        delay and the strict JSON mode are the constructor's again.
+        delay, the strict JSON mode, the CDN type and the refresh interval are the
+        constructor's again.
         """
         self._faults.clear()
         self.set_token_ttl(self._initial_token_ttl)
@@ -406,7 +452,11 @@ class JamfEmulator:
         self.set_strict_json(self._initial_strict_json)
         self._store.clear()
         self._history.clear()
+        self._categories.clear()
+        self._file_ids.clear()
+        self._point.set_cdn_type(self._initial_cdn_type)
         self._refreshes.clear()
+        self._refreshes.set_interval(self._initial_refresh_interval)
         self._tickets.clear()
         if self._bucket is not None:
             self._bucket.clear()
@@ -414,6 +464,39 @@ class JamfEmulator:
         self._log.clear()
         self._s3_log.clear()
         self._faults.clear_log()
+
+    def categories(self) -> list[dict[str, Any]]:
+        """A snapshot of all categories in Pro API shape (``{"id", "name", "priority"}``)."""
+        return [category_to_pro(category) for category in self._categories.all()]
+
+    def add_category(self, name: str, priority: int = DEFAULT_PRIORITY) -> dict[str, Any]:
+        """Create a category (as an administrator would); its Pro API shape.
+
+        ``ValueError`` if the name is taken.
+        """
+        try:
+            return category_to_pro(self._categories.create(name, priority))
+        except DuplicateCategoryError:
+            raise ValueError(f"a category is already named {name!r}") from None
+
+    @property
+    def cdn_type(self) -> str:
+        """The cloud distribution point's type; ``"NONE"`` when there is none."""
+        return self._point.cdn_type
+
+    def set_cdn_type(self, cdn_type: str) -> None:
+        """Change the cloud distribution point's type (``reset()`` restores the
+        constructor's); ``ValueError`` for a type Jamf does not have."""
+        self._point.set_cdn_type(cdn_type)
+
+    @property
+    def refresh_all_interval_seconds(self) -> float:
+        return self._refreshes.interval
+
+    def set_refresh_all_interval(self, seconds: float) -> None:
+        """Seconds an inventory refresh of every file must wait for the previous one
+        (``reset()`` restores the constructor's and forgets the previous refresh)."""
+        self._refreshes.set_interval(seconds)
 
     def expire_tokens(self) -> None:
         """Make every bearer token issued so far expire now."""

@@ -11,9 +11,9 @@ from typing import Literal
 import attrs
 
 NO_CATEGORY_ID = "-1"
-NO_CATEGORY_NAME = "No category available"
 TRANSFER_PENDING = "PENDING"
 TRANSFER_READY = "READY"
+TRANSFER_ERROR = "ERROR"
 HASH_TYPE_SHA3_512 = "SHA3_512"
 
 
@@ -138,7 +138,7 @@ def check_transfer_delay(seconds: float) -> float:
 
 
 class PackageStore:
-    """Thread-safe package records and the category names they refer to.
+    """Thread-safe package records (the categories they name live in ``CategoryStore``).
 
     Also the transfer state of files uploaded through the packages route: every read
     first lets due pending transfers show (see ``PendingTransfer``), so each reader sees
@@ -153,7 +153,6 @@ class PackageStore:
         self._lock = threading.Lock()
         self._packages: dict[int, Package] = {}
         self._next_id = 1
-        self._categories: dict[str, str] = {}
         self._transfer_delay = check_transfer_delay(transfer_delay_seconds)
         self._clock = clock
 
@@ -286,25 +285,29 @@ class PackageStore:
         with self._lock:
             self._packages.clear()
             self._next_id = 1
-            self._categories.clear()
 
-    def category_name(self, category_id: str) -> str:
+    def uncategorize(self, category_id: str) -> None:
+        """Packages filed under a category that was deleted have no category any more."""
         with self._lock:
-            if category_id == NO_CATEGORY_ID:
-                return NO_CATEGORY_NAME
-            return self._categories.get(category_id, f"Category {category_id}")
+            for key, package in list(self._packages.items()):
+                if package.category_id == category_id:
+                    self._packages[key] = attrs.evolve(package, category_id=NO_CATEGORY_ID)
 
-    def category_id(self, name: str) -> str:
-        """The id for a category name, registering names not seen before."""
-        if name in ("", NO_CATEGORY_NAME, "Unknown"):
-            return NO_CATEGORY_ID
+    def fail_transfer(self, package_id: int) -> Package:
+        """Mark the package's upload failed: ``cloudTransferStatus`` ERROR.
+
+        An upload still pending never shows; the file's previous values stay. A new upload
+        to the package starts over (PENDING).
+        """
         with self._lock:
-            for known_id, known_name in self._categories.items():
-                if known_name == name:
-                    return known_id
-            new_id = str(len(self._categories) + 1)
-            self._categories[new_id] = name
-            return new_id
+            package = self._settled(package_id)
+            if package is None:
+                raise PackageNotFoundError(package_id)
+            failed = attrs.evolve(
+                package, pending_transfer=None, cloud_transfer_status=TRANSFER_ERROR
+            )
+            self._packages[package_id] = failed
+            return failed
 
     def _check_unique(self, package: Package) -> None:
         for other in self._packages.values():

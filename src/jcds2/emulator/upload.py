@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request, Response
 
+from jcds2.emulator.cdp import DistributionPoint, missing
 from jcds2.emulator.faults import UPLOAD_FAULT_KEY, FaultRule
 from jcds2.emulator.history import PackageHistory
 from jcds2.emulator.jsonbody import BodyError
@@ -158,6 +159,7 @@ class PackageUploadRoutes:
     bucket: S3Bucket
     history: PackageHistory
     direct_upload_capable: bool = True
+    point: DistributionPoint = attrs.Factory(DistributionPoint)
     _locks: _PackageLocks = attrs.field(factory=_PackageLocks, init=False)
 
     def routes(self) -> list[Route]:
@@ -175,6 +177,10 @@ class PackageUploadRoutes:
             # A package whose file name Jamf does not take (made through the Classic API).
             _drain(call.request)
             return body_error(error)
+        if not self.point.configured:
+            # Uploads go to the principal cloud distribution point; there is none.
+            _drain(call.request)
+            return missing()
         if not self.direct_upload_capable:
             _drain(call.request)
             return api_error(

@@ -27,6 +27,7 @@ from jcds2 import (
     TransferConfig,
     UnreadableFileError,
 )
+from jcds2.domain.errors import UnknownCategoryError
 from jcds2.emulator import JamfEmulator
 from tests.helpers import answer, make_file, server_state, tiny_server
 
@@ -200,6 +201,19 @@ def test_package_creation_failure_removes_the_uploaded_file(
     with pytest.raises(PackageCreationError, match="deleted again") as caught:
         client.jcds2.upload_file(file_path=source)
     assert caught.value.file_removed is True
+
+
+def test_an_unknown_category_is_named_and_leaves_nothing_behind(
+    client: JamfProClient, emulator: JamfEmulator, work: Path, unchanged: None
+) -> None:
+    source = make_file(work.parent / "Uncategorized.pkg", 1024 * 1024, seed=4)
+    with pytest.raises(PackageCreationError, match="deleted again") as caught:
+        client.jcds2.upload_file(file_path=source, category="No Such Category")
+    assert caught.value.file_removed is True
+    cause = caught.value.__cause__
+    assert isinstance(cause, UnknownCategoryError)
+    assert "'No Such Category'" in str(cause)
+    assert "already exists" not in str(cause)
 
 
 def test_every_error_above_is_a_jcds2_error() -> None:

@@ -7,7 +7,7 @@ import pytest
 from jcds2.adapters.classic_api import ClassicApiPackageRepository, package_xml
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import ProApiPackageLookup
-from jcds2.domain.errors import PackageNameTakenError
+from jcds2.domain.errors import PackageNameTakenError, UnknownCategoryError
 from jcds2.domain.models import HashType, PackageSpec
 from jcds2.emulator import JamfEmulator
 
@@ -64,3 +64,15 @@ def test_duplicate_display_name_is_refused(
     with pytest.raises(PackageNameTakenError, match="already exists"):
         repository.create(PackageSpec(name=SPEC.name, file_name="other.pkg"))
     assert len(emulator.packages()) == 1
+
+
+def test_an_unknown_category_is_not_taken_for_a_taken_name(
+    emulator: JamfEmulator, repository: ClassicApiPackageRepository
+) -> None:
+    with pytest.raises(UnknownCategoryError, match="no category named 'Nope'") as caught:
+        repository.create(PackageSpec(name="Fresh", file_name="fresh.pkg", category="Nope"))
+    assert caught.value.status == 409
+    assert emulator.packages() == []
+    emulator.add_category("Tools")
+    created = repository.create(PackageSpec(name="Fresh", file_name="fresh.pkg", category="Tools"))
+    assert created.id > 0

@@ -37,6 +37,7 @@ from jcds2.domain.errors import (
     ConfigurationError,
     PackageNameTakenError,
     RemoteFileNotFoundError,
+    UnknownCategoryError,
     UploadError,
 )
 from jcds2.domain.models import (
@@ -177,6 +178,14 @@ def test_a_category_name_is_refused_before_anything_is_sent(
     with pytest.raises(ConfigurationError, match="category id"):
         repository.create(PackageSpec(name="C", file_name="C.pkg", category="Utilities"))
     assert emulator.request_log == []
+
+
+def test_an_unknown_category_id_raises_unknown_category(
+    emulator: JamfEmulator, repository: ProApiPackageRepository
+) -> None:
+    with pytest.raises(UnknownCategoryError, match="no category with id '42'"):
+        repository.create(PackageSpec(name="C", file_name="C.pkg", category="42"))
+    assert emulator.packages() == []
 
 
 def test_a_taken_name_raises_package_name_taken(repository: ProApiPackageRepository) -> None:

@@ -24,7 +24,7 @@ from jcds2.adapters.fields import (
 )
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.application.ports import PackageLookup
-from jcds2.domain.errors import JamfApiError, PackageNameTakenError
+from jcds2.domain.errors import JamfApiError, PackageNameTakenError, UnknownCategoryError
 from jcds2.domain.models import HashType, Package, PackageSpec
 
 log = logging.getLogger("jcds2.classic_api")
@@ -79,7 +79,15 @@ class ClassicApiPackageRepository:
         )
         if response.status_code == 409:
             detail = error_detail(response)
-            if "name" in detail.lower():
+            if "category" in detail.lower():
+                # Real servers: 409 "Problem with category name" (docs/emulator.md, Categories).
+                raise UnknownCategoryError(
+                    f"{operation}: Jamf Pro has no category named {spec.category!r} "
+                    f"({detail}). Create the category first or name an existing one.",
+                    status=409,
+                    operation=operation,
+                )
+            if "duplicate" in detail.lower():
                 raise PackageNameTakenError(
                     f"{operation}: a package named {spec.name!r} already exists ({detail}). "
                     "Choose another package name.",

@@ -35,6 +35,7 @@ from jcds2.domain.errors import (
     PackageNameTakenError,
     ServerUnreachableError,
     TlsVerificationError,
+    UnknownCategoryError,
     UploadError,
 )
 from jcds2.domain.models import (
@@ -253,6 +254,13 @@ class ProApiPackageRepository:
             raise PackageNameTakenError(
                 f"{operation}: a package named {spec.name!r} already exists "
                 f"(HTTP {status}: {detail}). Choose another package name.",
+                status=status,
+                operation=operation,
+            )
+        if any(field == "categoryId" for _code, field in codes):
+            raise UnknownCategoryError(
+                f"{operation}: Jamf Pro has no category with id {spec.category!r} "
+                f"(HTTP {status}: {detail}). Create the category first or name an existing one.",
                 status=status,
                 operation=operation,
             )

@@ -223,6 +223,10 @@ class PackageNameTakenError(JamfApiError):
     """Raised when Jamf Pro refuses a new package because its display name is taken."""
 
 
+class UnknownCategoryError(JamfApiError):
+    """Raised when Jamf Pro refuses a package because no category has the name or id it gives."""
+
+
 class RemoteFileNotFoundError(Jcds2Error):
     """Raised when the distribution point has no file of the requested name."""
 

@@ -181,6 +181,11 @@ def no_arguments(given: Given) -> dict[str, Any]:
     return {}
 
 
+def not_json(given: Given) -> dict[str, Any]:
+    del given
+    return {"data": b"{", "headers": {"Content-Type": "application/json"}}
+
+
 def body(value: Any) -> Send:
     return lambda _given: {"json": value}
 
@@ -301,6 +306,7 @@ PRO_RECIPES: list[ProRecipe] = [
     P("GET /v1/categories", 400, "bad filter", send=query(filter="colour==red")),
     P("GET /v1/categories", 401, **NO_TOKEN),
     P("POST /v1/categories", 201, send=body({"name": "Recipes", "priority": 5})),
+    P("POST /v1/categories", 400, "not JSON", send=not_json),
     P("POST /v1/categories", 400, "blank name", send=body({"name": " ", "priority": 5})),
     P(
         "POST /v1/categories",
@@ -311,7 +317,8 @@ PRO_RECIPES: list[ProRecipe] = [
     ),
     P("POST /v1/categories", 401, **NO_TOKEN),
     P("GET /v1/categories/{id}", 200, given=a_category),
-    P("GET /v1/categories/{id}", 404, given=unknown),
+    P("GET /v1/categories/{id}", 404, "unknown id", unknown),
+    P("GET /v1/categories/{id}", 404, "not a number", lambda _client: {"id": "abc"}),
     P("GET /v1/categories/{id}", 401, given=a_category, **NO_TOKEN),
     P("PUT /v1/categories/{id}", 200, given=a_category, send=body({"name": "New", "priority": 2})),
     P(
@@ -321,6 +328,7 @@ PRO_RECIPES: list[ProRecipe] = [
         a_category,
         body({"name": "N", "priority": 99}),
     ),
+    P("PUT /v1/categories/{id}", 400, "not JSON", a_category, not_json),
     P("PUT /v1/categories/{id}", 404, given=unknown, send=body({"name": "New", "priority": 2})),
     P("PUT /v1/categories/{id}", 401, given=a_category, **NO_TOKEN),
     P("DELETE /v1/categories/{id}", 204, given=a_category),
@@ -410,7 +418,7 @@ PRO_RECIPES: list[ProRecipe] = [
     P("GET /v1/packages", 401, **NO_TOKEN),
     P("POST /v1/packages", 201, send=body(package_body("Recipe"))),
     P("POST /v1/packages", 400, "no file name", send=body({"packageName": "Recipe"})),
-    P("POST /v1/packages", 400, "not JSON", send=lambda _given: {"data": b"{"}),
+    P("POST /v1/packages", 400, "not JSON", send=not_json),
     P("POST /v1/packages", 400, "taken name", a_package, body(package_body("Recipe", "b.pkg"))),
     P("POST /v1/packages", 400, "unsupported type", send=body(package_body("R", "r.exe"))),
     P("POST /v1/packages", 400, "unknown category", send=body(package_body("R", categoryId="7"))),
@@ -426,6 +434,7 @@ PRO_RECIPES: list[ProRecipe] = [
     P(f"PUT {PKG}", 200, given=a_package, send=body(package_body("Renamed", "renamed.pkg"))),
     P(f"PUT {PKG}", 400, "no file name", a_package, body({"packageName": "Renamed"})),
     P(f"PUT {PKG}", 400, "taken name", two_packages, body(package_body("Recipe", "other.pkg"))),
+    P(f"PUT {PKG}", 400, "not JSON", a_package, not_json),
     P(f"PUT {PKG}", 404, given=unknown, send=body(package_body("Renamed"))),
     P(f"PUT {PKG}", 401, given=a_package, send=body(package_body("Renamed")), **NO_TOKEN),
     P(f"DELETE {PKG}", 204, given=a_package_showing_its_file),
@@ -439,6 +448,7 @@ PRO_RECIPES: list[ProRecipe] = [
     ),
     P("POST /v1/packages/delete-multiple", 400, "unknown ids", send=body({"ids": ["999", "x"]})),
     P("POST /v1/packages/delete-multiple", 400, "ids not a list", send=body({"ids": "1"})),
+    P("POST /v1/packages/delete-multiple", 400, "not JSON", send=not_json),
     P("POST /v1/packages/delete-multiple", 401, send=body({"ids": []}), **NO_TOKEN),
     P("POST /v1/packages/export", 200, "every field", a_package),
     P(
@@ -450,6 +460,7 @@ PRO_RECIPES: list[ProRecipe] = [
     ),
     P("POST /v1/packages/export", 400, "unknown field", send=query(**{"export-fields": "nope"})),
     P("POST /v1/packages/export", 400, "bad body", send=body({"fields": "id"})),
+    P("POST /v1/packages/export", 400, "not JSON", send=not_json),
     P("POST /v1/packages/export", 401, **NO_TOKEN),
     P(f"GET {PKG}/history", 200, given=a_package_showing_its_file),
     P(f"GET {PKG}/history", 400, "bad sort", a_package, query(sort="colour:asc")),
@@ -457,6 +468,7 @@ PRO_RECIPES: list[ProRecipe] = [
     P(f"GET {PKG}/history", 401, given=a_package, **NO_TOKEN),
     P(f"POST {PKG}/history", 201, given=a_package, send=body({"note": "checked"})),
     P(f"POST {PKG}/history", 400, "no note", a_package, body({})),
+    P(f"POST {PKG}/history", 400, "not JSON", a_package, not_json),
     P(f"POST {PKG}/history", 404, given=unknown, send=body({"note": "checked"})),
     P(f"POST {PKG}/history", 401, given=a_package, send=body({"note": "x"}), **NO_TOKEN),
     P(f"POST {PKG}/history/export", 200, given=a_package),
@@ -467,6 +479,7 @@ PRO_RECIPES: list[ProRecipe] = [
         a_package,
         query(**{"export-fields": "x"}),
     ),
+    P(f"POST {PKG}/history/export", 400, "not JSON", a_package, not_json),
     P(f"POST {PKG}/history/export", 404, given=unknown),
     P(f"POST {PKG}/history/export", 401, given=a_package, **NO_TOKEN),
     P(

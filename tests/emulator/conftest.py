@@ -51,7 +51,8 @@ class SchemaChecker:
         self.openapi = OpenAPI.from_dict(self.spec)
         self.checked = 0
 
-    def _operation(self, path: str, method: str) -> dict[str, Any] | None:
+    def operation(self, path: str, method: str) -> dict[str, Any] | None:
+        """The schema operation a request path (under /api) and method belong to, if any."""
         for template, item in self.spec["paths"].items():
             if _path_regex("/api" + template).match(path) and method.lower() in item:
                 operation: dict[str, Any] = item[method.lower()]
@@ -91,7 +92,7 @@ class SchemaChecker:
         if not path.startswith("/api/"):
             return
         method = request.method or "GET"
-        operation = self._operation(path, method)
+        operation = self.operation(path, method)
         documented = operation is not None and str(response.status_code) in operation["responses"]
         if documented:
             self.openapi.validate_response(

@@ -21,7 +21,7 @@ import pytest
 
 import jcds2
 from jcds2 import JamfProClient
-from jcds2.emulator import FaultRule, JamfEmulator
+from jcds2.emulator import JamfEmulator, StallFault
 from tests.helpers import make_certificates, make_file, sha, tls_proxy
 
 from .conftest import Cli, Run, closed_port_url, make_cli, parallel, seed
@@ -169,8 +169,7 @@ def test_workers_upload_the_files_of_a_batch_at_once(
         for n, name in enumerate(("Slow", "Quick"))
     )
     emulator.add_fault(
-        FaultRule(
-            kind="stall",
+        StallFault(
             server="s3",
             method="PUT",
             path=rf"/{emulator.bucket}/.+/Slow\.pkg",

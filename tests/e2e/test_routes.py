@@ -27,8 +27,7 @@ from jcds2.application.ports import ObjectUploader, ProgressCallback, RenewCrede
 from jcds2.container.client import Jcds2, Packages
 from jcds2.domain.errors import CorruptUploadError, PackageExistsError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
-from jcds2.emulator import JamfEmulator
-from jcds2.emulator.faults import FaultRule
+from jcds2.emulator import CorruptUploadFault, JamfEmulator, ZeroSizeUploadFault
 from tests.helpers import make_file
 
 ROUTES = ["jcds", "packages", "file_share"]
@@ -83,7 +82,7 @@ class Route:
     def corrupt_next_upload(self) -> None:
         if self.name == "packages":
             self.emulator.add_fault(
-                FaultRule(kind="corrupt_upload", path=r"/api/v1/packages/\d+/upload", times=1)
+                CorruptUploadFault(path=r"/api/v1/packages/\d+/upload", times=1)
             )
         else:
             assert self.tampering is not None
@@ -352,9 +351,7 @@ def test_a_batch_uploads_what_it_can_and_reports_the_rest(route: Route, tmp_path
 def test_a_packages_upload_the_server_reports_as_failed_is_sent_again(
     emulator: JamfEmulator, client: JamfProClient, tmp_path: Path
 ) -> None:
-    emulator.add_fault(
-        FaultRule(kind="zero_size_upload", path=r"/api/v1/packages/\d+/upload", times=1)
-    )
+    emulator.add_fault(ZeroSizeUploadFault(path=r"/api/v1/packages/\d+/upload", times=1))
     source = make_file(tmp_path / "Flaky.pkg", 80_000, seed=14)
 
     result = client.packages.upload_file(file_path=source)

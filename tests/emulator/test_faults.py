@@ -20,7 +20,25 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
-from jcds2.emulator import FaultPlan, FaultRecord, FaultRule, JamfEmulator, RecordedS3Request
+from jcds2.emulator import (
+    FAULT_KINDS,
+    ExpireTokensFault,
+    ExpireUrlFault,
+    FailPackageCreationFault,
+    FaultPlan,
+    FaultRecord,
+    FaultRule,
+    FullBodyFault,
+    JamfEmulator,
+    RecordedS3Request,
+    ResetFault,
+    ResetUploadFault,
+    S3ErrorFault,
+    StallFault,
+    StatusFault,
+    TruncateFault,
+    WrongRangeFault,
+)
 from jcds2.emulator.__main__ import main
 from jcds2.emulator.app import JamfApp
 from jcds2.emulator.auth import TokenStore
@@ -95,7 +113,7 @@ def split_answer(received: bytes) -> tuple[str, dict[str, str], bytes]:
 
 def test_status_on_jamf_with_retry_after(client: JamfClient, emulator: JamfEmulator) -> None:
     emulator.add_fault(
-        FaultRule(kind="status", method="GET", path="/api/v1/packages", status=429, retry_after=3)
+        StatusFault(method="GET", path="/api/v1/packages", status=429, retry_after=3)
     )
     answer = client.get("/api/v1/packages")
     assert answer.status_code == 429
@@ -113,7 +131,7 @@ def test_status_on_s3_with_retry_after(
 ) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="status", server="s3", status=status, retry_after=2))
+    emulator.add_fault(StatusFault(server="s3", status=status, retry_after=2))
     answer = requests.get(url, timeout=10)
     assert answer.status_code == status
     assert answer.headers["Retry-After"] == "2"
@@ -135,9 +153,7 @@ def test_s3_error_codes_on_upload_part(client: JamfClient, emulator: JamfEmulato
         "AccessDenied": 403,
     }
     for code, status in expected.items():
-        emulator.set_fault_plan(
-            FaultPlan(rules=[FaultRule(kind="s3_error", query="partNumber=", code=code)])
-        )
+        emulator.set_fault_plan(FaultPlan(rules=[S3ErrorFault(query="partNumber=", code=code)]))
         with pytest.raises(ClientError) as caught:
             s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=DATA)
         assert caught.value.response["Error"]["Code"] == code
@@ -156,7 +172,7 @@ def test_s3_error_codes_on_upload_part(client: JamfClient, emulator: JamfEmulato
 def test_reset_before_the_answer(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="reset", server="s3", method="GET"))
+    emulator.add_fault(ResetFault(server="s3", method="GET"))
     received, error = raw_get(url)
     assert received == b""
     assert isinstance(error, ConnectionResetError)
@@ -167,7 +183,7 @@ def test_reset_before_the_answer(client: JamfClient, emulator: JamfEmulator) -> 
 def test_reset_after_some_bytes(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="reset", server="s3", after_bytes=100, times=2))
+    emulator.add_fault(ResetFault(server="s3", after_bytes=100, times=2))
     received, error = raw_get(url)
     status, headers, body = split_answer(received)
     assert status == "HTTP/1.1 200 OK"
@@ -179,7 +195,7 @@ def test_reset_after_some_bytes(client: JamfClient, emulator: JamfEmulator) -> N
 
 
 def test_reset_on_the_jamf_server(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="reset", path="/api/v1/packages"))
+    emulator.add_fault(ResetFault(path="/api/v1/packages"))
     with pytest.raises(requests.exceptions.ConnectionError):
         client.get("/api/v1/packages")
     assert client.get("/api/v1/packages").status_code == 200
@@ -187,7 +203,7 @@ def test_reset_on_the_jamf_server(client: JamfClient, emulator: JamfEmulator) ->
 
 def test_reset_upload_loses_the_upload(client: JamfClient, emulator: JamfEmulator) -> None:
     credentials = client.post("/api/v1/jcds/files").json()
-    emulator.add_fault(FaultRule(kind="reset_upload", server="s3", method="PUT", after_bytes=1024))
+    emulator.add_fault(ResetUploadFault(server="s3", method="PUT", after_bytes=1024))
     with pytest.raises(Exception, match=r"(?i)connection"):
         s3_client(emulator, credentials).put_object(
             Bucket=credentials["bucketName"],
@@ -200,7 +216,7 @@ def test_reset_upload_loses_the_upload(client: JamfClient, emulator: JamfEmulato
 
 
 def test_reset_upload_on_classic_creation(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="reset_upload", method="POST", path="/JSSResource/.*"))
+    emulator.add_fault(ResetUploadFault(method="POST", path="/JSSResource/.*"))
     with pytest.raises(requests.exceptions.ConnectionError):
         client.post("/JSSResource/packages/id/0", data=CLASSIC_PACKAGE)
     assert emulator.packages() == []
@@ -211,7 +227,7 @@ def test_truncate_sends_the_full_length_and_less_body(
 ) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="truncate", server="s3", after_bytes=10, times=2))
+    emulator.add_fault(TruncateFault(server="s3", after_bytes=10, times=2))
     received, error = raw_get(url)
     status, headers, body = split_answer(received)
     assert error is None  # a clean close
@@ -225,7 +241,7 @@ def test_truncate_sends_the_full_length_and_less_body(
 def test_full_body_ignores_the_range(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="full_body"))
+    emulator.add_fault(FullBodyFault())
     assert requests.get(url, timeout=10).status_code == 200  # no Range: not matched
     answer = requests.get(url, headers={"Range": "bytes=0-99"}, timeout=10)
     assert answer.status_code == 200
@@ -241,7 +257,7 @@ def test_wrong_range(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
     url = download_url(client)
     size = len(DATA)
-    emulator.add_fault(FaultRule(kind="wrong_range", shift=3, times=None))
+    emulator.add_fault(WrongRangeFault(shift=3, times=None))
     answer = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=10)
     assert answer.status_code == 206
     assert answer.headers["Content-Range"] == f"bytes 103-202/{size}"
@@ -259,7 +275,7 @@ def test_wrong_range(client: JamfClient, emulator: JamfEmulator) -> None:
 def test_stall_makes_a_client_time_out(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
     url = download_url(client)
-    emulator.add_fault(FaultRule(kind="stall", server="s3", seconds=3))
+    emulator.add_fault(StallFault(server="s3", seconds=3))
     started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(url, timeout=(5, 0.3))
@@ -268,7 +284,7 @@ def test_stall_makes_a_client_time_out(client: JamfClient, emulator: JamfEmulato
 
 
 def test_stop_ends_stalls_at_once_and_closes_both_servers() -> None:
-    plan = FaultPlan(rules=[FaultRule(kind="stall", path="/api/v1/auth/token", seconds=60)])
+    plan = FaultPlan(rules=[StallFault(path="/api/v1/auth/token", seconds=60)])
     emulator = JamfEmulator(faults=plan).start()
     s3_port = urlsplit(emulator.s3_endpoint_url).port
     assert s3_port is not None
@@ -299,7 +315,7 @@ def test_stop_ends_stalls_at_once_and_closes_both_servers() -> None:
 
 def test_expire_url_after_ranges(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
-    emulator.add_fault(FaultRule(kind="expire_url", after_ranges=2))
+    emulator.add_fault(ExpireUrlFault(after_ranges=2))
     first = download_url(client)
     for start in (0, 100):
         ranged = requests.get(first, headers={"Range": f"bytes={start}-{start + 99}"}, timeout=10)
@@ -328,7 +344,7 @@ def test_numbered_download_urls_still_work(client: JamfClient) -> None:
 def test_fail_package_creation(
     client: JamfClient, emulator: JamfEmulator, mode: str, created: bool
 ) -> None:
-    emulator.add_fault(FaultRule(kind="fail_package_creation", mode=mode))
+    emulator.add_fault(FailPackageCreationFault(mode=mode))
     client.get("/JSSResource/packages")  # not a creation: not matched
     failed = client.post(
         "/JSSResource/packages/id/0", data=CLASSIC_PACKAGE, headers={"Content-Type": "text/xml"}
@@ -342,7 +358,7 @@ def test_fail_package_creation(
 
 
 def test_fail_package_creation_on_the_pro_route(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="fail_package_creation", mode="lost_answer", status=502))
+    emulator.add_fault(FailPackageCreationFault(mode="lost_answer", status=502))
     body = {"packageName": "P", "fileName": "p.pkg", "categoryId": "-1", "priority": 3}
     body |= {"fillUserTemplate": False, "rebootRequired": False, "osInstall": False}
     body |= {"suppressUpdates": False, "suppressFromDock": False, "suppressEula": False}
@@ -353,7 +369,7 @@ def test_fail_package_creation_on_the_pro_route(client: JamfClient, emulator: Ja
 
 
 def test_expire_tokens_every_period(anonymous: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="expire_tokens", every_seconds=0.25))
+    emulator.add_fault(ExpireTokensFault(every_seconds=0.25))
     logins = 0
     token = ""
     started = time.monotonic()
@@ -377,7 +393,7 @@ def test_expire_tokens_every_period(anonymous: JamfClient, emulator: JamfEmulato
 
 
 def test_expire_tokens_once(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="expire_tokens", after_seconds=0.4))
+    emulator.add_fault(ExpireTokensFault(after_seconds=0.4))
     assert client.get("/api/v1/packages").status_code == 200
     time.sleep(0.45)
     assert client.get("/api/v1/packages").status_code == 401
@@ -391,29 +407,25 @@ def test_expire_tokens_once(client: JamfClient, emulator: JamfEmulator) -> None:
 
 
 def test_skip_and_times(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(
-        FaultRule(kind="status", path="/api/v1/packages", status=503, skip=2, times=2)
-    )
+    emulator.add_fault(StatusFault(path="/api/v1/packages", status=503, skip=2, times=2))
     statuses = [client.get("/api/v1/packages").status_code for _ in range(5)]
     assert statuses == [200, 200, 503, 503, 200]
 
 
 def test_times_none_fires_every_time(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="status", path="/api/v1/packages", status=500, times=None))
+    emulator.add_fault(StatusFault(path="/api/v1/packages", status=500, times=None))
     assert {client.get("/api/v1/packages").status_code for _ in range(5)} == {500}
 
 
 def test_method_and_query_matching(client: JamfClient, emulator: JamfEmulator) -> None:
-    emulator.add_fault(FaultRule(kind="status", method="get", query="page=3", status=418))
+    emulator.add_fault(StatusFault(method="get", query="page=3", status=418))
     assert client.get("/api/v1/packages", params={"page": 2}).status_code == 200
     assert client.get("/api/v1/packages", params={"page": 3}).status_code == 418
 
 
 def statuses_under(emulator: JamfEmulator, client: JamfClient, seed: int) -> list[int]:
     emulator.reset()
-    rule = FaultRule(
-        kind="status", path="/api/v1/packages", status=503, probability=0.5, times=None
-    )
+    rule = StatusFault(path="/api/v1/packages", status=503, probability=0.5, times=None)
     emulator.set_fault_plan(FaultPlan(seed=seed, rules=[rule]))
     return [client.get("/api/v1/packages").status_code for _ in range(50)]
 
@@ -431,8 +443,8 @@ def test_rules_in_order_first_fires(client: JamfClient, emulator: JamfEmulator) 
     emulator.set_fault_plan(
         FaultPlan(
             rules=[
-                FaultRule(kind="status", path="/api/v1/packages", status=500, probability=0.0),
-                FaultRule(kind="status", path="/api/v1/packages", status=502),
+                StatusFault(path="/api/v1/packages", status=500, probability=0.0),
+                StatusFault(path="/api/v1/packages", status=502),
             ]
         )
     )
@@ -442,7 +454,7 @@ def test_rules_in_order_first_fires(client: JamfClient, emulator: JamfEmulator) 
 
 def test_reset_clears_faults_and_logs(client: JamfClient, emulator: JamfEmulator) -> None:
     upload(client)
-    emulator.add_fault(FaultRule(kind="status", status=500, times=None))
+    emulator.add_fault(StatusFault(status=500, times=None))
     client.get("/api/v1/packages")
     assert emulator.fault_log
     assert emulator.s3_request_log
@@ -503,17 +515,17 @@ def test_plan_round_trips_through_json(tmp_path: Path) -> None:
     plan = FaultPlan(
         seed=42,
         rules=[
-            FaultRule(kind="status", path="/api/.*", status=503, retry_after=1, probability=0.3),
-            FaultRule(kind="s3_error", query="partNumber=", code="ExpiredToken", skip=1),
-            FaultRule(kind="reset", server="s3", after_bytes=1000, times=None),
-            FaultRule(kind="reset_upload", method="PUT", after_bytes=5),
-            FaultRule(kind="truncate", server="s3", after_bytes=3),
-            FaultRule(kind="full_body"),
-            FaultRule(kind="wrong_range", shift=2),
-            FaultRule(kind="stall", seconds=0.5),
-            FaultRule(kind="expire_url", after_ranges=4),
-            FaultRule(kind="fail_package_creation", mode="lost_answer"),
-            FaultRule(kind="expire_tokens", every_seconds=60),
+            StatusFault(path="/api/.*", status=503, retry_after=1, probability=0.3),
+            S3ErrorFault(query="partNumber=", code="ExpiredToken", skip=1),
+            ResetFault(server="s3", after_bytes=1000, times=None),
+            ResetUploadFault(method="PUT", after_bytes=5),
+            TruncateFault(server="s3", after_bytes=3),
+            FullBodyFault(),
+            WrongRangeFault(shift=2),
+            StallFault(seconds=0.5),
+            ExpireUrlFault(after_ranges=4),
+            FailPackageCreationFault(mode="lost_answer"),
+            ExpireTokensFault(every_seconds=60),
         ],
     )
     data = plan.to_dict()
@@ -565,8 +577,54 @@ def test_plan_validation_errors(data: Any, message: str) -> None:
 
 
 def test_rule_parameters_of_other_kinds_are_refused() -> None:
-    with pytest.raises(ValueError, match="field 'shift' does not apply to kind 'reset'"):
-        FaultRule(kind="reset", shift=2)
+    # A kind's class has only its own parameters; JSON data says which field is unknown.
+    with pytest.raises(TypeError, match="shift"):
+        ResetFault(shift=2)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="unknown field 'shift' for kind 'reset'"):
+        FaultRule.from_dict({"kind": "reset", "shift": 2})
+
+
+def test_every_kind_has_its_own_class() -> None:
+    assert sorted(FAULT_KINDS) == sorted(
+        ["status", "s3_error", "reset", "reset_upload", "truncate", "full_body", "wrong_range",
+         "stall", "expire_url", "fail_package_creation", "expire_tokens", "corrupt_upload",
+         "zero_size_upload", "late_size"]
+    )  # fmt: skip
+    for kind, rule_class in FAULT_KINDS.items():
+        assert rule_class.kind == kind
+        assert issubclass(rule_class, FaultRule)
+    with pytest.raises(TypeError, match="base class"):
+        FaultRule()
+
+
+def test_a_rule_is_validated_as_it_is_built() -> None:
+    with pytest.raises(ValueError, match="HTTP status code"):
+        StatusFault(status=99)
+    with pytest.raises(ValueError, match="s3 server only"):
+        S3ErrorFault(server="jamf", code="SlowDown")
+    with pytest.raises(ValueError, match="exactly one of"):
+        ExpireTokensFault(every_seconds=1, after_seconds=1)
+    with pytest.raises(ValueError, match="times must be"):
+        ResetFault(times=0)
+    assert StatusFault(status=503, method="get").method == "GET"
+    assert StatusFault(status=503).server == "jamf"
+    assert FullBodyFault().server == "s3"
+
+
+def test_each_kind_round_trips_with_its_defaults() -> None:
+    required: dict[str, dict[str, Any]] = {
+        "status": {"status": 503},
+        "s3_error": {"code": "SlowDown"},
+        "stall": {"seconds": 1},
+        "fail_package_creation": {"mode": "refuse"},
+        "expire_tokens": {"after_seconds": 5},
+    }
+    for kind in FAULT_KINDS:
+        rule = FaultRule.from_dict({"kind": kind, **required.get(kind, {})})
+        data = rule.to_dict()
+        assert list(data)[:8] == ["kind", "server", "method", "path", "query", "skip", "times",
+                                  "probability"]  # fmt: skip
+        assert FaultRule.from_dict(data) == rule
 
 
 def test_plan_file_errors(tmp_path: Path) -> None:

@@ -21,7 +21,13 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator, validate
 
-from jcds2.emulator import FaultPlan, FaultRecord, FaultRule, JamfEmulator
+from jcds2.emulator import (
+    CorruptUploadFault,
+    FaultPlan,
+    FaultRecord,
+    JamfEmulator,
+    ZeroSizeUploadFault,
+)
 from jcds2.emulator.upload import HashingSpool
 
 from .conftest import JamfClient, SchemaChecker
@@ -485,7 +491,7 @@ def test_corrupt_upload(client: JamfClient, emulator: JamfEmulator) -> None:
     package_id = create(client, "Corrupt", "corrupt.pkg")
     uploaded(client, package_id, "corrupt.pkg", b"good old file")
     refresh(client, "corrupt.pkg")
-    emulator.add_fault(FaultRule(kind="corrupt_upload", after_bytes=5))
+    emulator.add_fault(CorruptUploadFault(after_bytes=5))
     sent = b"the new file, sent intact"
     uploaded(client, package_id, "corrupt.pkg", sent)
     refresh(client, "corrupt.pkg")
@@ -511,7 +517,7 @@ def test_zero_size_upload(client: JamfClient, emulator: JamfEmulator) -> None:
     package_id = create(client, "Zero", "zero.pkg")
     uploaded(client, package_id, "zero.pkg", b"previous")
     refresh(client, "zero.pkg")
-    emulator.add_fault(FaultRule(kind="zero_size_upload"))
+    emulator.add_fault(ZeroSizeUploadFault())
     sent = b"a file whose upload fails"
     uploaded(client, package_id, "zero.pkg", sent)
     assert managed(get(client, package_id)) == {
@@ -533,7 +539,7 @@ def test_zero_size_upload(client: JamfClient, emulator: JamfEmulator) -> None:
 def test_upload_faults_respect_skip_times_and_the_route(
     client: JamfClient, emulator: JamfEmulator
 ) -> None:
-    emulator.set_fault_plan(FaultPlan(rules=[FaultRule(kind="zero_size_upload", skip=1, times=2)]))
+    emulator.set_fault_plan(FaultPlan(rules=[ZeroSizeUploadFault(skip=1, times=2)]))
     package_id = create(client, "Counted", "counted.pkg")  # a POST, not an upload
     jcds_upload(client, "other.pkg", b"not an upload to a package")
     sizes = []
@@ -556,15 +562,15 @@ def test_upload_faults_from_json() -> None:
             ],
         }
     )
-    assert plan.rules[0].after_bytes == 7
+    assert plan.rules[0] == CorruptUploadFault(after_bytes=7, probability=0.5)
     assert plan.rules[1].server == "jamf"
     assert FaultPlan.from_dict(plan.to_dict()) == plan
     with pytest.raises(ValueError, match="unknown field 'after_bytes'"):
         FaultPlan.from_dict({"rules": [{"kind": "zero_size_upload", "after_bytes": 1}]})
-    with pytest.raises(ValueError, match="does not apply"):
-        FaultRule(kind="zero_size_upload", after_bytes=1)
+    with pytest.raises(TypeError, match="after_bytes"):
+        ZeroSizeUploadFault(after_bytes=1)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="jamf server only"):
-        FaultRule(kind="corrupt_upload", server="s3")
+        CorruptUploadFault(server="s3")
 
 
 # Capability and version ---------------------------------------------------------------------

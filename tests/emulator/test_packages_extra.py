@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from jcds2.emulator import FaultRule, JamfEmulator
+from jcds2.emulator import FaultRule, JamfEmulator, LateSizeFault, ZeroSizeUploadFault
 
 from .conftest import JamfClient, SchemaChecker
 from .test_package_upload import create, get, managed, refresh, shown, upload, uploaded
@@ -324,7 +324,7 @@ def test_the_new_hash_can_show_before_the_new_size(
     package_id = create(client, "Lagging", "lagging.pkg")
     uploaded(client, package_id, "lagging.pkg", b"first file")
     refresh(client)
-    emulator.add_fault(FaultRule(kind="late_size", reads=reads))
+    emulator.add_fault(LateSizeFault(reads=reads))
     sent = b"the second, longer file"
     uploaded(client, package_id, "lagging.pkg", sent)
     refresh(client, "lagging.pkg")
@@ -339,7 +339,7 @@ def test_a_listing_read_counts_and_a_new_upload_starts_over(
     client: JamfClient, emulator: JamfEmulator
 ) -> None:
     package_id = create(client, "Listed", "listed.pkg")
-    emulator.add_fault(FaultRule(kind="late_size", reads=1))
+    emulator.add_fault(LateSizeFault(reads=1))
     uploaded(client, package_id, "listed.pkg", b"one")
     refresh(client)
     (listed,) = client.get("/api/v1/packages").json()["results"]
@@ -352,10 +352,12 @@ def test_a_listing_read_counts_and_a_new_upload_starts_over(
 
 def test_late_size_rules_are_checked() -> None:
     with pytest.raises(ValueError, match="reads"):
-        FaultRule(kind="late_size", reads=0)
+        LateSizeFault(reads=0)
     with pytest.raises(ValueError, match="reads"):
-        FaultRule(kind="zero_size_upload", reads=1)
-    assert FaultRule.from_dict({"kind": "late_size"}).reads == 1
+        FaultRule.from_dict({"kind": "zero_size_upload", "reads": 1})
+    with pytest.raises(TypeError, match="reads"):
+        ZeroSizeUploadFault(reads=1)  # type: ignore[call-arg]
+    assert FaultRule.from_dict({"kind": "late_size"}) == LateSizeFault(reads=1)
 
 
 # every non-nullable property is present --------------------------------------------------

@@ -33,7 +33,8 @@ def out(tmp_path: Path) -> Path:
 
 
 def _ranged_gets(emulator: JamfEmulator, **fields: Any) -> FaultRule:
-    return FaultRule(server="s3", method="GET", path=object_path(emulator), **fields)
+    where = {"server": "s3", "method": "GET", "path": object_path(emulator)}
+    return FaultRule.from_dict({**where, **fields})
 
 
 TRANSIENT = {

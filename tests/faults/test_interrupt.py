@@ -21,7 +21,7 @@ import pytest
 
 from jcds2 import JamfProClient
 from jcds2.domain.transfer import MiB
-from jcds2.emulator import FaultPlan, FaultRule, JamfEmulator
+from jcds2.emulator import FaultPlan, JamfEmulator, StallFault
 from tests.helpers import make_file, sha
 
 from .conftest import FAST, make_client, object_path, worker_threads
@@ -58,8 +58,7 @@ def test_ctrl_c_during_a_stalled_download_stops_the_workers_and_keeps_a_resumabl
     patient_client.jcds2.upload_file(file_path=source)
     out = tmp_path / "out"
     out.mkdir()
-    stall = FaultRule(
-        kind="stall",
+    stall = StallFault(
         server="s3",
         method="GET",
         path=object_path(emulator),
@@ -93,8 +92,7 @@ def test_ctrl_c_during_stalled_parts_aborts_the_upload_and_leaves_nothing(
     emulator: JamfEmulator, patient_client: JamfProClient, tmp_path: Path
 ) -> None:
     source = make_file(tmp_path / "Stalled Upload.pkg", 21 * MiB, seed=4)
-    stall = FaultRule(
-        kind="stall",
+    stall = StallFault(
         server="s3",
         method="PUT",
         path=object_path(emulator),
@@ -151,8 +149,7 @@ def test_a_signal_to_the_command_line_stops_a_stalled_upload_cleanly(
     # Its own emulator: the stalled PUT is still processed when the stall ends, which
     # must not land in the shared emulator during another test.
     with JamfEmulator() as emulator:
-        stall = FaultRule(
-            kind="stall",
+        stall = StallFault(
             server="s3",
             method="PUT",
             path=object_path(emulator),

@@ -16,7 +16,7 @@ from jcds2 import (
     JamfProClient,
 )
 from jcds2.domain.transfer import MiB
-from jcds2.emulator import FaultPlan, FaultRule, JamfEmulator
+from jcds2.emulator import ExpireTokensFault, FaultPlan, JamfEmulator
 from tests.helpers import make_file, sha
 
 from .conftest import FAST, assert_consistent
@@ -106,8 +106,7 @@ def test_sixteen_transfers_through_one_client_while_the_server_expires_tokens(
     Rounds follow one another, so no request can meet two revocations, however slowly
     a busy machine runs them (a 2 s clock did: a request and its repeat each took ~2 s).
     """
-    revoke = FaultRule(
-        kind="expire_tokens",
+    revoke = ExpireTokensFault(
         server="jamf",
         method="POST",
         path="/api/v1/jcds/refresh-inventory",

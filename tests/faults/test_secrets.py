@@ -18,7 +18,7 @@ from jcds2 import (
     Jcds2Error,
 )
 from jcds2.domain.transfer import MiB
-from jcds2.emulator import FaultPlan, FaultRule, JamfEmulator
+from jcds2.emulator import ExpireUrlFault, FaultPlan, JamfEmulator, S3ErrorFault, StatusFault
 from tests.helpers import make_file
 
 from .conftest import FAST, object_path
@@ -77,16 +77,14 @@ def _exchange(client: JamfProClient, emulator: JamfEmulator, tmp_path: Path) -> 
     emulator.set_fault_plan(
         FaultPlan(
             rules=[
-                FaultRule(
-                    kind="s3_error",
+                S3ErrorFault(
                     code="ExpiredToken",
                     path=object_path(emulator),
                     query="partNumber=",
                     skip=1,
                     times=1,
                 ),
-                FaultRule(
-                    kind="expire_url",
+                ExpireUrlFault(
                     path=object_path(emulator),
                     method="GET",
                     after_ranges=6,
@@ -102,16 +100,14 @@ def _exchange(client: JamfProClient, emulator: JamfEmulator, tmp_path: Path) -> 
     texts.append(repr(client.jcds2.download_file(file_name=big.name, download_path=out)))
     texts.append(repr(client.jcds2.list_files()))
     failing = [
-        FaultRule(
-            kind="status",
+        StatusFault(
             server="s3",
             method="GET",
             path=object_path(emulator),
             status=500,
             times=None,
         ),
-        FaultRule(
-            kind="s3_error",
+        S3ErrorFault(
             code="InternalError",
             path=object_path(emulator),
             method="PUT",

@@ -22,7 +22,14 @@ import pytest
 
 from jcds2 import JamfProClient, Jcds2Error
 from jcds2.domain.transfer import KiB, MiB
-from jcds2.emulator import FaultPlan, FaultRule, JamfEmulator
+from jcds2.emulator import (
+    ExpireTokensFault,
+    FailPackageCreationFault,
+    FaultPlan,
+    FaultRule,
+    JamfEmulator,
+    StatusFault,
+)
 from tests.helpers import make_file, sha
 
 from .conftest import STALL_SECONDS, assert_consistent, make_client, object_path
@@ -46,8 +53,7 @@ def _jamf_fault(rng: random.Random) -> FaultRule:
         ]
     )
     status = rng.choice([429, 500, 502, 503])
-    return FaultRule(
-        kind="status",
+    return StatusFault(
         server="jamf",
         method=route[0],
         path=route[1],
@@ -89,15 +95,19 @@ def _s3_fault(rng: random.Random, emulator: JamfEmulator) -> FaultRule:
     elif kind == "expire_url":
         fields["after_ranges"] = rng.randint(1, 4)
     probability = rng.choice([1.0, 1.0, 0.5, 0.2])
-    return FaultRule(
-        kind=kind,
-        server="s3",
-        method=method,
-        path=object_path(emulator),
-        skip=rng.randrange(4),
-        times=None if kind == "expire_url" else (1 if kind == "stall" else rng.randint(1, 3)),
-        probability=probability,
-        **fields,
+    return FaultRule.from_dict(
+        {
+            "kind": kind,
+            "server": "s3",
+            "method": method,
+            "path": object_path(emulator),
+            "skip": rng.randrange(4),
+            "times": None
+            if kind == "expire_url"
+            else (1 if kind == "stall" else rng.randint(1, 3)),
+            "probability": probability,
+            **fields,
+        }
     )
 
 
@@ -111,11 +121,9 @@ def _plan(rng: random.Random, emulator: JamfEmulator, number: int) -> FaultPlan:
             rules.append(_jamf_fault(rng))
         elif draw < 0.92:
             mode = rng.choice(["refuse", "lost_answer"])
-            rules.append(
-                FaultRule(kind="fail_package_creation", mode=mode, status=500, path=CREATE)
-            )
+            rules.append(FailPackageCreationFault(mode=mode, status=500, path=CREATE))
         else:
-            rules.append(FaultRule(kind="expire_tokens", server="jamf", every_seconds=0.1))
+            rules.append(ExpireTokensFault(server="jamf", every_seconds=0.1))
     return FaultPlan(seed=SEED * 1000 + number, rules=rules)
 
 

@@ -10,7 +10,15 @@ import pytest
 
 from jcds2 import JamfProClient, PackageCreationError, UploadError
 from jcds2.domain.transfer import MiB
-from jcds2.emulator import FaultPlan, FaultRule, JamfEmulator
+from jcds2.emulator import (
+    ExpireTokensFault,
+    FailPackageCreationFault,
+    FaultPlan,
+    FaultRule,
+    JamfEmulator,
+    ResetFault,
+    StatusFault,
+)
 from tests.helpers import make_file, sha
 
 from .conftest import STALL_SECONDS, assert_consistent, object_path
@@ -31,9 +39,8 @@ def small(tmp_path: Path) -> Path:
 
 
 def _parts(emulator: JamfEmulator, **fields: Any) -> FaultRule:
-    return FaultRule(
-        server="s3", method="PUT", path=object_path(emulator), query="partNumber=", **fields
-    )
+    where = {"server": "s3", "method": "PUT", "path": object_path(emulator)}
+    return FaultRule.from_dict({**where, "query": "partNumber=", **fields})
 
 
 def _assert_uploaded(emulator: JamfEmulator, client: JamfProClient, path: Path) -> None:
@@ -76,8 +83,7 @@ def test_a_completion_whose_answer_was_lost_is_recognised(
     # answers the repeated completion with success (as S3 does for a while); S3 may also
     # answer NoSuchUpload, which the uploader checks against the stored object (that
     # branch is not reachable with moto and is covered by reading only).
-    lost = FaultRule(
-        kind="reset",
+    lost = ResetFault(
         server="s3",
         method="POST",
         path=object_path(emulator),
@@ -125,7 +131,8 @@ SINGLE_FAULTS = {
 def test_a_single_request_upload_is_retried(
     emulator: JamfEmulator, fast_client: JamfProClient, small: Path, fault: dict[str, Any]
 ) -> None:
-    rule = FaultRule(server="s3", method="PUT", path=object_path(emulator), **fault)
+    where = {"server": "s3", "method": "PUT", "path": object_path(emulator)}
+    rule = FaultRule.from_dict({**where, **fault})
     emulator.set_fault_plan(FaultPlan(rules=[rule]))
 
     result = fast_client.jcds2.upload_file(file_path=small)
@@ -158,7 +165,7 @@ def test_a_lasting_part_fault_aborts_the_upload_and_leaves_nothing(
 def test_a_refused_package_creation_deletes_the_uploaded_file(
     emulator: JamfEmulator, fast_client: JamfProClient, small: Path
 ) -> None:
-    rule = FaultRule(kind="fail_package_creation", mode="refuse", status=500, path=CREATE)
+    rule = FailPackageCreationFault(mode="refuse", status=500, path=CREATE)
     emulator.set_fault_plan(FaultPlan(rules=[rule]))
 
     with pytest.raises(PackageCreationError) as caught:
@@ -172,7 +179,7 @@ def test_a_refused_package_creation_deletes_the_uploaded_file(
 def test_a_package_created_although_its_answer_was_lost_is_kept_with_its_file(
     emulator: JamfEmulator, fast_client: JamfProClient, small: Path
 ) -> None:
-    rule = FaultRule(kind="fail_package_creation", mode="lost_answer", status=500, path=CREATE)
+    rule = FailPackageCreationFault(mode="lost_answer", status=500, path=CREATE)
     emulator.set_fault_plan(FaultPlan(rules=[rule]))
 
     result = fast_client.jcds2.upload_file(file_path=small)
@@ -188,10 +195,9 @@ def test_cleanup_outlasts_a_failing_look_up_and_deletion(
     emulator.set_fault_plan(
         FaultPlan(
             rules=[
-                FaultRule(kind="fail_package_creation", mode="refuse", status=500, path=CREATE),
+                FailPackageCreationFault(mode="refuse", status=500, path=CREATE),
                 # the look-up that follows, and the deletion, fail twice each
-                FaultRule(
-                    kind="status",
+                StatusFault(
                     server="jamf",
                     method="GET",
                     path="/api/v1/packages",
@@ -199,8 +205,7 @@ def test_cleanup_outlasts_a_failing_look_up_and_deletion(
                     skip=1,
                     times=2,
                 ),
-                FaultRule(
-                    kind="status",
+                StatusFault(
                     server="jamf",
                     method="DELETE",
                     path="/api/v1/jcds/files/.+",
@@ -226,9 +231,7 @@ def test_tokens_expiring_during_an_upload_are_renewed(
     # Every 0.2 s: often enough to expire tokens several times during the upload, and long
     # enough that a renewed token is still good for the request it is fetched for, even on
     # a loaded machine (at 0.05 s a busy CI runner saw a request 401 twice in a row).
-    emulator.set_fault_plan(
-        FaultPlan(rules=[FaultRule(kind="expire_tokens", server="jamf", every_seconds=0.2)])
-    )
+    emulator.set_fault_plan(FaultPlan(rules=[ExpireTokensFault(server="jamf", every_seconds=0.2)]))
 
     fast_client.jcds2.upload_file(file_path=big)
 

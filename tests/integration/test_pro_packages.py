@@ -51,8 +51,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import MiB, TransferConfig
-from jcds2.emulator import JamfEmulator
-from jcds2.emulator.faults import FaultRule
+from jcds2.emulator import FaultRule, JamfEmulator, ResetUploadFault, StatusFault
 from tests.helpers import answer, make_file, recording_server
 
 UPLOAD_PATH = r"/api/v1/packages/\d+/upload"
@@ -387,9 +386,9 @@ def test_a_file_name_other_than_the_packages_is_refused_with_an_explanation(
 @pytest.mark.parametrize(
     "fault",
     [
-        FaultRule(kind="status", method="POST", path=UPLOAD_PATH, status=503),
-        FaultRule(kind="status", method="POST", path=UPLOAD_PATH, status=500),
-        FaultRule(kind="reset_upload", method="POST", path=UPLOAD_PATH, after_bytes=MiB),
+        StatusFault(method="POST", path=UPLOAD_PATH, status=503),
+        StatusFault(method="POST", path=UPLOAD_PATH, status=500),
+        ResetUploadFault(method="POST", path=UPLOAD_PATH, after_bytes=MiB),
     ],
     ids=["503", "500", "reset"],
 )
@@ -441,9 +440,7 @@ def test_retries_stop_after_max_attempts_sends_in_all(
     http, config = quick_retries
     source = make_file(tmp_path / "Never.pkg", 200_000)
     package = new_package(ProApiPackageRepository(http), "Never.pkg")
-    emulator.add_fault(
-        FaultRule(kind="status", method="POST", path=UPLOAD_PATH, status=status, times=None)
-    )
+    emulator.add_fault(StatusFault(method="POST", path=UPLOAD_PATH, status=status, times=None))
 
     with pytest.raises(UploadError, match=f"HTTP {status}.* after 3 attempts"):
         PackageFormUploader(http, config).upload(
@@ -460,7 +457,7 @@ def test_a_refusal_is_not_retried(
 ) -> None:
     source = make_file(tmp_path / "No.pkg", 100_000)
     package = new_package(repository, "No.pkg")
-    emulator.add_fault(FaultRule(kind="status", method="POST", path=UPLOAD_PATH, status=403))
+    emulator.add_fault(StatusFault(method="POST", path=UPLOAD_PATH, status=403))
 
     with pytest.raises(UploadError, match="HTTP 403") as caught:
         uploader.upload(PackageUploadTarget("No.pkg", package.id), local(source), renew=lambda t: t)

@@ -16,15 +16,20 @@ from werkzeug.wrappers import Request, Response
 
 from jcds2.emulator.auth import TokenStore
 from jcds2.emulator.control import PREFIX, Controls, control_response
-from jcds2.emulator.faults import (
+from jcds2.emulator.faultrules import (
     JAMF,
-    UPLOAD_FAULT_KEY,
-    UPLOAD_FAULT_KINDS,
-    FaultEngine,
+    FailPackageCreationFault,
     FaultRule,
-    RequestFacts,
+    PackageUploadFault,
+    ResetFault,
+    ResetUploadFault,
+    StallFault,
+    StatusFault,
+    TruncateFault,
 )
+from jcds2.emulator.faults import UPLOAD_FAULT_KEY, FaultEngine
 from jcds2.emulator.jsonbody import BodyReader
+from jcds2.emulator.requestfacts import RequestFacts
 from jcds2.emulator.requestlog import RecordedRequest, RequestLog
 from jcds2.emulator.schemas import pro_api_schema
 from jcds2.emulator.web import Call, Route, api_error, error_for_path, html_error, is_pro_path
@@ -89,31 +94,34 @@ class JamfApp:
         start_response: StartResponse,
     ) -> Iterable[bytes]:
         """Carry out a fault that fired for this request."""
-        kind = rule.kind
 
         def process(env: WSGIEnvironment, respond: StartResponse) -> Iterable[bytes]:
             return self._respond(request)(env, respond)
 
         app: WSGIApplication = process
-        if kind == "reset":
-            return reset_response(app, environ, start_response, rule.after_bytes or 0)
-        if kind == "reset_upload":
-            reset_upload(environ, rule.after_bytes or 0)
-        if kind == "truncate":
-            return truncated_response(app, environ, start_response, rule.after_bytes or 0)
-        if kind == "stall":
-            self._faults.stopping.wait(rule.seconds or 0)
+        if isinstance(rule, ResetFault):
+            return reset_response(app, environ, start_response, rule.after_bytes)
+        if isinstance(rule, ResetUploadFault):
+            reset_upload(environ, rule.after_bytes)
+        if isinstance(rule, TruncateFault):
+            return truncated_response(app, environ, start_response, rule.after_bytes)
+        if isinstance(rule, StallFault):
+            self._faults.stopping.wait(rule.seconds)
             return process(environ, start_response)
-        if kind in UPLOAD_FAULT_KINDS:
+        if isinstance(rule, PackageUploadFault):
             # Processed; the upload route reads the rule and spoils what it stores or reports.
             environ[UPLOAD_FAULT_KEY] = rule
             return process(environ, start_response)
-        if kind == "fail_package_creation" and rule.mode == "lost_answer":
-            # Created; only the answer is lost.
-            self._respond(request).close()
-        else:
-            drain_body(environ)
-        return _fault_response(request.path, rule)(environ, start_response)
+        if isinstance(rule, FailPackageCreationFault):
+            if rule.mode == "lost_answer":
+                # Created; only the answer is lost.
+                self._respond(request).close()
+            else:
+                drain_body(environ)
+            return _fault_response(request.path, rule.status)(environ, start_response)
+        assert isinstance(rule, StatusFault), rule.kind
+        drain_body(environ)
+        return _fault_response(request.path, rule.status, rule.retry_after)(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
         adapter = self._map.bind_to_environ(request.environ)
@@ -155,8 +163,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def _fault_response(path: str, rule: FaultRule) -> Response:
-    status = rule.status or 500
-    headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
+def _fault_response(path: str, status: int, retry_after: int | None = None) -> Response:
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
     description = Response(status=status).status.partition(" ")[2] or "Injected fault"
     return error_for_path(path, status, "INJECTED_FAULT", description, headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from jcds2.emulator.faults import URL_NUMBER_PARAMETER
+from jcds2.emulator.requestfacts import URL_NUMBER_PARAMETER
 
 
 class IssuedSecrets:

@@ -24,14 +24,22 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from jcds2.emulator.faults import (
+from jcds2.emulator.faultrules import (
     S3,
     S3_ERRORS,
-    FaultEngine,
+    ExpireUrlFault,
     FaultRule,
-    RequestFacts,
-    parse_range,
+    FullBodyFault,
+    ResetFault,
+    ResetUploadFault,
+    S3ErrorFault,
+    StallFault,
+    StatusFault,
+    TruncateFault,
+    WrongRangeFault,
 )
+from jcds2.emulator.faults import FaultEngine
+from jcds2.emulator.requestfacts import RequestFacts, parse_range
 from jcds2.emulator.wire import (
     call_app,
     drain_body,
@@ -169,8 +177,8 @@ def s3_error(
     return Response(body, status=status, mimetype="application/xml", headers=headers or {})
 
 
-def _status_error(rule: FaultRule) -> Response:
-    status = rule.status or 500
+def _status_error(rule: StatusFault) -> Response:
+    status = rule.status
     code = _CODE_FOR_STATUS.get(status, "InjectedFault")
     message = Response(status=status).status.partition(" ")[2] or "Injected fault"
     headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
@@ -220,36 +228,33 @@ class S3FaultMiddleware:
         start_response: StartResponse,
         note: Any,
     ) -> Iterable[bytes]:
-        kind = rule.kind
         noting = _noting(start_response, note)
-        if kind in ("status", "s3_error", "expire_url"):
+        if isinstance(rule, (StatusFault, S3ErrorFault, ExpireUrlFault)):
             drain_body(environ)
             return _answer(rule)(environ, noting)
-        if kind == "reset":
-            return reset_response(self._app, environ, start_response, rule.after_bytes or 0, note)
-        if kind == "reset_upload":
+        if isinstance(rule, ResetFault):
+            return reset_response(self._app, environ, start_response, rule.after_bytes, note)
+        if isinstance(rule, ResetUploadFault):
             note(None)
-            reset_upload(environ, rule.after_bytes or 0)
-        if kind == "truncate":
-            return truncated_response(
-                self._app, environ, start_response, rule.after_bytes or 0, note
-            )
-        if kind == "full_body":
+            reset_upload(environ, rule.after_bytes)
+        if isinstance(rule, TruncateFault):
+            return truncated_response(self._app, environ, start_response, rule.after_bytes, note)
+        if isinstance(rule, FullBodyFault):
             environ.pop("HTTP_RANGE", None)
             environ.pop("HTTP_IF_RANGE", None)
-        if kind == "wrong_range":
+        if isinstance(rule, WrongRangeFault):
             return self._wrong_range(rule, environ, noting)
-        if kind == "stall":
-            self._engine.stopping.wait(rule.seconds or 0)
+        if isinstance(rule, StallFault):
+            self._engine.stopping.wait(rule.seconds)
         return self._app(environ, noting)
 
     def _wrong_range(
-        self, rule: FaultRule, environ: WSGIEnvironment, start_response: StartResponse
+        self, rule: WrongRangeFault, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         asked = parse_range(environ.get("HTTP_RANGE"))
         assert asked is not None
         first, last = asked
-        shift = rule.shift or 1
+        shift = rule.shift
         for start in (first + shift, max(0, first - shift)):
             end = "" if last is None else str(last - first + start)
             shifted = {**environ, "HTTP_RANGE": f"bytes={start}-{end}"}
@@ -263,11 +268,11 @@ class S3FaultMiddleware:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _answer(rule: FaultRule) -> Response:
-    if rule.kind == "s3_error":
-        status, message = S3_ERRORS[rule.code or "InternalError"]
-        return s3_error(status, rule.code or "InternalError", message)
-    if rule.kind == "expire_url":
+def _answer(rule: StatusFault | S3ErrorFault | ExpireUrlFault) -> Response:
+    if isinstance(rule, S3ErrorFault):
+        status, message = S3_ERRORS[rule.code]
+        return s3_error(status, rule.code, message)
+    if isinstance(rule, ExpireUrlFault):
         return s3_error(403, "AccessDenied", "Request has expired")
     return _status_error(rule)
 

@@ -12,44 +12,21 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from jcds2.emulator.account import AccountRoutes
 from jcds2.emulator.app import JamfApp
-from jcds2.emulator.auth import AuthRoutes, TokenStore
-from jcds2.emulator.categories import DEFAULT_PRIORITY, CategoryStore, DuplicateCategoryError
-from jcds2.emulator.categories_classic import ClassicCategoryRoutes
-from jcds2.emulator.categories_pro import ProCategoryRoutes
+from jcds2.emulator.categories import DEFAULT_PRIORITY, DuplicateCategoryError
 from jcds2.emulator.categories_pro import to_pro as category_to_pro
-from jcds2.emulator.cdp import DEFAULT_CDN_TYPE, DistributionPoint, check_cdn_type
-from jcds2.emulator.cdp_routes import CloudDistributionPointRoutes, InventoryFileIds
-from jcds2.emulator.classic import ClassicPackageRoutes
+from jcds2.emulator.cdp import DEFAULT_CDN_TYPE
 from jcds2.emulator.external import ExternalFiles
-from jcds2.emulator.faults import FaultEngine, FaultPlan, FaultRecord, FaultRule
-from jcds2.emulator.history import PackageHistory, PackageHistoryRoutes
-from jcds2.emulator.issued import IssuedSecrets
-from jcds2.emulator.jcds import JcdsRoutes, TicketStore, jcds_listing
-from jcds2.emulator.jsonbody import BodyReader
-from jcds2.emulator.manifest import PackageManifestRoutes
-from jcds2.emulator.package_checks import PackageChecks
-from jcds2.emulator.pro import ProPackageRoutes, to_pro
-from jcds2.emulator.pro_bulk import PackageBulkRoutes
-from jcds2.emulator.requestlog import RecordedRequest, RequestLog
+from jcds2.emulator.faultrules import FaultRule, StatusFault
+from jcds2.emulator.faults import FaultPlan, FaultRecord
+from jcds2.emulator.jcds import jcds_listing
+from jcds2.emulator.parts import EmulatorParts, Initial, Settings
+from jcds2.emulator.pro import to_pro
+from jcds2.emulator.requestlog import RecordedRequest
 from jcds2.emulator.s3 import S3Bucket
-from jcds2.emulator.s3server import RecordedS3Request, S3RequestLog, S3Server, WriteOrder
-from jcds2.emulator.schemas import pro_api_schema
-from jcds2.emulator.state import Package, PackageStore, check_transfer_delay
-from jcds2.emulator.system import (
-    DEFAULT_REFRESH_ALL_INTERVAL,
-    DEFAULT_VERSION,
-    InventoryRefreshes,
-    SystemRoutes,
-    check_refresh_interval,
-)
-from jcds2.emulator.upload import PackageUploadRoutes
+from jcds2.emulator.s3server import RecordedS3Request, S3Server
+from jcds2.emulator.system import DEFAULT_REFRESH_ALL_INTERVAL, DEFAULT_VERSION
 from jcds2.emulator.wire import request_handler
-
-
-def _preloaded(new_id: int, name: str) -> Package:
-    return Package(id=new_id, package_name=name, file_name=name)
 
 
 class _NotStartedError(RuntimeError):
@@ -130,28 +107,20 @@ class JamfEmulator:
         self.client_id = client_id or str(uuid.uuid4())
         self.client_secret = client_secret or secrets.token_urlsafe(32)
         self.verbose = verbose
-        self.transfer_delay_seconds = check_transfer_delay(transfer_delay_seconds)
-        self._initial_transfer_delay = self.transfer_delay_seconds
         self.direct_upload_capable = direct_upload_capable
         self.version = version
-        self._store = PackageStore(self.transfer_delay_seconds)
-        self._initial_strict_json = bool(strict_json)
-        self._bodies = BodyReader(pro_api_schema(), self._initial_strict_json)
-        self._history = PackageHistory()
-        self._categories = CategoryStore()
-        self._initial_cdn_type = check_cdn_type(cdn_type)
-        self._point = DistributionPoint(cdn_type)
-        self._file_ids = InventoryFileIds()
-        self._initial_refresh_interval = check_refresh_interval(refresh_all_interval_seconds)
-        self._refreshes = InventoryRefreshes(self._store, refresh_all_interval_seconds)
-        self._write_order = WriteOrder()
-        self._tokens = TokenStore(token_ttl_seconds)
-        self._initial_token_ttl = token_ttl_seconds
-        self._tickets = TicketStore()
-        self._faults = FaultEngine(faults)
-        self._log = RequestLog(request_log_path)
-        self._s3_log = S3RequestLog()
-        self._issued = IssuedSecrets()
+        self._parts = EmulatorParts(
+            Initial(
+                token_ttl_seconds,
+                transfer_delay_seconds,
+                strict_json,
+                cdn_type,
+                refresh_all_interval_seconds,
+            ),
+            faults,
+            request_log_path,
+        )
+        self.transfer_delay_seconds = self._parts.initial.transfer_delay_seconds
         # The emulator's own S3 requests sign with this key, so faults and the S3 log skip them.
         self._internal_access_key = f"jcds2-emulator-{secrets.token_hex(8)}"
         self._s3: S3Server | None = None
@@ -165,10 +134,10 @@ class JamfEmulator:
         """Start the S3 server, create the bucket, then start serving the Jamf API."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
-        self._faults.stopping.clear()
+        self._parts.faults.stopping.clear()
         try:
             self._start_s3()
-            self._preload()
+            self._parts.preload(self.preload_packages)
             self._start_jamf()
         except BaseException:
             self.stop()
@@ -177,7 +146,7 @@ class JamfEmulator:
 
     def stop(self) -> None:
         """Shut both servers down and wait for their threads; ends stalls at once."""
-        self._faults.stopping.set()
+        self._parts.faults.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -201,11 +170,11 @@ class JamfEmulator:
     def _start_s3(self) -> None:
         self._s3 = S3Server(
             self.host,
-            self._faults,
-            self._s3_log,
+            self._parts.faults,
+            self._parts.s3_log,
             self._internal_access_key,
             self.verbose,
-            write_order=self._write_order,
+            write_order=self._parts.write_order,
         )
         self._s3.start()
         name = f"jcds-emulator-{secrets.token_hex(6)}"
@@ -213,63 +182,27 @@ class JamfEmulator:
             self._s3.endpoint_url,
             name,
             # The newest write of a file name wins, whichever route it came by.
-            functools.partial(self._write_order.of, name),
+            functools.partial(self._parts.write_order.of, name),
             access_key=self._internal_access_key,
         )
         bucket.create()
         self._bucket = bucket
 
-    def _preload(self) -> None:
-        for number in range(1, self.preload_packages + 1):
-            name = f"Preloaded-{number:05d}.pkg"
-            self._store.create(functools.partial(_preloaded, name=name))
-
     def _start_jamf(self) -> None:
-        bucket = self._require(self._bucket)
-        packages = ProPackageRoutes(
-            self._store,
-            bucket,
-            self._bodies,
-            self._history,
-            PackageChecks(self._categories, self._point),
+        settings = Settings(
+            self.username,
+            self.password,
+            self.client_id,
+            self.client_secret,
+            self.credential_ttl_seconds,
+            self.direct_upload_capable,
+            self.version,
+            self._external,
         )
-        routes = [
-            *AuthRoutes(
-                self._tokens, self.username, self.password, self.client_id, self.client_secret
-            ).routes(),
-            *AccountRoutes().routes(),
-            *packages.routes(),
-            *PackageBulkRoutes(packages).routes(),
-            *PackageHistoryRoutes(self._store, self._history, self._bodies).routes(),
-            *PackageManifestRoutes(self._store, self._history).routes(),
-            *PackageUploadRoutes(
-                self._store, bucket, self._history, self.direct_upload_capable, self._point
-            ).routes(),
-            *SystemRoutes(
-                self._refreshes, self.version, self.direct_upload_capable, self._point
-            ).routes(),
-            *CloudDistributionPointRoutes(
-                self._point,
-                self._store,
-                self._categories,
-                bucket,
-                self._external,
-                self._file_ids,
-            ).routes(),
-            *ProCategoryRoutes(self._categories, self._store, self._bodies).routes(),
-            *ClassicCategoryRoutes(self._categories, self._store).routes(),
-            *JcdsRoutes(
-                bucket,
-                self._tickets,
-                self.credential_ttl_seconds,
-                self._external,
-                self._issued,
-                self._refreshes.answer,
-            ).routes(),
-            *ClassicPackageRoutes(self._store, bucket, self._categories).routes(),
-        ]
+        parts = self._parts
+        routes = parts.jamf_routes(self._require(self._bucket), settings)
         app = JamfApp(
-            routes, self._tokens, self._faults, self._log, self.latency_ms, bodies=self._bodies
+            routes, parts.tokens, parts.faults, parts.log, self.latency_ms, bodies=parts.bodies
         )
         handler = request_handler(WSGIRequestHandler, self.verbose, "EmulatorJamfRequestHandler")
         self._server = make_server(
@@ -326,10 +259,10 @@ class JamfEmulator:
     @property
     def request_log(self) -> list[RecordedRequest]:
         """A snapshot of the Jamf API requests received so far (S3 requests excluded)."""
-        return self._log.snapshot()
+        return self._parts.log.snapshot()
 
     def clear_request_log(self) -> None:
-        self._log.clear()
+        self._parts.log.clear()
 
     @property
     def s3_request_log(self) -> list[RecordedS3Request]:
@@ -337,30 +270,30 @@ class JamfEmulator:
 
         The emulator's own S3 requests (listing, digests, clean-up) are not included.
         """
-        return self._s3_log.snapshot()
+        return self._parts.s3_log.snapshot()
 
     def clear_s3_request_log(self) -> None:
-        self._s3_log.clear()
+        self._parts.s3_log.clear()
 
     def set_fault_plan(self, plan: FaultPlan) -> None:
         """Replace the fault rules with ``plan``'s; rule counters start afresh."""
-        self._faults.set_plan(plan)
+        self._parts.faults.set_plan(plan)
 
     def add_fault(self, rule: FaultRule) -> None:
         """Append a rule to the current plan (its random draws use the plan's seed)."""
-        self._faults.add(rule)
+        self._parts.faults.add(rule)
 
     @property
     def fault_plan(self) -> FaultPlan:
-        return self._faults.plan
+        return self._parts.faults.plan
 
     @property
     def fault_log(self) -> list[FaultRecord]:
         """A snapshot of every fault that fired, in order."""
-        return self._faults.log()
+        return self._parts.faults.log()
 
     def clear_fault_log(self) -> None:
-        self._faults.clear_log()
+        self._parts.faults.clear_log()
 
     def inject_fault(
         self,
@@ -373,11 +306,10 @@ class JamfEmulator:
         """Answer the next ``times`` matching Jamf requests with ``status`` unprocessed.
 
         ``path`` is a regular expression that must match the whole request path. A
-        shorthand for ``add_fault(FaultRule(kind="status", ...))``.
+        shorthand for ``add_fault(StatusFault(...))``.
         """
         self.add_fault(
-            FaultRule(
-                kind="status",
+            StatusFault(
                 server="jamf",
                 method=method,
                 path=path,
@@ -389,43 +321,43 @@ class JamfEmulator:
 
     def clear_faults(self) -> None:
         """Drop every fault rule (the fault log stays)."""
-        self._faults.clear()
+        self._parts.faults.clear()
 
     def packages(self) -> list[dict[str, Any]]:
         """A snapshot of all packages in Pro API shape."""
-        return [to_pro(package) for package in self._store.all()]
+        return [to_pro(package) for package in self._parts.store.all()]
 
     def package(self, package_id: int | str) -> dict[str, Any] | None:
         """A snapshot of one package in Pro API shape, or None if there is no such id."""
-        found = self._store.get(int(package_id))
+        found = self._parts.store.get(int(package_id))
         return None if found is None else to_pro(found)
 
     @property
     def strict_json(self) -> bool:
         """Whether JSON request bodies must be exactly what the schema allows."""
-        return self._bodies.strict
+        return self._parts.bodies.strict
 
     def set_strict_json(self, strict: bool) -> None:
         """Switch strict JSON bodies on or off; ``reset()`` restores the constructor's."""
-        self._bodies.set_strict(strict)
+        self._parts.bodies.set_strict(strict)
 
     def package_history(self, package_id: int | str) -> list[dict[str, Any]]:
         """A snapshot of a package's history records (ObjectHistory), oldest first."""
-        return self._history.records(int(package_id))
+        return self._parts.history.records(int(package_id))
 
     def set_transfer_delay(self, seconds: float) -> None:
         """Seconds from an upload to its file showing on the package (with a refresh).
 
         Applies to uploads still pending too; ``reset()`` restores the constructor's.
         """
-        self._store.set_transfer_delay(seconds)
-        self.transfer_delay_seconds = self._store.transfer_delay_seconds
+        self._parts.store.set_transfer_delay(seconds)
+        self.transfer_delay_seconds = self._parts.store.transfer_delay_seconds
 
     @property
     def refresh_requests(self) -> list[str | None]:
         """The ``file-name`` of every inventory refresh so far (None: all files), either
         route, oldest first."""
-        return self._refreshes.snapshot()
+        return self._parts.refreshes.snapshot()
 
     def jcds_files(self) -> list[dict[str, Any]]:
         """A snapshot of the JCDS files, as ``GET /api/v1/jcds/files`` lists them."""
@@ -446,28 +378,13 @@ class JamfEmulator:
         delay, the strict JSON mode, the CDN type and the refresh interval are the
         constructor's again.
         """
-        self._faults.clear()
-        self.set_token_ttl(self._initial_token_ttl)
-        self.set_transfer_delay(self._initial_transfer_delay)
-        self.set_strict_json(self._initial_strict_json)
-        self._store.clear()
-        self._history.clear()
-        self._categories.clear()
-        self._file_ids.clear()
-        self._point.set_cdn_type(self._initial_cdn_type)
-        self._refreshes.clear()
-        self._refreshes.set_interval(self._initial_refresh_interval)
-        self._tickets.clear()
-        if self._bucket is not None:
-            self._bucket.clear()
-        self._write_order.clear()
-        self._log.clear()
-        self._s3_log.clear()
-        self._faults.clear_log()
+        self._parts.reset(self._bucket)
+        self.token_ttl_seconds = self._parts.initial.token_ttl_seconds
+        self.transfer_delay_seconds = self._parts.initial.transfer_delay_seconds
 
     def categories(self) -> list[dict[str, Any]]:
         """A snapshot of all categories in Pro API shape (``{"id", "name", "priority"}``)."""
-        return [category_to_pro(category) for category in self._categories.all()]
+        return [category_to_pro(category) for category in self._parts.categories.all()]
 
     def add_category(self, name: str, priority: int = DEFAULT_PRIORITY) -> dict[str, Any]:
         """Create a category (as an administrator would); its Pro API shape.
@@ -475,46 +392,46 @@ class JamfEmulator:
         ``ValueError`` if the name is taken.
         """
         try:
-            return category_to_pro(self._categories.create(name, priority))
+            return category_to_pro(self._parts.categories.create(name, priority))
         except DuplicateCategoryError:
             raise ValueError(f"a category is already named {name!r}") from None
 
     @property
     def cdn_type(self) -> str:
         """The cloud distribution point's type; ``"NONE"`` when there is none."""
-        return self._point.cdn_type
+        return self._parts.point.cdn_type
 
     def set_cdn_type(self, cdn_type: str) -> None:
         """Change the cloud distribution point's type (``reset()`` restores the
         constructor's); ``ValueError`` for a type Jamf does not have."""
-        self._point.set_cdn_type(cdn_type)
+        self._parts.point.set_cdn_type(cdn_type)
 
     @property
     def refresh_all_interval_seconds(self) -> float:
-        return self._refreshes.interval
+        return self._parts.refreshes.interval
 
     def set_refresh_all_interval(self, seconds: float) -> None:
         """Seconds an inventory refresh of every file must wait for the previous one
         (``reset()`` restores the constructor's and forgets the previous refresh)."""
-        self._refreshes.set_interval(seconds)
+        self._parts.refreshes.set_interval(seconds)
 
     def expire_tokens(self) -> None:
         """Make every bearer token issued so far expire now."""
-        self._tokens.expire_all()
+        self._parts.tokens.expire_all()
 
     def set_token_ttl(self, seconds: float) -> None:
         """The lifetime of bearer tokens issued from now on."""
-        self._tokens.set_ttl(seconds)
+        self._parts.tokens.set_ttl(seconds)
         self.token_ttl_seconds = seconds
 
     def issued_tokens(self) -> list[str]:
         """Every bearer token issued so far (expired and revoked ones too), oldest first."""
-        return self._tokens.issued()
+        return self._parts.tokens.issued()
 
     def issued_upload_credentials(self) -> list[dict[str, str]]:
         """``{accessKeyID, secretAccessKey, sessionToken}`` of every JCDS upload ticket."""
-        return self._issued.credentials()
+        return self._parts.issued.credentials()
 
     def issued_download_urls(self) -> list[str]:
         """Every download URL the Jamf route handed out, as handed out."""
-        return self._issued.download_urls()
+        return self._parts.issued.download_urls()

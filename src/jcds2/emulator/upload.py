@@ -23,7 +23,13 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request, Response
 
 from jcds2.emulator.cdp import DistributionPoint, missing
-from jcds2.emulator.faults import UPLOAD_FAULT_KEY, FaultRule
+from jcds2.emulator.faultrules import (
+    CorruptUploadFault,
+    LateSizeFault,
+    PackageUploadFault,
+    ZeroSizeUploadFault,
+)
+from jcds2.emulator.faults import UPLOAD_FAULT_KEY
 from jcds2.emulator.history import PackageHistory
 from jcds2.emulator.jsonbody import BodyError
 from jcds2.emulator.pro import check_file_type, no_such_package
@@ -189,8 +195,8 @@ class PackageUploadRoutes:
                 "Direct upload is not available for the cloud distribution point "
                 "(see /api/v1/cloud-distribution-point/upload-capability)",
             )
-        fault: FaultRule | None = call.request.environ.get(UPLOAD_FAULT_KEY)
-        corrupt_at = (fault.after_bytes or 0) if fault and fault.kind == "corrupt_upload" else None
+        fault: PackageUploadFault | None = call.request.environ.get(UPLOAD_FAULT_KEY)
+        corrupt_at = fault.after_bytes if isinstance(fault, CorruptUploadFault) else None
         opened: list[HashingSpool] = []
 
         def stream_factory(
@@ -218,7 +224,7 @@ class PackageUploadRoutes:
         package_id: int,
         file_name: str,
         stream_factory: Any,
-        fault: FaultRule | None,
+        fault: PackageUploadFault | None,
     ) -> Response:
         request = call.request
         parser = FormDataParser(
@@ -253,8 +259,8 @@ class PackageUploadRoutes:
         spool = part.stream
         spool.finish()
         md5, sha256, sha3 = spool.digests()
-        zero = fault is not None and fault.kind == "zero_size_upload"
-        late = (fault.reads or 1) if fault is not None and fault.kind == "late_size" else 0
+        zero = isinstance(fault, ZeroSizeUploadFault)
+        late = fault.reads if isinstance(fault, LateSizeFault) else 0
         size = "0" if zero else str(spool.size)
         uploaded = UploadedFile(file_name, md5, sha256, sha3, size, size_lag_reads=late)
         # One upload to a package at a time from here: the last to store is the one pending.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wsgi import get_input_stream
@@ -83,7 +83,7 @@ def drain_body(environ: WSGIEnvironment) -> None:
         pass
 
 
-def reset_upload(environ: WSGIEnvironment, after_bytes: int) -> None:
+def reset_upload(environ: WSGIEnvironment, after_bytes: int) -> NoReturn:
     """Read ``after_bytes`` of the request body, then reset; raises ``InjectedResetError``."""
     stream = get_input_stream(environ, safe_fallback=True)
     remaining = after_bytes

@@ -1,12 +1,16 @@
-"""Bearer tokens and the routes that issue them (basic auth and OAuth client credentials)."""
+"""Bearer tokens and the routes that issue them (basic auth and OAuth client credentials),
+and the session's tokens (``GET /api/v1/oauth2/session-tokens``)."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hmac
+import json
 import secrets
 import threading
 import time
+from typing import Any
 
 import attrs
 from werkzeug.wrappers import Response
@@ -83,7 +87,7 @@ def _same(given: str, expected: str) -> bool:
 
 @attrs.frozen
 class AuthRoutes:
-    """``/api/v1/auth/*`` and the OAuth token endpoints."""
+    """``/api/v1/auth/*``, the OAuth token endpoints and ``/api/v1/oauth2/session-tokens``."""
 
     tokens: TokenStore
     username: str
@@ -98,6 +102,7 @@ class AuthRoutes:
             Route("/api/v1/auth/invalidate-token", ("POST",), self.invalidate),
             Route("/api/v1/oauth/token", ("POST",), self.oauth_token, needs_auth=False),
             Route("/api/oauth/token", ("POST",), self.oauth_token, needs_auth=False),
+            Route("/api/v1/oauth2/session-tokens", ("GET",), self.session_tokens),
         ]
 
     def token(self, call: Call) -> Response:
@@ -150,6 +155,31 @@ class AuthRoutes:
                 "scope": "api-role:1",
             }
         )
+
+    def session_tokens(self, call: Call) -> Response:
+        """``OauthTokens`` of the caller's session: its bearer token as ``accessToken`` and
+        an unsigned ID token naming the user; an API client has no user session (400)."""
+        issued = self.tokens.lookup(call.token or "")
+        if issued is None or issued.principal.kind != "user":
+            return api_error(400, "INVALID_REQUEST", "Unable to retrieve tokens")
+        return json_response({"accessToken": issued.token, "idToken": id_token(issued, call)})
+
+
+def _base64url(value: dict[str, Any]) -> str:
+    raw = json.dumps(value, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def id_token(issued: IssuedToken, call: Call) -> str:
+    """An unsecured JWT (RFC 7519 section 6, ``alg`` ``none``) for the token's user: issuer
+    the emulator's URL, subject and name the user name, expiring with the token."""
+    claims = {
+        "iss": call.request.host_url.rstrip("/"),
+        "sub": issued.principal.name,
+        "name": issued.principal.name,
+        "exp": int(issued.expires_at),
+    }
+    return f"{_base64url({'alg': 'none', 'typ': 'JWT'})}.{_base64url(claims)}."
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:

@@ -1,7 +1,8 @@
 """Cloud distribution point routes: its settings, its inventory of files, failing an upload,
 the connection test, and the JCDS properties.
 
-``upload-capability`` and ``refresh-inventory`` are served by ``system.py``.
+``upload-capability`` and ``refresh-inventory`` are served by ``system.py``; creating,
+changing and deleting the CDP, and its history, by ``cdp_settings.py``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class InventoryFileIds:
 @attrs.frozen
 class CloudDistributionPointRoutes:
     """``/api/v1/cloud-distribution-point`` (GET), ``/files``, ``/fail-upload/{id}``,
-    ``/test-connection`` and ``/api/v1/jcds/properties``."""
+    ``/test-connection`` and ``/api/v1/jcds/properties``; ``cdp_settings.py`` serves the
+    other methods of the first and its history."""
 
     point: DistributionPoint
     packages: PackageStore
@@ -83,20 +85,7 @@ class CloudDistributionPointRoutes:
 
     def settings(self, call: Call) -> Response:
         del call
-        cdn_type = self.point.cdn_type
-        if cdn_type == NO_CDN:
-            # The schema: with cdnType NONE the answer is an empty CDP object.
-            return json_response(
-                {
-                    "hasConnectionSucceeded": False,
-                    "message": "",
-                    "inventoryId": "0",
-                    "cdnType": NO_CDN,
-                    "master": False,
-                    "username": "",
-                }
-            )
-        return json_response({**_connected(), **_jamf_cloud(cdn_type)})
+        return json_response(settings_answer(self.point))
 
     def files(self, call: Call) -> Response:
         if not self.point.configured:
@@ -181,22 +170,18 @@ def _connected() -> dict[str, Any]:
     return {"hasConnectionSucceeded": True, "message": "Connection successful"}
 
 
-def _jamf_cloud(cdn_type: str) -> dict[str, Any]:
-    # Only the fields that mean something for Jamf's own CDN; the Akamai, Rackspace and
-    # S3 settings are left at the schema's defaults. The password is write-only.
-    return {
-        "inventoryId": INVENTORY_ID,
-        "cdnType": cdn_type,
-        "master": True,
-        "username": "",
-        "directory": "",
-        "cdnUrl": "",
-        "uploadUrl": "",
-        "downloadUrl": "",
-        "secondaryAuthRequired": False,
-        "secondaryAuthStatusCode": 200,
-        "secondaryAuthTimeToLive": 3600,
-        "requireSignedUrls": False,
-        "keyPairId": "",
-        "expirationSeconds": 3600,
-    }
+def settings_answer(point: DistributionPoint) -> dict[str, Any]:
+    """The ``CloudDistributionPoint`` the settings routes answer: the configuration without
+    its secrets, or the schema's "NONE empty CDP object"."""
+    settings = point.public()
+    if settings["cdnType"] == NO_CDN:
+        return {
+            "hasConnectionSucceeded": False,
+            "message": "",
+            "inventoryId": "0",
+            "cdnType": NO_CDN,
+            "master": False,
+            "username": "",
+        }
+    # The emulator's CDP always connects; cdnUrl (read-only) is the server's, empty here.
+    return {**_connected(), "inventoryId": INVENTORY_ID, **settings, "cdnUrl": ""}

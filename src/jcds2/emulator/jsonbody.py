@@ -2,9 +2,10 @@
 
 Jamf Pro is a Spring application; request bodies go through Jackson's ``ObjectMapper`` with
 its default settings. ``read_body`` parses a body and coerces it against the OpenAPI schema
-of the operation's request body (``$ref``, ``type`` string/integer/number/boolean/array/
-object, ``enum``, ``nullable``, ``required``, ``readOnly``), so every JSON route of the
-emulator follows the same rules. What Jackson 2.12+ does by default, and so what the lenient
+of the operation's request body (``$ref``, ``allOf``, ``type`` string/integer/number/boolean/
+array/object, ``enum``, ``nullable``, ``required``, ``readOnly``), so every JSON route of the
+emulator follows the same rules. A ``required`` property that is ``readOnly`` is required in
+answers only (OpenAPI 3.0). What Jackson 2.12+ does by default, and so what the lenient
 mode accepts (``MapperFeature.ALLOW_COERCION_OF_SCALARS`` on, the ``CoercionConfigs``
 defaults, ``DeserializationFeature`` defaults):
 
@@ -120,15 +121,30 @@ class Coercer:
 
     document: Mapping[str, Any]
     strict: bool = False
+    # A partial body (PATCH, merge-patch): the body's own ``required`` list does not apply.
+    partial: bool = False
 
     def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``schema`` with any ``$ref`` (``#/...``) followed."""
+        """``schema`` with any ``$ref`` (``#/...``) followed and ``allOf`` merged."""
         while "$ref" in schema:
             node: Any = self.document
             for part in str(schema["$ref"]).removeprefix("#/").split("/"):
                 node = node[part]
             schema = node
+        if "allOf" in schema:
+            schema = self._all_of(schema)
         return schema
+
+    def _all_of(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        # Jackson reads an allOf model (a Java subclass) as one object: the parts' properties
+        # and required lists together.
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for part in [*schema["allOf"], {k: v for k, v in schema.items() if k != "allOf"}]:
+            resolved = self.resolve(part)
+            properties.update(resolved.get("properties", {}))
+            required.extend(resolved.get("required", ()))
+        return {"type": "object", "properties": properties, "required": required}
 
     def coerce(self, value: Any, schema: Mapping[str, Any], field: str) -> Any:
         """``value`` as the server would take it for ``schema``; ``BodyError`` if refused."""
@@ -164,7 +180,10 @@ class Coercer:
             nullable = self.resolve(declared).get("nullable", False)
             if coerced is not None or nullable:
                 result[name] = coerced
-        for name in schema.get("required", ()):
+        for name in () if self.partial and not field else schema.get("required", ()):
+            # OpenAPI 3.0: a required readOnly property is required in responses only.
+            if self.resolve(properties.get(name, {})).get("readOnly", False):
+                continue
             if result.get(name, _MISSING) in (None, _MISSING):
                 path = f"{field}.{name}" if field else name
                 raise BodyError(path, f"{path} is required")
@@ -275,11 +294,13 @@ def read_body(
     method: str,
     *,
     strict: bool,
+    partial: bool = False,
 ) -> Any:
     """The request body of ``method path`` as the server takes it.
 
     None for an absent, optional body (an empty body where one is required is refused, as
-    Spring refuses a missing required body). ``BodyError`` for a refused body.
+    Spring refuses a missing required body). ``BodyError`` for a refused body. ``partial``:
+    a merge patch, whose top-level object need not carry the schema's ``required`` properties.
     """
     schema, required = request_schema(document, path, method)
     if not raw.strip(b" \t\r\n"):
@@ -290,7 +311,7 @@ def read_body(
     if value is None:
         # Spring refuses a required body that reads as null, as it refuses a missing one.
         raise BodyError(None, "A request body is required", INVALID_JSON)
-    return Coercer(document, strict).coerce(value, schema, "")
+    return Coercer(document, strict, partial).coerce(value, schema, "")
 
 
 class BodyReader:
@@ -308,6 +329,6 @@ class BodyReader:
         # One attribute write: requests already reading keep the mode they started with.
         self._strict = bool(strict)
 
-    def read(self, raw: bytes, path: str, method: str) -> Any:
+    def read(self, raw: bytes, path: str, method: str, *, partial: bool = False) -> Any:
         """``read_body`` for the operation ``method path`` (schema path template)."""
-        return read_body(raw, self._document, path, method, strict=self._strict)
+        return read_body(raw, self._document, path, method, strict=self._strict, partial=partial)

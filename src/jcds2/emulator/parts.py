@@ -20,10 +20,11 @@ from jcds2.emulator.categories_classic import ClassicCategoryRoutes
 from jcds2.emulator.categories_pro import ProCategoryRoutes
 from jcds2.emulator.cdp import DistributionPoint, check_cdn_type
 from jcds2.emulator.cdp_routes import CloudDistributionPointRoutes, InventoryFileIds
+from jcds2.emulator.cdp_settings import CloudDistributionPointSettingsRoutes
 from jcds2.emulator.classic import ClassicPackageRoutes
 from jcds2.emulator.external import ExternalFiles
 from jcds2.emulator.faults import FaultEngine, FaultPlan
-from jcds2.emulator.history import PackageHistory, PackageHistoryRoutes
+from jcds2.emulator.history import ObjectHistory, PackageHistory, PackageHistoryRoutes
 from jcds2.emulator.issued import IssuedSecrets
 from jcds2.emulator.jcds import JcdsRoutes, TicketStore
 from jcds2.emulator.jsonbody import BodyReader
@@ -85,6 +86,7 @@ class EmulatorParts:
         self.history = PackageHistory()
         self.categories = CategoryStore()
         self.point = DistributionPoint(initial.cdn_type)
+        self.cdp_history = ObjectHistory()
         self.file_ids = InventoryFileIds()
         self.refreshes = InventoryRefreshes(self.store, initial.refresh_all_interval_seconds)
         self.write_order = WriteOrder()
@@ -134,6 +136,9 @@ class EmulatorParts:
                 settings.external,
                 self.file_ids,
             ).routes(),
+            *CloudDistributionPointSettingsRoutes(
+                self.point, self.cdp_history, self.bodies, self.file_ids
+            ).routes(),
             *ProCategoryRoutes(self.categories, self.store, self.bodies).routes(),
             *ClassicCategoryRoutes(self.categories, self.store).routes(),
             *JcdsRoutes(
@@ -160,6 +165,7 @@ class EmulatorParts:
         self.categories.clear()
         self.file_ids.clear()
         self.point.set_cdn_type(initial.cdn_type)
+        self.cdp_history.clear()
         self.refreshes.clear()
         self.refreshes.set_interval(initial.refresh_all_interval_seconds)
         self.tickets.clear()

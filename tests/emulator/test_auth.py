@@ -1,9 +1,13 @@
-"""Bearer tokens: basic-auth tokens, keep-alive, invalidation, OAuth client credentials, expiry."""
+"""Bearer tokens: basic-auth tokens, keep-alive, invalidation, OAuth client credentials, expiry,
+and the session's tokens (``/api/v1/oauth2/session-tokens``)."""
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import time
+from typing import Any
 
 import pytest
 
@@ -152,3 +156,60 @@ def test_given_credentials_are_used() -> None:
             "client_secret",
             "bucket",
         }
+
+
+# The session's tokens -------------------------------------------------------------------
+
+SESSION_TOKENS = "/api/v1/oauth2/session-tokens"
+
+
+def decoded(part: str) -> dict[str, Any]:
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return claims
+
+
+def test_session_tokens_of_a_user_are_its_bearer_token_and_an_id_token(
+    client: JamfClient, emulator: JamfEmulator
+) -> None:
+    response = client.get(SESSION_TOKENS)
+    assert response.status_code == 200
+    tokens = response.json()
+    assert set(tokens) == {"accessToken", "idToken"}
+    assert tokens["accessToken"] == client.token
+    header, claims, signature = tokens["idToken"].split(".")
+    assert decoded(header) == {"alg": "none", "typ": "JWT"}  # an unsecured JWT
+    assert signature == ""
+    body = decoded(claims)
+    assert (body["iss"], body["sub"], body["name"]) == (
+        emulator.url,
+        emulator.username,
+        emulator.username,
+    )
+    assert 0 < body["exp"] - time.time() <= emulator.token_ttl_seconds + 1
+    # A kept-alive session answers its new token.
+    client.token = client.post("/api/v1/auth/keep-alive").json()["token"]
+    assert client.get(SESSION_TOKENS).json()["accessToken"] == client.token
+
+
+def test_an_api_client_has_no_session_tokens(anonymous: JamfClient, emulator: JamfEmulator) -> None:
+    granted = anonymous.post(
+        "/api/v1/oauth/token",
+        data={
+            "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret,
+            "grant_type": "client_credentials",
+        },
+    )
+    anonymous.token = granted.json()["access_token"]
+    response = anonymous.get(SESSION_TOKENS)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["description"] == "Unable to retrieve tokens"
+
+
+def test_session_tokens_need_a_live_token(client: JamfClient, anonymous: JamfClient) -> None:
+    assert (anonymous.get(SESSION_TOKENS).status_code, anonymous.get(SESSION_TOKENS).json()) == (
+        401,
+        INVALID_TOKEN,
+    )
+    assert client.post("/api/v1/auth/invalidate-token").status_code == 204
+    assert client.get(SESSION_TOKENS).status_code == 401

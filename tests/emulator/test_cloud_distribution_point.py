@@ -1,5 +1,6 @@
-"""The cloud distribution point: its settings, its inventory of files, failing an upload,
-switching it off, the rate limit of refreshes of every file, JCDS properties, /v1/auth.
+"""The cloud distribution point: its settings, creating, changing and deleting it, its history,
+its inventory of files, failing an upload, switching it off, the rate limit of refreshes of
+every file, JCDS properties, /v1/auth.
 
 Every Pro API answer goes through ``JamfClient`` and so is checked against the vendored
 schema (an undocumented error must be an ApiError with a matching ``httpStatus``).
@@ -7,7 +8,9 @@ schema (an undocumented error must be an ApiError with a matching ``httpStatus``
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import subprocess
 import sys
 from typing import Any
@@ -20,7 +23,7 @@ from jcds2.emulator import JamfEmulator
 from jcds2.emulator.state import PackageStore
 from jcds2.emulator.system import InventoryRefreshes
 
-from .conftest import JamfClient
+from .conftest import JamfClient, SchemaChecker
 from .test_package_upload import create, get, jcds_upload, managed, shown, upload, uploaded
 from .test_pro_packages import package_body
 
@@ -337,6 +340,196 @@ def test_auth_describes_the_tokens_account(client: JamfClient, emulator: JamfEmu
 
 def test_auth_needs_a_token(anonymous: JamfClient) -> None:
     assert anonymous.get("/api/v1/auth").status_code == 401
+
+
+# Creating, changing and deleting the CDP, and its history -------------------------------
+
+CDP = "/api/v1/cloud-distribution-point"
+HISTORY = CDP + "/history"
+SECRET = "s3cret-Value-never-echoed"
+PRIVATE_KEY = base64.b64encode(b"-----BEGIN PRIVATE KEY-----").decode()
+S3 = {"cdnType": "AMAZON_S3", "username": "AKIAEXAMPLE", "password": SECRET}
+
+
+def patch(client: JamfClient, body: Any, **kwargs: Any) -> requests.Response:
+    return client.request("PATCH", CDP, json=body, **kwargs)
+
+
+def notes(client: JamfClient, **params: Any) -> list[dict[str, Any]]:
+    response = client.get(HISTORY, params=params)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["results"]
+    return found
+
+
+def test_delete_then_create_is_what_get_answers(client: JamfClient, emulator: JamfEmulator) -> None:
+    package_id = create(client, "Kept", "kept.pkg")
+    uploaded(client, package_id, "kept.pkg", b"data")
+    old_id = by_name(client)["kept.pkg"]["id"]
+    assert client.delete(CDP).status_code == 204
+    assert emulator.cdn_type == "NONE"
+    assert client.get(CDP).json()["cdnType"] == "NONE"
+    assert (client.get(FILES).status_code, client.delete(CDP).json()) == (404, NO_CDP)
+    assert client.post("/api/v1/packages", json=package_body("Refused")).status_code == 404
+    created = client.post(CDP, json={**S3, "master": True, "inventoryId": "9"})
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    assert answer == client.get(CDP).json()
+    assert answer["inventoryId"] == "1"  # read-only: the server's, not the body's
+    assert (answer["cdnType"], answer["master"], answer["username"]) == (
+        "AMAZON_S3",
+        True,
+        "AKIAEXAMPLE",
+    )
+    assert answer["hasConnectionSucceeded"] is True
+    assert "password" not in answer
+    assert "privateKey" not in answer
+    assert emulator.cdn_type == "AMAZON_S3"
+    # The inventory details were deleted with the CDP: file ids start afresh.
+    assert by_name(client)["kept.pkg"]["id"] == "1" == old_id
+    assert client.post("/api/v1/packages", json=package_body("Again")).status_code == 201
+    assert [(n["note"], n["details"]) for n in notes(client)] == [
+        ("Cloud distribution point deleted", None),
+        ("Cloud distribution point created", "cdnType, master, username, password"),
+    ]
+
+
+def test_create_needs_no_cdp_and_a_valid_body(client: JamfClient) -> None:
+    before = client.get(CDP).json()
+    conflict = client.post(CDP, json={"cdnType": "JAMF_CLOUD", "username": "", "password": ""})
+    assert conflict.status_code == 409
+    assert conflict.json()["errors"][0]["code"] == "CONFLICT"
+    assert client.delete(CDP).status_code == 204
+    refusals = {
+        "cdnType": {"cdnType": "NONE", "username": "", "password": ""},
+        "password": {"cdnType": "RACKSPACE_CLOUD_FILES", "username": "u"},
+        "directory": {"cdnType": "AKAMAI", "username": "u", "password": "p"},
+        "keyPairId": {**S3, "requireSignedUrls": True, "privateKey": PRIVATE_KEY},
+        "privateKey": {**S3, "requireSignedUrls": True, "keyPairId": "K", "privateKey": "!"},
+        "expirationSeconds": {**S3, "expirationSeconds": 0},
+        "username": {"cdnType": "JAMF_CLOUD", "username": "admin", "password": ""},
+    }
+    for field, bad in refusals.items():
+        response = client.post(CDP, json=bad)
+        assert response.status_code == 400, field
+        assert response.json()["errors"][0]["field"] == field
+    assert client.get(CDP).json()["cdnType"] == "NONE"
+    # Jamf's own CDN takes the same body as before it was deleted (username and password
+    # are required by the schema, and empty).
+    again = client.post(
+        CDP, json={"cdnType": "JAMF_CLOUD", "master": 1, "username": "", "password": ""}
+    )
+    assert again.status_code == 201
+    assert again.json() == before
+
+
+def test_patch_merges_fields_into_the_configuration(client: JamfClient) -> None:
+    assert client.delete(CDP).status_code == 204
+    assert client.post(CDP, json=S3).status_code == 201
+    signed = {"requireSignedUrls": "true", "keyPairId": "K1", "privateKey": PRIVATE_KEY}
+    assert patch(client, {"requireSignedUrls": True}).status_code == 400  # no key pair
+    response = patch(client, {**signed, "expirationSeconds": None, "username": None})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer == client.get(CDP).json()
+    # Given fields changed; null and absent ones (the password too) were kept.
+    assert (answer["requireSignedUrls"], answer["keyPairId"], answer["expirationSeconds"]) == (
+        True,
+        "K1",
+        3600,
+    )
+    assert answer["username"] == "AKIAEXAMPLE"
+    # Another CDN type: the fields of the old one must be cleared in the same patch.
+    assert patch(client, {"cdnType": "JAMF_CLOUD"}).json()["errors"][0]["field"] == "username"
+    assert patch(client, {"cdnType": "NONE"}).status_code == 400  # DELETE does that
+    assert patch(client, {"master": False}).status_code == 200  # no change, no note
+    assert patch(client, {"master": True}).status_code == 200
+    assert [n["details"] for n in notes(client)][-2:] == [
+        "requireSignedUrls, keyPairId, privateKey",
+        "master",
+    ]
+    assert client.delete(CDP).status_code == 204
+    assert (patch(client, {"master": True}).status_code, client.get(CDP).json()["master"]) == (
+        404,
+        False,
+    )
+
+
+def test_secrets_are_never_answered_nor_logged(
+    client: JamfClient, emulator: JamfEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert client.delete(CDP).status_code == 204
+    signed = {"requireSignedUrls": True, "keyPairId": "K1", "privateKey": PRIVATE_KEY}
+    answers = [
+        client.post(CDP, json={**S3, **signed}),
+        patch(client, {"password": SECRET + "2"}),
+        client.get(CDP),
+        client.get(HISTORY),
+    ]
+    assert [answer.status_code for answer in answers] == [201, 200, 200, 200]
+    for text in [*(answer.text for answer in answers), caplog.text, repr(emulator.request_log)]:
+        assert SECRET not in text
+        assert PRIVATE_KEY not in text
+    assert notes(client)[-1]["details"] == "password"  # the field's name only
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["as-jamf", "strict-json"])
+def test_cdp_bodies_are_read_as_jamf_reads_them(
+    client: JamfClient, emulator: JamfEmulator, strict: bool
+) -> None:
+    emulator.set_strict_json(strict)
+    read_only = patch(client, {"hasConnectionSucceeded": False, "master": False})
+    coerced = patch(client, {"master": "true"})
+    undeclared = client.post(HISTORY, json={"note": "n", "colour": "red"})
+    if strict:
+        assert [r.status_code for r in (read_only, coerced, undeclared)] == [400, 400, 400]
+        assert read_only.json()["errors"][0]["field"] == "hasConnectionSucceeded"
+    else:
+        assert [r.status_code for r in (read_only, coerced, undeclared)] == [200, 200, 201]
+        assert coerced.json()["master"] is True
+
+
+def test_history_notes_page_sort_and_filter(client: JamfClient, emulator: JamfEmulator) -> None:
+    for note in ("first", "second", "third"):
+        added = client.post(HISTORY, json={"note": note})
+        assert added.status_code == 201
+        assert (added.json()["note"], added.json()["username"]) == (note, emulator.username)
+    assert [n["note"] for n in notes(client)] == ["first", "second", "third"]  # id:asc
+    assert [n["note"] for n in notes(client, sort="id:desc", **{"page-size": 2})] == [
+        "third",
+        "second",
+    ]
+    assert [n["note"] for n in notes(client, filter='note=="second"')] == ["second"]
+    response = client.get(HISTORY, params={"page": 1, "page-size": 2})
+    assert response.json()["totalCount"] == 3
+    assert [n["note"] for n in response.json()["results"]] == ["third"]
+    assert client.get(HISTORY, params={"filter": "colour==red"}).status_code == 400
+    # Package histories are apart from it.
+    package_id = create(client, "Noted", "noted.pkg")
+    history = client.get(f"/api/v1/packages/{package_id}/history").json()["results"]
+    assert [n["note"] for n in history] == ["Package created"]
+
+
+def test_reset_restores_the_constructors_cdp_and_forgets_its_history() -> None:
+    with JamfEmulator(cdn_type="AKAMAI") as emulator:
+        client = JamfClient(emulator, SchemaChecker(emulator.url)).login()
+        initial = client.get(CDP).json()
+        assert (initial["cdnType"], initial["master"], initial["username"]) == ("AKAMAI", True, "")
+        # The constructor's Akamai CDP has none of its settings yet: a patch completes them.
+        assert patch(client, {"username": "u"}).json()["errors"][0]["field"] == "password"
+        akamai = {"username": "u", "password": "p", "directory": "1", "uploadUrl": "ftp://u"}
+        changed = patch(client, {**akamai, "downloadUrl": "https://d"})
+        assert changed.status_code == 200, changed.text
+        assert client.post(HISTORY, json={"note": "n"}).status_code == 201
+        emulator.reset()
+        client.login()
+        assert client.get(CDP).json() == initial
+        assert notes(client) == []
+        assert client.delete(CDP).status_code == 204
+        emulator.reset()
+        client.login()
+        assert client.get(CDP).json() == initial
 
 
 # The command line ---------------------------------------------------------------------

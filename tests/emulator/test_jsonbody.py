@@ -254,3 +254,34 @@ def test_the_body_must_be_an_object() -> None:
         with pytest.raises(BodyError) as caught:
             read_package(raw)
         assert caught.value.field is None
+
+
+CDP = "/v1/cloud-distribution-point"
+
+
+def test_all_of_parts_are_read_as_one_object() -> None:
+    # CloudDistributionPoint is allOf [the connection test's fields, its own]: both parts'
+    # properties are read, and a required readOnly one is required in answers only.
+    raw = b'{"cdnType": 1, "username": 5, "password": "p", "master": "TRUE", "message": "m"}'
+    assert read_body(raw, DOCUMENT, CDP, "post", strict=False) == {
+        "cdnType": "JAMF_CLOUD",
+        "username": "5",
+        "password": "p",
+        "master": True,
+    }
+    with pytest.raises(BodyError) as refused:
+        read_body(b'{"cdnType": "AKAMAI", "username": "u"}', DOCUMENT, CDP, "post", strict=False)
+    assert refused.value.field == "password"
+    with pytest.raises(BodyError) as read_only:
+        read_body(raw, DOCUMENT, CDP, "post", strict=True)
+    assert read_only.value.field == "cdnType"  # strict: not an ordinal
+
+
+@pytest.mark.parametrize("is_strict", [False, True])
+def test_a_partial_body_needs_none_of_the_required_properties(is_strict: bool) -> None:
+    raw = b'{"master": false}'
+    assert read_body(raw, DOCUMENT, CDP, "patch", strict=is_strict, partial=True) == {
+        "master": False
+    }
+    with pytest.raises(BodyError, match="required"):
+        read_body(raw, DOCUMENT, CDP, "patch", strict=is_strict)

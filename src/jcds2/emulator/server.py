@@ -370,13 +370,13 @@ class JamfEmulator:
         return bucket.multipart_uploads()
 
     def reset(self) -> None:
-        """Forget packages (and their history), categories, files, uploads, refreshes, both
-        request logs, faults, fault log.
+        """Forget packages (and their history), categories, files, uploads, refreshes, the
+        cloud distribution point's history, both request logs, faults, fault log.
 
         Tokens stay valid, and the lists of issued secrets are kept; tokens issued from now
         on live ``token_ttl_seconds`` as given to the constructor again, and the transfer
-        delay, the strict JSON mode, the CDN type and the refresh interval are the
-        constructor's again.
+        delay, the strict JSON mode, the cloud distribution point's settings (its CDN type
+        among them) and the refresh interval are the constructor's again.
         """
         self._parts.reset(self._bucket)
         self.token_ttl_seconds = self._parts.initial.token_ttl_seconds

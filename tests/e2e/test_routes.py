@@ -23,7 +23,7 @@ from dependency_injector import providers
 from jcds2 import BasicAuthProvider, JamfProClient, MiB, TransferConfig
 from jcds2.adapters.file_share import FileShareTarget
 from jcds2.application.cancel import CancelToken, TransferCancelledError
-from jcds2.application.ports import ObjectUploader, ProgressCallback, RenewCredentials
+from jcds2.application.ports import ObjectUploader, ProgressCallback
 from jcds2.container.client import Jcds2, Packages
 from jcds2.domain.errors import CorruptUploadError, PackageExistsError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
@@ -47,11 +47,10 @@ class Tampering:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        multipart = self.inner.upload(target, source, renew=renew, progress=progress, cancel=cancel)
+        multipart = self.inner.upload(target, source, progress=progress, cancel=cancel)
         if self.armed:
             self.armed = False
             self.spoil(target)

@@ -240,10 +240,8 @@ def test_open_upload_needs_the_package_of_that_file(
     repository: ProApiPackageRepository, store: PackagesFileStore
 ) -> None:
     package = new_package(repository, "Mine.pkg")
-    assert store.upload_needs_package is True
     target = store.open_upload("Mine.pkg", package)
     assert target == PackageUploadTarget(file_name="Mine.pkg", package_id=package.id)
-    assert store.renew_credentials(target) is target
     with pytest.raises(ConfigurationError, match="package object first"):
         store.open_upload("Mine.pkg")
     with pytest.raises(ConfigurationError, match=r"'Other\.pkg'"):
@@ -271,9 +269,7 @@ def test_a_multi_mib_upload_becomes_ready_with_its_sha3_512(
     target = store.open_upload("Big Tool.pkg", package)
     progress: list[int] = []
 
-    multipart = uploader.upload(
-        target, local(source), renew=store.renew_credentials, progress=progress.append
-    )
+    multipart = uploader.upload(target, local(source), progress=progress.append)
 
     assert multipart is False
     assert sum(progress) == source.stat().st_size
@@ -309,7 +305,7 @@ def test_awkward_file_names_arrive_as_the_package_says(
     source = make_file(tmp_path / "local.bin", 200_000, seed=2)
     package = new_package(repository, file_name)
     target = store.open_upload(file_name, package)
-    uploader.upload(target, local(source), renew=store.renew_credentials)
+    uploader.upload(target, local(source))
     store.refresh(target)
     assert wait_until_ready(store, target).sha3_512 == sha3(source)
 
@@ -322,7 +318,7 @@ def test_the_uploaded_file_is_in_the_jcds_listing_and_downloadable(
 ) -> None:
     source = make_file(tmp_path / "Listed.pkg", 300_000, seed=3)
     target = store.open_upload("Listed.pkg", new_package(repository, "Listed.pkg"))
-    uploader.upload(target, local(source), renew=store.renew_credentials)
+    uploader.upload(target, local(source))
     store.refresh(target)
     wait_until_ready(store, target)
 
@@ -341,7 +337,7 @@ def test_an_upload_target_of_another_store_is_refused(
     source = make_file(tmp_path / "x.pkg", 1000)
     emulator.clear_request_log()
     with pytest.raises(ConfigurationError, match="UploadTarget"):
-        uploader.upload(UploadTarget("x.pkg"), local(source), renew=lambda t: t)
+        uploader.upload(UploadTarget("x.pkg"), local(source))
     assert emulator.request_log == []
 
 
@@ -357,7 +353,7 @@ def test_a_deleted_package_makes_the_upload_fail_saying_so(
     repository.delete(package.id)
 
     with pytest.raises(UploadError, match=f"package {package.id} is gone"):
-        uploader.upload(target, local(source), renew=store.renew_credentials)
+        uploader.upload(target, local(source))
     assert store.describe(target) is None
 
 
@@ -369,7 +365,7 @@ def test_a_file_name_other_than_the_packages_is_refused_with_an_explanation(
     wrong = PackageUploadTarget(file_name="Wrong.pkg", package_id=package.id)
 
     with pytest.raises(UploadError, match=r"refused the file name 'Wrong\.pkg'.*exactly the file"):
-        uploader.upload(wrong, local(source), renew=lambda t: t)
+        uploader.upload(wrong, local(source))
 
 
 # --- retries, cancellation, tokens --------------------------------------------------------
@@ -397,7 +393,7 @@ def test_a_failed_upload_is_sent_again_from_the_start(
     emulator.add_fault(fault)
     progress: list[int] = []
 
-    uploader.upload(target, local(source), renew=store.renew_credentials, progress=progress.append)
+    uploader.upload(target, local(source), progress=progress.append)
 
     assert len(emulator.fault_log) == 1
     assert upload_posts(emulator) == 2
@@ -438,7 +434,7 @@ def test_retries_stop_after_max_attempts_sends_in_all(
 
     with pytest.raises(UploadError, match=f"HTTP {status}.* after 3 attempts"):
         PackageFormUploader(http, config).upload(
-            PackageUploadTarget("Never.pkg", package.id), local(source), renew=lambda t: t
+            PackageUploadTarget("Never.pkg", package.id), local(source)
         )
     assert upload_posts(emulator) == 3
 
@@ -454,7 +450,7 @@ def test_a_refusal_is_not_retried(
     emulator.add_fault(FaultRule(kind="status", method="POST", path=UPLOAD_PATH, status=403))
 
     with pytest.raises(UploadError, match="HTTP 403") as caught:
-        uploader.upload(PackageUploadTarget("No.pkg", package.id), local(source), renew=lambda t: t)
+        uploader.upload(PackageUploadTarget("No.pkg", package.id), local(source))
     assert "attempts" not in str(caught.value)
     assert upload_posts(emulator) == 1
 
@@ -471,7 +467,7 @@ def test_an_expired_token_means_a_new_token_and_the_whole_file_again(
     target = store.open_upload("Token.pkg", new_package(repository, "Token.pkg"))
     emulator.expire_tokens()  # the client's cached token is refused: 401, then a new one
 
-    uploader.upload(target, local(source), renew=store.renew_credentials)
+    uploader.upload(target, local(source))
 
     assert upload_posts(emulator) == 2
     store.refresh(target)
@@ -497,7 +493,7 @@ def test_cancelling_stops_the_upload_between_chunks(
             cancel.cancel()
 
     with pytest.raises(TransferCancelledError):
-        uploader.upload(target, local(source), renew=lambda t: t, progress=progress, cancel=cancel)
+        uploader.upload(target, local(source), progress=progress, cancel=cancel)
     assert MiB <= sum(sent) < 2 * MiB
     store.refresh(target)
     time.sleep(0.2)  # the server may log the broken request after the client gave up on it
@@ -508,7 +504,7 @@ def test_cancelling_stops_the_upload_between_chunks(
 
     emulator.clear_request_log()
     with pytest.raises(TransferCancelledError):
-        uploader.upload(target, local(source), renew=lambda t: t, cancel=cancel)
+        uploader.upload(target, local(source), cancel=cancel)
     assert upload_posts(emulator) == 0
 
 
@@ -536,7 +532,7 @@ def test_the_token_goes_to_the_jamf_server_only(
         )
         with pytest.raises(UploadError, match="307") as caught:
             PackageFormUploader(http, transfer_config).upload(
-                PackageUploadTarget("Confined.pkg", 5), local(source), renew=lambda t: t
+                PackageUploadTarget("Confined.pkg", 5), local(source)
             )
     assert elsewhere == []
     assert any(f"Bearer {token}" in request for request in at_jamf)  # the test means something
@@ -576,7 +572,7 @@ def test_a_server_without_direct_upload_says_so_and_refuses_uploads(
         package = new_package(ProApiPackageRepository(http), "Direct.pkg")
         with pytest.raises(UploadError, match=r"refused the upload.*[Dd]irect upload"):
             PackageFormUploader(http, transfer_config).upload(
-                PackageUploadTarget("Direct.pkg", package.id), local(source), renew=lambda t: t
+                PackageUploadTarget("Direct.pkg", package.id), local(source)
             )
 
 
@@ -604,7 +600,7 @@ _MEASURE = textwrap.dedent(
     sent = []
     tracemalloc.start()
     PackageFormUploader(http, config).upload(
-        PackageUploadTarget(source.name, int(package_id)), source, renew=lambda t: t,
+        PackageUploadTarget(source.name, int(package_id)), source,
         progress=sent.append,
     )
     print(tracemalloc.get_traced_memory()[1], sum(sent))

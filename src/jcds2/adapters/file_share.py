@@ -35,7 +35,7 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 import attrs
 
 from jcds2.application.cancel import CancelToken
-from jcds2.application.ports import ProgressCallback, RangeSink, RenewCredentials
+from jcds2.application.ports import ProgressCallback, RangeSink
 from jcds2.domain.errors import (
     ConfigurationError,
     DownloadError,
@@ -165,8 +165,6 @@ class FileShareStore:
     ``tool.pkg`` are the same file.
     """
 
-    upload_needs_package = False
-
     def __init__(
         self, root: str | os.PathLike[str], *, packages_dir: str | os.PathLike[str] = PACKAGES_DIR
     ) -> None:
@@ -218,9 +216,6 @@ class FileShareStore:
                 "rename or remove that folder first."
             )
         return FileShareTarget(file_name=path.name, directory=directory, path=path)
-
-    def renew_credentials(self, target: UploadTarget) -> FileShareTarget:
-        return _file_share_target(target)  # a mounted share needs no credentials
 
     def refresh(self, target: UploadTarget) -> None:
         _file_share_target(target)  # nothing to take in: the file is in place once copied
@@ -511,11 +506,9 @@ class FileShareUploader:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        del renew  # a mounted share has no credentials to run out
         share_target = _file_share_target(target)
         if cancel is not None:
             cancel.check()

@@ -38,8 +38,6 @@ class ProApiFileStore:
     route the seed describes: files are uploaded first, their package is created after.
     """
 
-    upload_needs_package = False
-
     def __init__(self, http: JamfHttpClient) -> None:
         self._http = http
 
@@ -53,8 +51,8 @@ class ProApiFileStore:
         body = self._http.json(response, operation)
         return self._ticket(body, file_name, operation, "POST /api/v1/jcds/files")
 
-    def renew_credentials(self, target: UploadTarget) -> UploadTicket:
-        ticket = s3_ticket(target)
+    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+        """Fresh S3 credentials for the same upload (wired into the S3 uploader)."""
         operation = f"renewing the upload credentials for {ticket.file_name!r}"
         response = self._http.request("POST", "/api/v1/jcds/renew-credentials", operation=operation)
         body = self._http.json(response, operation)

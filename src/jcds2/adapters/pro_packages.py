@@ -28,7 +28,7 @@ from jcds2.adapters.http_session import RETRY_STATUSES, BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.adapters.pro_models import find_package, package_from_pro, unexpected_answer
 from jcds2.application.cancel import CancelToken, TransferCancelledError
-from jcds2.application.ports import FileStore, ProgressCallback, RenewCredentials
+from jcds2.application.ports import FileStore, ProgressCallback
 from jcds2.domain.errors import (
     ConfigurationError,
     JamfApiError,
@@ -336,13 +336,11 @@ class PackagesFileStore:
     """The JCDS seen through Jamf's packages route, as a
     :class:`~jcds2.application.ports.FileStore`.
 
-    A file is uploaded into an existing package (``upload_needs_package``), and the
+    A file is uploaded into an existing package (the ``PackageFirst`` order), and the
     package reports the file's size, hashes and transfer status. Downloading, listing
     and deleting bare files have no route here other than the JCDS files API, so they
     are delegated to ``files`` (a :class:`~jcds2.adapters.pro_api.ProApiFileStore`).
     """
-
-    upload_needs_package = True
 
     def __init__(self, http: JamfHttpClient, files: FileStore) -> None:
         self._http = http
@@ -363,9 +361,6 @@ class PackagesFileStore:
                 f"{file_name!r}; Jamf Pro only accepts an upload under the package's file name"
             )
         return PackageUploadTarget(file_name=file_name, package_id=package.id)
-
-    def renew_credentials(self, target: UploadTarget) -> UploadTarget:
-        return target  # nothing to renew: the upload carries the client's own bearer token
 
     def refresh(self, target: UploadTarget) -> None:
         """Ask Jamf Pro to take the file in (it then hashes it and reports it ``READY``)."""
@@ -529,11 +524,9 @@ class PackageFormUploader:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        del renew  # no credentials of its own: the request carries the client's token
         package = package_target(target)
         cancel = cancel or CancelToken()
         path = f"/api/v1/packages/{package.package_id}/upload"

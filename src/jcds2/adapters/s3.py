@@ -24,7 +24,7 @@ from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.concurrency import run_all
-from jcds2.application.ports import ProgressCallback, RenewCredentials
+from jcds2.application.ports import ProgressCallback
 from jcds2.domain.errors import ConfigurationError, UploadError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
@@ -54,6 +54,10 @@ RETRY_CODES = frozenset(
 )
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RENEWALS_PER_CALL = 3
+
+
+#: Fresh credentials for the same upload (the JCDS's ``renew-credentials``).
+RenewTicket = Callable[[UploadTicket], UploadTicket]
 
 
 def _utcnow() -> dt.datetime:
@@ -104,7 +108,7 @@ class _S3Access:
     def __init__(
         self,
         ticket: UploadTicket,
-        renew: RenewCredentials,
+        renew: RenewTicket,
         make_client: Callable[[UploadTicket], S3Client],
         margin: float,
         clock: Callable[[], dt.datetime],
@@ -143,6 +147,13 @@ def _s3_ticket(target: UploadTarget) -> UploadTicket:
     return target
 
 
+def _cannot_renew(ticket: UploadTicket) -> UploadTicket:
+    raise UploadError(
+        f"the S3 credentials for {ticket.file_name!r} ran out, and this uploader was given "
+        "no way to renew them"
+    )
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -155,9 +166,10 @@ class S3ObjectUploader:
 
     Multipart parts (``config.part_size``, grown to stay within 10,000 parts) are
     uploaded ``config.concurrency`` at a time, each with a CRC32 checksum S3 verifies,
-    each retried by botocore's standard retry mode. Credentials are renewed through the
-    ``renew`` callback before they run out, or when S3 says they have. If anything
-    fails, the multipart upload is aborted, so S3 keeps no orphaned parts.
+    each retried by botocore's standard retry mode. Credentials are renewed through
+    ``renew`` (the JCDS's ``renew-credentials``, wired by the container) before they run
+    out, or when S3 says they have. If anything fails, the multipart upload is aborted,
+    so S3 keeps no orphaned parts.
     """
 
     def __init__(
@@ -166,8 +178,10 @@ class S3ObjectUploader:
         endpoint_url: str | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
         verify: bool | str = True,
+        renew: RenewTicket | None = None,
     ) -> None:
         self._config = config
+        self._renew = renew or _cannot_renew
         self._endpoint_url = endpoint_url or None
         self._clock = clock
         self._verify = verify
@@ -217,7 +231,6 @@ class S3ObjectUploader:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
@@ -226,7 +239,7 @@ class S3ObjectUploader:
         try:
             access = _S3Access(
                 ticket,
-                renew,
+                self._renew,
                 self._make_client,
                 self._config.credential_renewal_margin,
                 self._clock,

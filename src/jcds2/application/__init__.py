@@ -9,7 +9,6 @@ from jcds2.application.ports import (
     ProgressCallback,
     RangeFetcher,
     RangeSink,
-    RenewCredentials,
 )
 from jcds2.application.upload import UploadPackageFile
 
@@ -22,6 +21,5 @@ __all__ = [
     "ProgressCallback",
     "RangeFetcher",
     "RangeSink",
-    "RenewCredentials",
     "UploadPackageFile",
 ]

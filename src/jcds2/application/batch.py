@@ -7,13 +7,14 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from jcds2.application.cancel import CancelToken, TransferCancelledError
-from jcds2.application.upload import UploadPackageFile
+from jcds2.application.upload import UploadOptions, UploadPackageFile
 from jcds2.domain.errors import ConfigurationError, Jcds2Error
-from jcds2.domain.models import BatchItem, OnExists, UploadResult
+from jcds2.domain.models import BatchItem, UploadResult
 
 log = logging.getLogger("jcds2.batch")
 
@@ -39,21 +40,19 @@ class UploadPackageFiles:
     def __call__(
         self,
         file_paths: Sequence[str | os.PathLike[str]],
+        options: UploadOptions | None = None,
         *,
         workers: int = 2,
-        on_exists: OnExists | str = OnExists.FAIL,
-        category: str | None = None,
-        info: str | None = None,
-        notes: str | None = None,
-        priority: int = 10,
-        verify: bool = True,
         progress: BatchProgress | None = None,
-        cancel: CancelToken | None = None,
+        **changes: Any,
     ) -> list[BatchItem]:
+        """Upload ``file_paths`` with ``options`` changed by ``changes`` (as for one file;
+        each package is named after its file, and ``progress`` gets the file's name)."""
         if not 1 <= workers <= MAX_WORKERS:
             raise ConfigurationError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
-        mode = OnExists.parse(on_exists)
-        token = cancel or CancelToken()
+        options = attrs.evolve(options or UploadOptions(), **changes)
+        token = options.cancel or CancelToken()
+        options = attrs.evolve(options, package_name=None, cancel=token)
         paths = [Path(os.fspath(path)) for path in file_paths]
         items: list[BatchItem | None] = [None] * len(paths)
         seen: dict[str, Path] = {}
@@ -61,17 +60,7 @@ class UploadPackageFiles:
         def one(index: int) -> UploadResult:
             path = paths[index]
             report = None if progress is None else _per_file(progress, path.name)
-            return self.upload(
-                path,
-                category=category,
-                info=info,
-                notes=notes,
-                priority=priority,
-                on_exists=mode,
-                verify=verify,
-                progress=report,
-                cancel=token,
-            )
+            return self.upload(path, attrs.evolve(options, progress=report))
 
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jcds2-batch")
         futures: dict[Future[UploadResult], int] = {}

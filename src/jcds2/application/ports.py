@@ -28,9 +28,6 @@ ProgressCallback = Callable[[int], None]
 #: Receives downloaded bytes and the file offset they belong at. May raise to stop a fetch.
 RangeSink = Callable[[int, memoryview], None]
 
-#: Asked for fresh credentials for the same upload when the current ones run out.
-RenewCredentials = Callable[[UploadTarget], UploadTarget]
-
 
 @runtime_checkable
 class PackageLookup(Protocol):
@@ -79,27 +76,15 @@ class PackageRepository(PackageLookup, Protocol):
 
 @runtime_checkable
 class FileStore(Protocol):
-    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``).
-
-    ``upload_needs_package`` tells how the distribution point registers files: ``False``
-    (the JCDS files route, a file share) means the file is uploaded first and its package
-    object created afterwards with the file's hash; ``True`` (Jamf's packages route)
-    means a file can only be uploaded into an existing package, so the use-case creates
-    the package first, and the server records the file's hashes itself.
-    """
-
-    upload_needs_package: bool
+    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``)."""
 
     def open_upload(self, file_name: str, package: Package | None = None) -> UploadTarget:
         """Start a new file upload: where to put ``file_name`` (and credentials, if any).
 
-        ``package`` is the package the file is for; stores whose
-        ``upload_needs_package`` is true require it.
+        ``package`` is the package the file is for; a store that takes files into
+        packages (Jamf's packages route) requires it and refuses another file name with
+        ``ConfigurationError``.
         """
-        ...
-
-    def renew_credentials(self, target: UploadTarget) -> UploadTarget:
-        """A copy of ``target`` with fresh credentials, for the same upload."""
         ...
 
     def refresh(self, target: UploadTarget) -> None:
@@ -137,14 +122,12 @@ class ObjectUploader(Protocol):
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
         """Upload ``source`` as ``target`` says; return whether it went in parts (multipart).
 
-        Calls ``renew`` when the target's credentials are about to run out. Raises
-        ``UploadError``; when it raises, no partial or in-progress upload is left behind.
+        Raises ``UploadError``; when it raises, no partial or in-progress upload is left behind.
         Raises ``ConfigurationError`` for a target of another distribution point. Once
         ``cancel`` is cancelled it stops as soon as it can with ``TransferCancelledError``.
         """

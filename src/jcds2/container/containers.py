@@ -27,6 +27,7 @@ from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.upload import UploadPackageFile
+from jcds2.application.upload_orders import FileFirst, PackageFirst
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import TransferConfig
 
@@ -131,6 +132,7 @@ class Jcds2Container(containers.DeclarativeContainer):
         config=transfer_config,
         endpoint_url=config.s3_endpoint_url,
         verify=verify,
+        renew=jcds_file_store.provided.renew_credentials,
     )
     http_range_fetcher = providers.ThreadSafeSingleton(
         HttpRangeFetcher, session=download_session, config=transfer_config
@@ -167,6 +169,7 @@ class Jcds2Container(containers.DeclarativeContainer):
         files=file_store,
         uploader=object_uploader,
         config=transfer_config,
+        order=providers.Object(FileFirst()),
     )
     upload_package_files = providers.Factory(UploadPackageFiles, upload=upload_package_file)
     packages_upload_file = providers.Factory(
@@ -175,6 +178,7 @@ class Jcds2Container(containers.DeclarativeContainer):
         files=packages_file_store,
         uploader=packages_uploader,
         config=transfer_config,
+        order=providers.Object(PackageFirst()),
     )
     packages_upload_files = providers.Factory(UploadPackageFiles, upload=packages_upload_file)
     download_file = providers.Factory(

@@ -42,12 +42,14 @@ from jcds2.domain.models import (
     S3Credentials,
     StoredFileState,
     TransferStatus,
+    UploadCapability,
     UploadTarget,
     UploadTicket,
 )
 from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
+    "FixedServerInfo",
     "InMemoryFileStore",
     "InMemoryObjectUploader",
     "InMemoryPackageRepository",
@@ -358,3 +360,25 @@ class InMemoryRangeFetcher:
         with self._lock:
             self.fetched.append(byte_range)
         sink(byte_range.start, memoryview(data))
+
+
+@attrs.define
+class FixedServerInfo:
+    """A server that reports ``version`` and whether it takes direct uploads;
+    ``fail_capability`` raises on the next capability questions."""
+
+    direct_upload_capable: bool = True
+    version: str = "11.30.1-t1700000000000"
+    fail_capability: list[Exception] = attrs.field(factory=list)
+    capability_questions: int = 0
+
+    def server_version(self) -> str:
+        return self.version
+
+    def upload_capability(self) -> UploadCapability:
+        self.capability_questions += 1
+        _pop(self.fail_capability)
+        return UploadCapability(
+            principal_distribution_technology=True,
+            direct_upload_capable=self.direct_upload_capable,
+        )

@@ -22,10 +22,10 @@ import requests
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore
+from jcds2.adapters.pro_api import JcdsApiFileStore
 from jcds2.adapters.pro_packages import (
     PackageFormUploader,
-    PackagesFileStore,
+    PackagesApiFileStore,
     PackageUploadTarget,
     ProApiPackageRepository,
     ProApiServerInfo,
@@ -63,8 +63,8 @@ def repository(jamf_http: JamfHttpClient) -> ProApiPackageRepository:
 
 
 @pytest.fixture
-def store(jamf_http: JamfHttpClient) -> PackagesFileStore:
-    return PackagesFileStore(jamf_http, ProApiFileStore(jamf_http))
+def store(jamf_http: JamfHttpClient) -> PackagesApiFileStore:
+    return PackagesApiFileStore(jamf_http, JcdsApiFileStore(jamf_http))
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def upload_posts(emulator: JamfEmulator) -> int:
 
 
 def wait_until_ready(
-    store: PackagesFileStore, target: UploadTarget, timeout: float = 120.0
+    store: PackagesApiFileStore, target: UploadTarget, timeout: float = 120.0
 ) -> StoredFileState:
     deadline = time.monotonic() + timeout
     while True:
@@ -237,7 +237,7 @@ def test_record_hash_of_a_missing_package_says_so(repository: ProApiPackageRepos
 
 
 def test_open_upload_needs_the_package_of_that_file(
-    repository: ProApiPackageRepository, store: PackagesFileStore
+    repository: ProApiPackageRepository, store: PackagesApiFileStore
 ) -> None:
     package = new_package(repository, "Mine.pkg")
     target = store.open_upload("Mine.pkg", package)
@@ -248,7 +248,7 @@ def test_open_upload_needs_the_package_of_that_file(
         store.open_upload("Other.pkg", package)
 
 
-def test_describe_of_another_kind_of_target_is_refused(store: PackagesFileStore) -> None:
+def test_describe_of_another_kind_of_target_is_refused(store: PackagesApiFileStore) -> None:
     with pytest.raises(ConfigurationError, match="UploadTarget"):
         store.describe(UploadTarget("x.pkg"))
 
@@ -260,7 +260,7 @@ def test_a_multi_mib_upload_becomes_ready_with_its_sha3_512(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     emulator.set_transfer_delay(0.3)
@@ -298,7 +298,7 @@ def test_a_multi_mib_upload_becomes_ready_with_its_sha3_512(
 def test_awkward_file_names_arrive_as_the_package_says(
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
     file_name: str,
 ) -> None:
@@ -313,7 +313,7 @@ def test_awkward_file_names_arrive_as_the_package_says(
 def test_the_uploaded_file_is_in_the_jcds_listing_and_downloadable(
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Listed.pkg", 300_000, seed=3)
@@ -344,7 +344,7 @@ def test_an_upload_target_of_another_store_is_refused(
 def test_a_deleted_package_makes_the_upload_fail_saying_so(
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Gone.pkg", 100_000)
@@ -384,7 +384,7 @@ def test_a_failed_upload_is_sent_again_from_the_start(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
     fault: FaultRule,
 ) -> None:
@@ -460,7 +460,7 @@ def test_an_expired_token_means_a_new_token_and_the_whole_file_again(
     tmp_path: Path,
     jamf_http: JamfHttpClient,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Token.pkg", 2 * MiB + 1, seed=5)
@@ -478,7 +478,7 @@ def test_cancelling_stops_the_upload_between_chunks(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Stop.pkg", 8 * MiB, seed=6)
@@ -612,7 +612,7 @@ def test_memory_stays_flat_whatever_the_file_size(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
 ) -> None:
     """The client runs in its own process, so that only its allocations are traced."""
     size = 64 * MiB

@@ -12,7 +12,7 @@ import pytest
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore
+from jcds2.adapters.pro_api import JcdsApiFileStore
 from jcds2.adapters.s3 import FileSlice, S3ObjectUploader
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTicket
@@ -40,7 +40,7 @@ def ticket_for(emulator: JamfEmulator, file_name: str) -> UploadTicket:
         BasicAuthProvider(emulator.username, emulator.password),
         TransferConfig(),
     )
-    return ProApiFileStore(http).open_upload(file_name)
+    return JcdsApiFileStore(http).open_upload(file_name)
 
 
 def test_file_slice_reads_only_its_window(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ from jcds2.domain.models import (
     RemoteFile,
     StoredFileState,
     UploadTarget,
+    expect_target,
 )
 from jcds2.domain.names import MAX_FILE_NAME_BYTES, validate_file_name
 from jcds2.domain.transfer import ByteRange, MiB, TransferConfig
@@ -136,15 +137,6 @@ class FileShareTarget(UploadTarget):
             )
 
 
-def _file_share_target(target: UploadTarget) -> FileShareTarget:
-    if not isinstance(target, FileShareTarget):
-        raise ConfigurationError(
-            f"a file share cannot use a {type(target).__name__} (made by another "
-            "distribution point's store); pair FileShareStore with FileShareUploader"
-        )
-    return target
-
-
 class FileShareStore:
     """A mounted file-share distribution point as a :class:`~jcds2.application.ports.FileStore`.
 
@@ -218,7 +210,9 @@ class FileShareStore:
         return FileShareTarget(file_name=path.name, directory=directory, path=path)
 
     def refresh(self, target: UploadTarget) -> None:
-        _file_share_target(target)  # nothing to take in: the file is in place once copied
+        expect_target(
+            target, FileShareTarget, "a file share"
+        )  # nothing to take in: the file is in place once copied
 
     def describe(self, target: UploadTarget) -> StoredFileState | None:
         """Read the file back from the share and report its size and SHA3-512.
@@ -228,7 +222,7 @@ class FileShareStore:
         ``posix_fadvise``), so the bytes come from the share, not from local memory.
         ``None`` when there is no such file.
         """
-        path = _file_share_target(target).path
+        path = expect_target(target, FileShareTarget, "a file share").path
         self._require_directory()
         try:
             handle, _ = _open_regular(path)
@@ -509,7 +503,7 @@ class FileShareUploader:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        share_target = _file_share_target(target)
+        share_target = expect_target(target, FileShareTarget, "a file share")
         if cancel is not None:
             cancel.check()
         try:

@@ -18,7 +18,7 @@ from jcds2.adapters.fields import (
 )
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_models import find_package, unexpected_answer
-from jcds2.domain.errors import ConfigurationError, RemoteFileNotFoundError
+from jcds2.domain.errors import RemoteFileNotFoundError
 from jcds2.domain.models import (
     Package,
     RemoteFile,
@@ -31,7 +31,7 @@ from jcds2.domain.models import (
 log = logging.getLogger("jcds2.pro_api")
 
 
-class ProApiFileStore:
+class JcdsApiFileStore:
     """The JCDS as a :class:`~jcds2.application.ports.FileStore`, through ``/api/v1/jcds``.
 
     Jamf deprecated these endpoints on 2025-08-28; they are still served, and are the
@@ -42,7 +42,7 @@ class ProApiFileStore:
         self._http = http
 
     def __repr__(self) -> str:
-        return f"ProApiFileStore({self._http.server.base_url!r})"
+        return f"JcdsApiFileStore({self._http.server.base_url!r})"
 
     def open_upload(self, file_name: str, package: Package | None = None) -> UploadTicket:
         del package  # the package is created after the upload on this route
@@ -173,16 +173,6 @@ def _text_or_id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return read_optional_text(value)
-
-
-def s3_ticket(target: UploadTarget) -> UploadTicket:
-    """``target`` as an S3 upload ticket, or ``ConfigurationError`` if it is another kind."""
-    if not isinstance(target, UploadTicket):
-        raise ConfigurationError(
-            f"the JCDS files route cannot use a {type(target).__name__}; "
-            "the file store and the uploader are wired for different distribution points"
-        )
-    return target
 
 
 class ProApiPackageLookup:

@@ -44,14 +44,16 @@ from jcds2.domain.models import (
     PackageSpec,
     RemoteFile,
     StoredFileState,
+    UploadCapability,
     UploadTarget,
+    expect_target,
 )
 from jcds2.domain.transfer import TransferConfig
 
 __all__ = [
     "PackageFormUploader",
     "PackageUploadTarget",
-    "PackagesFileStore",
+    "PackagesApiFileStore",
     "ProApiPackageRepository",
     "ProApiServerInfo",
     "UploadCapability",
@@ -322,24 +324,14 @@ class PackageUploadTarget(UploadTarget):
     package_id: int
 
 
-def package_target(target: UploadTarget) -> PackageUploadTarget:
-    """``target`` as a packages-route target, or ``ConfigurationError`` for another kind."""
-    if not isinstance(target, PackageUploadTarget):
-        raise ConfigurationError(
-            f"Jamf's packages route cannot use a {type(target).__name__}; the file store "
-            "and the uploader are wired for different distribution points"
-        )
-    return target
-
-
-class PackagesFileStore:
+class PackagesApiFileStore:
     """The JCDS seen through Jamf's packages route, as a
     :class:`~jcds2.application.ports.FileStore`.
 
     A file is uploaded into an existing package (the ``PackageFirst`` order), and the
     package reports the file's size, hashes and transfer status. Downloading, listing
     and deleting bare files have no route here other than the JCDS files API, so they
-    are delegated to ``files`` (a :class:`~jcds2.adapters.pro_api.ProApiFileStore`).
+    are delegated to ``files`` (a :class:`~jcds2.adapters.pro_api.JcdsApiFileStore`).
     """
 
     def __init__(self, http: JamfHttpClient, files: FileStore) -> None:
@@ -347,7 +339,7 @@ class PackagesFileStore:
         self._files = files
 
     def __repr__(self) -> str:
-        return f"PackagesFileStore({self._http.server.base_url!r})"
+        return f"PackagesApiFileStore({self._http.server.base_url!r})"
 
     def open_upload(self, file_name: str, package: Package | None = None) -> PackageUploadTarget:
         if package is None:
@@ -374,7 +366,7 @@ class PackagesFileStore:
     def describe(self, target: UploadTarget) -> StoredFileState | None:
         """What the target's package reports about its file (``None``: the package is gone
         or points at another file)."""
-        package_id = package_target(target).package_id
+        package_id = expect_target(target, PackageUploadTarget, "Jamf's packages route").package_id
         operation = f"reading package {package_id} for {target.file_name!r}"
         item = _read_package(self._http, package_id, operation)
         if item is None:
@@ -527,7 +519,7 @@ class PackageFormUploader:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        package = package_target(target)
+        package = expect_target(target, PackageUploadTarget, "Jamf's packages route")
         cancel = cancel or CancelToken()
         path = f"/api/v1/packages/{package.package_id}/upload"
         operation = f"uploading {source.name!r} into package {package.package_id}"
@@ -588,20 +580,9 @@ def _transient(exc: JamfApiError) -> bool:
 # --- what the server is -------------------------------------------------------------------
 
 
-@attrs.frozen
-class UploadCapability:
-    """What the server's cloud distribution point says about uploads.
-
-    ``principal_distribution_technology``: the cloud distribution point is the principal
-    one; ``direct_upload_capable``: files can be uploaded to it through Jamf Pro.
-    """
-
-    principal_distribution_technology: bool
-    direct_upload_capable: bool
-
-
 class ProApiServerInfo:
-    """Facts about the Jamf Pro server: its version and its distribution point's uploads."""
+    """Facts about the Jamf Pro server, as a :class:`~jcds2.application.ports.ServerInfo`:
+    its version and its distribution point's uploads."""
 
     def __init__(self, http: JamfHttpClient) -> None:
         self._http = http

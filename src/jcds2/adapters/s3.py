@@ -25,8 +25,8 @@ from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.concurrency import run_all
 from jcds2.application.ports import ProgressCallback
-from jcds2.domain.errors import ConfigurationError, UploadError
-from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
+from jcds2.domain.errors import UploadError
+from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
 if TYPE_CHECKING:
@@ -134,17 +134,8 @@ class _S3Access:
 
     def _renew_locked(self) -> None:
         log.info("renewing the S3 credentials for %s", self._ticket.file_name)
-        self._ticket = _s3_ticket(self._renew(self._ticket))
+        self._ticket = self._renew(self._ticket)
         self._client = self._make_client(self._ticket)
-
-
-def _s3_ticket(target: UploadTarget) -> UploadTicket:
-    if not isinstance(target, UploadTicket):
-        raise ConfigurationError(
-            f"the S3 uploader cannot upload to a {type(target).__name__}; the file store "
-            "and the uploader are wired for different distribution points"
-        )
-    return target
 
 
 def _cannot_renew(ticket: UploadTicket) -> UploadTicket:
@@ -234,7 +225,7 @@ class S3ObjectUploader:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        ticket = _s3_ticket(target)
+        ticket = expect_target(target, UploadTicket, "the S3 uploader")
         outer = cancel if cancel is not None else CancelToken()
         try:
             access = _S3Access(

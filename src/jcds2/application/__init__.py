@@ -4,7 +4,6 @@ from jcds2.application.download import DownloadFile
 from jcds2.application.ports import (
     FileStore,
     ObjectUploader,
-    PackageLookup,
     PackageRepository,
     ProgressCallback,
     RangeFetcher,
@@ -16,7 +15,6 @@ __all__ = [
     "DownloadFile",
     "FileStore",
     "ObjectUploader",
-    "PackageLookup",
     "PackageRepository",
     "ProgressCallback",
     "RangeFetcher",

@@ -18,6 +18,7 @@ from jcds2.domain.models import (
     PackageSpec,
     RemoteFile,
     StoredFileState,
+    UploadCapability,
     UploadTarget,
 )
 from jcds2.domain.transfer import ByteRange
@@ -30,8 +31,8 @@ RangeSink = Callable[[int, memoryview], None]
 
 
 @runtime_checkable
-class PackageLookup(Protocol):
-    """Finds package objects by the file they point at."""
+class PackageRepository(Protocol):
+    """Package objects: the records policies use to install a file."""
 
     def find_by_file_name(self, file_name: str) -> Package | None:
         """The package whose file name is exactly ``file_name``, or ``None``.
@@ -40,11 +41,6 @@ class PackageLookup(Protocol):
         Raises ``JamfApiError`` (or a subclass) when the server cannot answer.
         """
         ...
-
-
-@runtime_checkable
-class PackageRepository(PackageLookup, Protocol):
-    """Package objects: the records policies use to install a file."""
 
     def find_by_name(self, name: str) -> Package | None:
         """The package whose display name is exactly ``name``, or ``None``."""
@@ -158,5 +154,21 @@ class RangeFetcher(Protocol):
         otherwise; an exception raised by ``sink`` propagates unchanged. Once ``cancel``
         is cancelled it stops as soon as it can (also mid-wait and, where possible,
         mid-read) with ``TransferCancelledError``.
+        """
+        ...
+
+
+@runtime_checkable
+class ServerInfo(Protocol):
+    """Facts about the Jamf Pro server."""
+
+    def server_version(self) -> str:
+        """The version Jamf Pro reports, e.g. ``"11.30.1-t1700000000000"``."""
+        ...
+
+    def upload_capability(self) -> UploadCapability:
+        """What the cloud distribution point says about uploads through Jamf Pro.
+
+        Raises ``PermissionDeniedError`` when the account may not read it.
         """
         ...

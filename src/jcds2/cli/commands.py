@@ -168,7 +168,10 @@ class Session:
         )
 
     @contextmanager
-    def client(self, credentials: CredentialsProvider | None = None) -> Iterator[JamfProClient]:
+    def client(
+        self, credentials: CredentialsProvider | None = None, *, route: str = "jcds"
+    ) -> Iterator[JamfProClient]:
+        """A client of the settings' server; ``route`` matters to uploads only."""
         settings = self.settings
         server = settings.require_server()
         client = JamfProClient(
@@ -176,6 +179,7 @@ class Session:
             credentials or self.credentials(),
             verify=settings.ca_bundle or True,
             file_share=settings.file_share,
+            route=route,
         )
         with client:
             yield client
@@ -195,9 +199,15 @@ def upload(session: Session) -> int:
     args = session.args
     if args.package_name is not None and len(args.files) > 1:
         raise UsageError("--package-name names one package: give one FILE, or leave it out")
-    with session.client() as client:
-        route = _choose_route(session, client)
-        facade = client.packages if route == "packages" else client.jcds2
+    if session.settings.file_share and session.settings.route == "packages":
+        raise UsageError(
+            "--file-share works with the jcds route only: the packages route uploads "
+            "through Jamf Pro to its cloud distribution point"
+        )
+    with session.client(route=session.settings.route) as client:
+        facade = client.jcds2
+        # A file share is reported as the jcds route, whose package objects it shares.
+        route = "jcds" if facade.route == "file_share" else facade.route
         metadata: dict[str, Any] = {
             "category": args.category,
             "info": args.info,
@@ -230,27 +240,6 @@ def upload(session: Session) -> int:
         finally:
             session.bars.close()
         return worst([_upload_item(session, route, item) for item in items])
-
-
-def _choose_route(session: Session, client: JamfProClient) -> str:
-    route = session.settings.route
-    if session.settings.file_share:
-        if route == "packages":
-            raise UsageError(
-                "--file-share works with the jcds route only: the packages route uploads "
-                "through Jamf Pro to its cloud distribution point"
-            )
-        return "jcds"
-    if route != "auto":
-        return route
-    try:
-        capable = client.packages.upload_capability().direct_upload_capable
-    except PermissionDeniedError as exc:
-        log.warning("cannot read the upload capability (%s); using the packages route", exc)
-        return "packages"
-    route = "packages" if capable else "jcds"
-    log.debug("route auto: %s (direct uploads %s)", route, "possible" if capable else "off")
-    return route
 
 
 def _size_or_none(path: str) -> int | None:

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import enum
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -164,6 +165,22 @@ class UploadTarget:
     file_name: str
 
 
+_Target = TypeVar("_Target", bound=UploadTarget)
+
+
+def expect_target(target: UploadTarget, kind: type[_Target], user: str) -> _Target:
+    """``target`` as a ``kind``; ``ConfigurationError`` when a store and an uploader (or
+    fetcher) of different distribution points were wired together. ``user`` names the
+    adapter that expected ``kind``."""
+    if not isinstance(target, kind):
+        raise ConfigurationError(
+            f"{user} cannot use a {type(target).__name__} (made by another distribution "
+            "point's store): the file store and the uploader are wired for different "
+            "distribution points"
+        )
+    return target
+
+
 @attrs.frozen
 class UploadTicket(UploadTarget):
     """Where and with what credentials one file is to be uploaded to S3 (a new JCDS file)."""
@@ -235,3 +252,15 @@ class DownloadResult:
     verified_md5: bool
     #: Bytes already on disk from an earlier, interrupted call (resumed, not fetched again).
     resumed_bytes: int = 0
+
+
+@attrs.frozen
+class UploadCapability:
+    """What the server's cloud distribution point says about uploads.
+
+    ``principal_distribution_technology``: the cloud distribution point is the principal
+    one; ``direct_upload_capable``: files can be uploaded to it through Jamf Pro.
+    """
+
+    principal_distribution_technology: bool
+    direct_upload_capable: bool

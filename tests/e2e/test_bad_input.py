@@ -11,23 +11,25 @@ import pytest
 from jcds2 import (
     AuthenticationError,
     BasicAuthProvider,
+    JamfProClient,
+    Jcds2Error,
+    PackageExistsError,
+    TransferConfig,
+)
+from jcds2.emulator import JamfEmulator
+from jcds2.errors import (
     DestinationDirectoryMissingError,
     DestinationExistsError,
     EmptyFileError,
     InsecureUrlError,
     InvalidFileNameError,
-    JamfProClient,
-    Jcds2Error,
     LocalFileNotFoundError,
     NotARegularFileError,
     NotJamfServerError,
     PackageCreationError,
-    PackageExistsError,
     RemoteFileNotFoundError,
-    TransferConfig,
     UnreadableFileError,
 )
-from jcds2.emulator import JamfEmulator
 from tests.helpers import answer, make_file, server_state, tiny_server
 
 

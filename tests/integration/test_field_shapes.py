@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from jcds2 import TransferConfig, UnexpectedAnswerError
+from jcds2 import TransferConfig
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import (
@@ -28,6 +28,7 @@ from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.adapters.pro_packages import ProApiPackageRepository
 from jcds2.domain.server import JamfServer
+from jcds2.errors import UnexpectedAnswerError
 from tests.helpers import answer, tiny_server
 
 UTC = dt.timezone.utc

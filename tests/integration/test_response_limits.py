@@ -13,13 +13,14 @@ import pytest
 import requests
 from defusedxml import DefusedXmlException
 
-from jcds2 import JamfApiError, JamfProClient, ResponseTooLargeError, TransferConfig
+from jcds2 import JamfApiError, JamfProClient, TransferConfig
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
 from jcds2.adapters.jamf_auth import ApiClientCredentialsProvider, BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.domain.models import PackageSpec
 from jcds2.domain.server import JamfServer
+from jcds2.errors import ResponseTooLargeError
 from tests.helpers import answer, recording_server, tiny_server
 
 TOKEN = b'{"token": "t", "expires": "2099-01-01T00:00:00.000Z"}'

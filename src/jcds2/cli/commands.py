@@ -26,20 +26,23 @@ from jcds2 import (
     JamfApiError,
     JamfProClient,
     Jcds2Error,
-    LocalFileNotFoundError,
-    NotARegularFileError,
     PackageExistsError,
-    PermissionDeniedError,
     RemoteFile,
-    RemoteFileNotFoundError,
-    ServerUnreachableError,
-    UnreadableFileError,
 )
 from jcds2.application.local_files import hash_file
 from jcds2.cli import settings as config
 from jcds2.cli.errors import UsageError
 from jcds2.cli.progress import ProgressBars
 from jcds2.domain.models import BatchItem, DownloadResult, UploadResult
+from jcds2.errors import (
+    LocalFileNotFoundError,
+    NoRemoteHashError,
+    NotARegularFileError,
+    PermissionDeniedError,
+    RemoteFileNotFoundError,
+    ServerUnreachableError,
+    UnreadableFileError,
+)
 
 log = logging.getLogger("jcds2.cli")
 
@@ -472,16 +475,6 @@ def verify(session: Session) -> int:
     if session.output.json:
         session.output.result("", data)
     return EXIT_FAILURE
-
-
-class NoRemoteHashError(Jcds2Error):
-    """Raised by ``jcds2 verify`` when the server reports no hash for the file yet."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"the server reports no hash for {name!r} yet; try again once Jamf Pro has "
-            "processed the file"
-        )
 
 
 def _remote_file(client: JamfProClient, name: str) -> RemoteFile:

@@ -29,6 +29,7 @@ from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
 from jcds2.adapters.pro_models import find_package, package_from_pro, unexpected_answer
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.ports import FileStore, ProgressCallback
+from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
     ConfigurationError,
     JamfApiError,
@@ -524,30 +525,36 @@ class PackageFormUploader:
         path = f"/api/v1/packages/{package.package_id}/upload"
         operation = f"uploading {source.name!r} into package {package.package_id}"
         with _FormBody(source.path, source.size, package.file_name, progress, cancel) as body:
-            while True:
-                cancel.check()
+
+            def send() -> BoundedResponse:
                 body.seek(0)
-                try:
-                    response = self._http.request(
-                        "POST",
-                        path,
-                        operation=operation,
-                        headers={"Content-Type": body.content_type},
-                        data=cast("IO[bytes]", body),
-                        allow=[400, 404],
-                    )
-                except JamfApiError as exc:
-                    if cancel.cancelled:
-                        raise TransferCancelledError("the upload was cancelled") from None
-                    if not _transient(exc) or body.sends >= self._config.max_attempts:
-                        attempts = f" after {body.sends} attempts" if body.sends > 1 else ""
-                        raise UploadError(f"{exc}{attempts}") from exc
-                    delay = self._config.backoff(body.sends)
-                    log.info("%s failed (%s); sending it again in %.2f s", operation, exc, delay)
-                    if cancel.wait(delay):
-                        raise TransferCancelledError("the upload was cancelled") from None
-                    continue
-                break
+                return self._http.request(
+                    "POST",
+                    path,
+                    operation=operation,
+                    headers={"Content-Type": body.content_type},
+                    data=cast("IO[bytes]", body),
+                    allow=[400, 404],
+                )
+
+            def transient(exc: BaseException) -> bool:
+                # Every time the body starts over counts, urllib3's own resends included.
+                return (
+                    isinstance(exc, JamfApiError)
+                    and _transient(exc)
+                    and body.sends < self._config.max_attempts
+                )
+
+            retrying = Retrying(
+                self._config.max_attempts, lambda _: self._config.backoff(body.sends), cancel
+            )
+            try:
+                response = retrying.call(send, operation, transient)
+            except JamfApiError as exc:
+                if cancel.cancelled:
+                    raise TransferCancelledError("the upload was cancelled") from None
+                attempts = f" after {body.sends} attempts" if body.sends > 1 else ""
+                raise UploadError(f"{exc}{attempts}") from exc
         self._check(response, package, operation)
         log.debug("%s: %d bytes sent %d time(s)", operation, source.size, body.sends)
         return False

@@ -22,9 +22,10 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from jcds2.adapters.bodies import SeekableFileBody
 from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.adapters.redaction import register_secret
-from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.cancel import CancelToken
 from jcds2.application.concurrency import run_all
 from jcds2.application.ports import ProgressCallback
+from jcds2.application.retry import Retrying
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
@@ -252,36 +253,25 @@ class S3ObjectUploader:
         cancel: CancelToken,
         what: str,
     ) -> _T:
-        """``call(client)``, renewing expired credentials and retrying transient failures.
+        """``call(client)``, renewing expired credentials (at most
+        ``MAX_RENEWALS_PER_CALL`` times, not counted as attempts) and retrying transient
+        failures with the one retry policy; its waits end at once on a cancellation."""
+        renewals = 0
 
-        Waits between attempts end at once when ``cancel`` is cancelled.
-        """
-        attempt, renewals = 1, 0
-        while True:
-            cancel.check()
-            client = access.client()
-            try:
-                with self._connections.severable(cancel):
-                    return call(client)
-            except ClientError as exc:
-                if _expired(exc) and renewals < MAX_RENEWALS_PER_CALL:
+        def attempt() -> _T:
+            nonlocal renewals
+            while True:
+                client = access.client()
+                try:
+                    with self._connections.severable(cancel):
+                        return call(client)
+                except ClientError as exc:
+                    if not _expired(exc) or renewals >= MAX_RENEWALS_PER_CALL:
+                        raise
                     renewals += 1
                     access.renew_after_expiry(client)
-                    continue
-                if not _retryable(exc) or attempt >= self._config.max_attempts:
-                    raise
-                reason = _describe(exc)
-            except (BotoConnectionError, HTTPClientError) as exc:
-                if cancel.cancelled:
-                    raise TransferCancelledError("the upload was cancelled") from None
-                if attempt >= self._config.max_attempts:
-                    raise
-                reason = type(exc).__name__
-            delay = self._config.backoff(attempt)
-            log.info("%s failed (%s); attempt %d in %.2f s", what, reason, attempt + 1, delay)
-            if cancel.wait(delay):
-                raise TransferCancelledError("the upload was cancelled")
-            attempt += 1
+
+        return Retrying.of(self._config, cancel).call(attempt, what, _transient, _describe)
 
     def _put(
         self,
@@ -447,6 +437,12 @@ def _code(exc: ClientError) -> str | None:
 
 def _expired(exc: ClientError) -> bool:
     return _code(exc) in EXPIRED_CODES
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, ClientError):
+        return _retryable(exc)
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))
 
 
 def _retryable(exc: ClientError) -> bool:

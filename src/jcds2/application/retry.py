@@ -15,7 +15,7 @@ from typing import TypeVar
 import attrs
 
 from jcds2.application.cancel import CancelToken
-from jcds2.domain.errors import Jcds2Error, RemoteFileNotFoundError
+from jcds2.domain.errors import Jcds2Error, RemoteFileNotFoundError, TransferCancelledError
 from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.retry")
@@ -58,18 +58,31 @@ class Retrying:
         action: Callable[[], _T],
         what: str,
         transient: Transient = any_passing_error,
+        describe: Callable[[BaseException], str] = str,
     ) -> _T:
         """``action()``, again after a failure ``transient`` accepts, until it succeeds or
-        the attempts run out (then its last exception propagates)."""
+        the attempts run out (then its last exception propagates).
+
+        Nothing is attempted once the token is cancelled, and a failure that ``transient``
+        accepts after the cancellation (a severed connection, say) raises
+        ``TransferCancelledError``. ``describe`` words a failure for the log (an adapter
+        passes one that keeps secrets such as signed URLs out).
+        """
         attempt = 1
         while True:
+            self.cancel.check()
             try:
                 return action()
             except Exception as exc:
-                if attempt >= self.attempts or not transient(exc):
+                if not transient(exc):
+                    raise
+                if self.cancel.cancelled:
+                    raise TransferCancelledError(f"{what}: cancelled") from None
+                if attempt >= self.attempts:
                     raise
                 delay = self.backoff(attempt)
-                log.info("%s failed (%s); trying again in %.2f s", what, exc, delay)
+                reason = describe(exc) or type(exc).__name__
+                log.info("%s failed (%s); attempt %d in %.2f s", what, reason, attempt + 1, delay)
                 self.pause(delay)
                 attempt += 1
 

@@ -137,6 +137,9 @@ class FileShareTarget(UploadTarget):
             )
 
 
+_PAIRING = "pair FileShareStore with FileShareUploader"
+
+
 class FileShareStore:
     """A mounted file-share distribution point as a :class:`~jcds2.application.ports.FileStore`.
 
@@ -222,7 +225,7 @@ class FileShareStore:
         ``posix_fadvise``), so the bytes come from the share, not from local memory.
         ``None`` when there is no such file.
         """
-        path = expect_target(target, FileShareTarget, "a file share").path
+        path = expect_target(target, FileShareTarget, "a file share", _PAIRING).path
         self._require_directory()
         try:
             handle, _ = _open_regular(path)
@@ -503,7 +506,7 @@ class FileShareUploader:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        share_target = expect_target(target, FileShareTarget, "a file share")
+        share_target = expect_target(target, FileShareTarget, "a file share", _PAIRING)
         if cancel is not None:
             cancel.check()
         try:

@@ -22,26 +22,22 @@ import attrs
 from jcds2 import (
     ApiClientCredentialsProvider,
     BasicAuthProvider,
+    BatchItem,
     CredentialsProvider,
+    DownloadResult,
     JamfApiError,
     JamfProClient,
     Jcds2Error,
     PackageExistsError,
-    RemoteFile,
+    UploadResult,
 )
-from jcds2.application.local_files import hash_file
+from jcds2.cli import secrets
 from jcds2.cli import settings as config
 from jcds2.cli.errors import UsageError
 from jcds2.cli.progress import ProgressBars
-from jcds2.domain.models import BatchItem, DownloadResult, UploadResult
 from jcds2.errors import (
-    LocalFileNotFoundError,
-    NoRemoteHashError,
-    NotARegularFileError,
     PermissionDeniedError,
-    RemoteFileNotFoundError,
     ServerUnreachableError,
-    UnreadableFileError,
 )
 
 log = logging.getLogger("jcds2.cli")
@@ -162,7 +158,7 @@ class Session:
         return not self.args.password_stdin and _is_terminal(self.stdin)
 
     def credentials(self, settings: config.Settings | None = None) -> CredentialsProvider:
-        return config.resolve_credentials(
+        return secrets.resolve_credentials(
             settings or self.settings,
             environ=self.environ,
             password_stdin=self.args.password_stdin,
@@ -402,7 +398,7 @@ def remove(session: Session) -> int:
     with session.client() as client:
         for name in names:
             try:
-                package_id = _remove_one(client, name)
+                package_id = client.jcds2.remove_file(name)
             except Jcds2Error as exc:
                 session.output.error(exc, name, command="rm", file_name=name, status="failed")
                 codes.append(exit_code_for(exc))
@@ -416,72 +412,43 @@ def remove(session: Session) -> int:
     return worst(codes)
 
 
-def _remove_one(client: JamfProClient, name: str) -> int | None:
-    """Delete the package that uses ``name`` (Jamf Pro removes its file with it), then the
-    file if it is still there. Returns the package's id, if there was one."""
-    package = client.packages.find(name)
-    if package is not None:
-        client.packages.delete(package.id)
-    try:
-        client.jcds2.delete_file(name)
-    except RemoteFileNotFoundError:
-        if package is None:
-            raise
-    return None if package is None else package.id
-
-
 def verify(session: Session) -> int:
     name: str = session.args.name
-    path = Path(session.args.file or name).expanduser()
-    try:
-        if not path.is_file():
-            raise NotARegularFileError(path) if path.exists() else LocalFileNotFoundError(path)
-        local_size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFileError(path, exc.strerror or str(exc)) from exc
     with session.client() as client:
-        remote = _remote_file(client, name)
-    if remote.sha3_512:
-        algorithm, label, remote_hash = "sha3_512", "SHA3-512", remote.sha3_512.lower()
-    elif remote.md5:
-        algorithm, label, remote_hash = "md5", "MD5", remote.md5.lower()
-    else:
-        raise NoRemoteHashError(name)
-    local_hash = hash_file(path, algorithm) if local_size == remote.size else None
-    same = local_hash == remote_hash
+        compared = client.jcds2.verify_file(name, session.args.file or name)
+    path, label, remote_hash, local_hash = (
+        compared.path,
+        compared.algorithm,
+        compared.remote_hash,
+        compared.local_hash,
+    )
+    same = compared.match
     data = {
         "command": "verify",
         "file_name": name,
         "path": str(path),
         "match": same,
         "algorithm": label,
-        "remote_size": remote.size,
-        "local_size": local_size,
+        "remote_size": compared.remote_size,
+        "local_size": compared.local_size,
         "remote_hash": remote_hash,
         "local_hash": local_hash,
     }
     if same:
         session.output.result(
-            f"{name}: the server's file matches {path} ({remote.size} bytes, {label} "
+            f"{name}: the server's file matches {path} ({compared.remote_size} bytes, {label} "
             f"{remote_hash[:16]}…)",
             data,
         )
         return EXIT_OK
     if local_hash is None:
-        detail = f"the server has {remote.size} bytes, {path} has {local_size}"
+        detail = f"the server has {compared.remote_size} bytes, {path} has {compared.local_size}"
     else:
         detail = f"{label} {remote_hash[:16]}… on the server, {local_hash[:16]}… in {path}"
     print(f"jcds2: {name} differs from {path}: {detail}", file=session.output.stderr)
     if session.output.json:
         session.output.result("", data)
     return EXIT_FAILURE
-
-
-def _remote_file(client: JamfProClient, name: str) -> RemoteFile:
-    for remote in client.jcds2.list_files():
-        if remote.file_name == name:
-            return remote
-    raise RemoteFileNotFoundError(name)
 
 
 # -- ping, login, logout ------------------------------------------------------------------
@@ -551,7 +518,7 @@ def login(session: Session) -> int:
     with session.client(credentials) as client:
         version = client.server_version()  # the secret works before it is kept
         server = client.server.base_url
-    account = config.store_secret(session.settings, _secret_of(credentials))
+    account = secrets.store_secret(session.settings, _secret_of(credentials))
     session.output.result(
         f"stored the secret for {account} in the system keyring (Jamf Pro {version} accepted it)",
         {"command": "login", "server": server, "account": account, "stored": True},
@@ -560,7 +527,7 @@ def login(session: Session) -> int:
 
 
 def logout(session: Session) -> int:
-    removed = config.delete_secret(session.settings)
+    removed = secrets.delete_secret(session.settings)
     account = _account(session)
     text = f"removed the secret for {account}" if removed else f"no secret stored for {account}"
     session.output.result(text, {"command": "logout", "account": account, "removed": removed})
@@ -572,7 +539,7 @@ def _account(session: Session) -> str:
     identity = settings.client_id or settings.username
     if not settings.server or not identity:
         raise UsageError("logout needs the server and the client id or user name")
-    return config.keyring_account(settings.server, identity)
+    return secrets.keyring_account(settings.server, identity)
 
 
 COMMANDS: dict[str, Callable[[Session], int]] = {

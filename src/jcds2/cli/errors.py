@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from jcds2.domain.errors import UsageError
+from jcds2.errors import UsageError
 
 __all__ = ["UsageError"]

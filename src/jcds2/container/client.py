@@ -16,12 +16,14 @@ from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.ports import FileStore, PackageRepository, ProgressCallback, ServerInfo
+from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.upload import UploadOptions, UploadPackageFile
 from jcds2.container.containers import Jcds2Container
 from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
 from jcds2.domain.models import (
     BatchItem,
     DownloadResult,
+    FileComparison,
     Package,
     RemoteFile,
     UploadCapability,
@@ -133,6 +135,18 @@ class Jcds2:
         """Delete a file (its package object, if any, stays)."""
         store: FileStore = self._container.file_store()
         store.delete(file_name)
+
+    def remove_file(self, file_name: str) -> int | None:
+        """Delete the package that uses ``file_name`` and the file; the package's id, or
+        ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there)."""
+        remove: RemoveFile = self._container.remove_file()
+        return remove(file_name)
+
+    def verify_file(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
+        """Compare the distribution point's ``file_name`` with the local file ``path`` by
+        the strongest hash the server reports (``FileComparison.match``)."""
+        verify: VerifyFile = self._container.verify_file()
+        return verify(file_name, path)
 
 
 class Packages:

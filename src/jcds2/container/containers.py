@@ -26,6 +26,7 @@ from jcds2.adapters.pro_packages import (
 from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
+from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.route import ChooseRoute
 from jcds2.application.upload import UploadPackageFile
 from jcds2.application.upload_orders import FileFirst, PackageFirst
@@ -198,3 +199,6 @@ class Jcds2Container(containers.DeclarativeContainer):
     download_file = providers.Factory(
         DownloadFile, files=file_store, fetcher=range_fetcher, config=transfer_config
     )
+    # The file of a package is removed with it; Jamf Pro finds packages through the Pro API.
+    remove_file = providers.Factory(RemoveFile, packages=pro_package_repository, files=file_store)
+    verify_file = providers.Factory(VerifyFile, files=file_store)

@@ -168,15 +168,17 @@ class UploadTarget:
 _Target = TypeVar("_Target", bound=UploadTarget)
 
 
-def expect_target(target: UploadTarget, kind: type[_Target], user: str) -> _Target:
+def expect_target(
+    target: UploadTarget, kind: type[_Target], user: str, advice: str = ""
+) -> _Target:
     """``target`` as a ``kind``; ``ConfigurationError`` when a store and an uploader (or
     fetcher) of different distribution points were wired together. ``user`` names the
-    adapter that expected ``kind``."""
+    adapter that expected ``kind``; ``advice`` says how to pair them."""
     if not isinstance(target, kind):
         raise ConfigurationError(
             f"{user} cannot use a {type(target).__name__} (made by another distribution "
             "point's store): the file store and the uploader are wired for different "
-            "distribution points"
+            f"distribution points{'; ' + advice if advice else ''}"
         )
     return target
 
@@ -264,3 +266,24 @@ class UploadCapability:
 
     principal_distribution_technology: bool
     direct_upload_capable: bool
+
+
+@attrs.frozen
+class FileComparison:
+    """A remote file compared with a local one, by the strongest hash the server reports.
+
+    ``algorithm`` is ``"SHA3-512"`` or ``"MD5"``. ``local_hash`` is ``None`` when the sizes
+    differ (the local file is then not hashed).
+    """
+
+    file_name: str
+    path: Path
+    algorithm: str
+    remote_size: int
+    local_size: int
+    remote_hash: str
+    local_hash: str | None
+
+    @property
+    def match(self) -> bool:
+        return self.local_hash == self.remote_hash

@@ -13,13 +13,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from jcds2.adapters import file_share
 from jcds2.adapters.file_share import (
     FileRangeFetcher,
     FileShareStore,
     FileShareTarget,
     FileShareUploader,
 )
+from jcds2.adapters.file_share import upload as file_share_upload
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.download import DownloadFile
 from jcds2.application.ports import FileStore, ObjectUploader, RangeFetcher, RangeSink
@@ -318,7 +318,7 @@ def test_a_write_error_says_what_to_do_and_leaves_nothing_behind(
     code: int,
     advice: str,
 ) -> None:
-    real_write = file_share._write_all
+    real_write = file_share_upload._write_all
     writes: list[int] = []
 
     def write_then_fail(fd: int, data: memoryview) -> None:
@@ -327,7 +327,7 @@ def test_a_write_error_says_what_to_do_and_leaves_nothing_behind(
             raise OSError(code, os.strerror(code))
         real_write(fd, data)
 
-    monkeypatch.setattr(file_share, "_write_all", write_then_fail)
+    monkeypatch.setattr(file_share_upload, "_write_all", write_then_fail)
 
     with pytest.raises(UploadError, match=advice) as caught:
         upload(store, uploader, local_file(tmp_path))

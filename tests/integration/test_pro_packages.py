@@ -29,7 +29,6 @@ from jcds2.adapters.pro_packages import (
     PackageUploadTarget,
     ProApiPackageRepository,
     ProApiServerInfo,
-    UploadCapability,
     multipart_preamble,
 )
 from jcds2.application.cancel import CancelToken, TransferCancelledError
@@ -46,6 +45,7 @@ from jcds2.domain.models import (
     PackageSpec,
     StoredFileState,
     TransferStatus,
+    UploadCapability,
     UploadTarget,
 )
 from jcds2.domain.server import JamfServer
@@ -650,7 +650,7 @@ def test_the_part_header_escapes_only_what_would_break_it() -> None:
 
 
 def test_the_body_reads_the_same_in_any_pieces_and_rewinds(tmp_path: Path) -> None:
-    from jcds2.adapters.pro_packages import _FormBody  # noqa: PLC0415 - the private body
+    from jcds2.adapters.pro_packages.upload import _FormBody  # noqa: PLC0415 - the private body
 
     source = make_file(tmp_path / "b.pkg", 100_000, seed=9)
     reported: list[int] = []

@@ -30,8 +30,8 @@ from jcds2.adapters.pro_packages import (
     PackageUploadTarget,
     ProApiPackageRepository,
     ProApiServerInfo,
-    _writable_record,
 )
+from jcds2.adapters.pro_packages.repository import _writable_record
 from jcds2.domain.errors import RemoteFileNotFoundError
 from jcds2.domain.models import HashType, PackageSpec
 from jcds2.domain.server import JamfServer

@@ -1,8 +1,7 @@
 """S3 adapter: puts a local file into the JCDS bucket with an upload ticket's credentials.
 
-Built on boto3. Standard boto3 configuration applies (``AWS_ENDPOINT_URL_S3`` and
-friends), which is how the local emulator's S3 server is reached; an explicit
-``endpoint_url`` overrides it.
+Built on boto3. Its standard configuration applies (``AWS_ENDPOINT_URL_S3``, which is how
+the local emulator's S3 server is reached); an explicit ``endpoint_url`` overrides it.
 """
 
 from __future__ import annotations

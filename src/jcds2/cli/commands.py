@@ -8,14 +8,11 @@ command raise and are reported once by ``jcds2.cli.main``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import attrs
 
@@ -28,168 +25,24 @@ from jcds2 import (
     JamfApiError,
     JamfProClient,
     Jcds2Error,
-    PackageExistsError,
     UploadResult,
 )
 from jcds2.cli import secrets
-from jcds2.cli import settings as config
 from jcds2.cli.errors import UsageError
-from jcds2.cli.progress import ProgressBars
+from jcds2.cli.output import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    exit_code_for,
+    plain,
+    worst,
+)
+from jcds2.cli.session import Session
 from jcds2.errors import (
     PermissionDeniedError,
     ServerUnreachableError,
 )
 
 log = logging.getLogger("jcds2.cli")
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
-
-_FLAG_KEYS = ("server", "client_id", "username", "ca_bundle", "file_share", "profile", "config")
-
-
-def exit_code_for(error: BaseException) -> int:
-    """The exit code that reports ``error``: 3 for "already exists", else 1."""
-    return EXIT_EXISTS if isinstance(error, PackageExistsError) else EXIT_FAILURE
-
-
-def worst(codes: Iterator[int] | list[int]) -> int:
-    """The exit code of several results: a failure over "already exists" over success."""
-    found = set(codes)
-    for code in (EXIT_FAILURE, EXIT_EXISTS):
-        if code in found:
-            return code
-    return EXIT_OK
-
-
-#: The library's advice names its arguments; on the command line the same advice names flags.
-_ADVICE_FOR_THE_SHELL = (
-    ("Pass overwrite=True", "Pass --overwrite"),
-    ("on_exists='skip'", "--on-exists skip"),
-    ("on_exists='replace'", "--on-exists replace"),
-    ("resume=False", "--no-resume"),
-    ("verify=False", "--no-verify"),
-)
-
-
-def error_message(error: BaseException) -> str:
-    """One line for the terminal, with advice phrased for the command line."""
-    if isinstance(error, PackageExistsError) and error.detail is None:
-        return (
-            f"package {error.package_id} ({error.package_name!r}) already uses the file name "
-            f"{error.file_name!r}. Rename the file, delete that package (jcds2 rm "
-            f"{_quote(error.file_name)}), or upload again with --on-exists skip (keeps it if "
-            "it is the same file) or --on-exists replace."
-        )
-    message = " ".join(str(error).split()) or type(error).__name__
-    for library, shell in _ADVICE_FOR_THE_SHELL:
-        message = message.replace(library, shell)
-    return message
-
-
-def error_object(error: BaseException) -> dict[str, Any]:
-    """An error as it appears in ``--json`` output."""
-    return {
-        "type": type(error).__name__,
-        "message": error_message(error),
-        "exit_code": exit_code_for(error),
-    }
-
-
-def _quote(name: str) -> str:
-    return name if name.replace(".", "").replace("-", "").replace("_", "").isalnum() else repr(name)
-
-
-@attrs.define
-class Output:
-    """Where results and errors go: human lines or JSON objects on stdout, errors on stderr."""
-
-    stdout: TextIO
-    stderr: TextIO
-    json: bool
-    quiet: bool
-
-    def result(self, text: str, data: Mapping[str, Any]) -> None:
-        if self.json:
-            print(json.dumps(data, default=str, ensure_ascii=False), file=self.stdout, flush=True)
-        elif not self.quiet:
-            print(text, file=self.stdout, flush=True)
-
-    def error(self, error: BaseException, subject: str | None = None, **data: Any) -> None:
-        prefix = f"jcds2: {subject}: " if subject else "jcds2: "
-        print(prefix + error_message(error), file=self.stderr, flush=True)
-        if self.json:
-            self.result("", {**data, "error": error_object(error)})
-
-
-@attrs.define
-class Session:
-    """One run of a command: its arguments, environment, output and progress bars."""
-
-    args: argparse.Namespace
-    environ: Mapping[str, str]
-    stdin: TextIO
-    output: Output
-    bars: ProgressBars
-    settings: config.Settings
-
-    @classmethod
-    def start(
-        cls,
-        args: argparse.Namespace,
-        *,
-        environ: Mapping[str, str],
-        stdin: TextIO,
-        stdout: TextIO,
-        stderr: TextIO,
-    ) -> Session:
-        flags: dict[str, object] = {key: getattr(args, key, None) for key in _FLAG_KEYS}
-        flags["route"] = getattr(args, "route", None)
-        settings = config.load_settings(flags, environ)
-        for key, source in sorted(settings.sources.items()):
-            log.debug("setting %s from %s", key, source)
-        output = Output(stdout=stdout, stderr=stderr, json=args.json, quiet=args.quiet)
-        show_bars = not args.quiet and _is_terminal(stderr)
-        return cls(args, environ, stdin, output, ProgressBars(stderr, enabled=show_bars), settings)
-
-    @property
-    def interactive(self) -> bool:
-        """Whether the user can answer a prompt (stdin is a terminal, not a piped secret)."""
-        return not self.args.password_stdin and _is_terminal(self.stdin)
-
-    def credentials(self, settings: config.Settings | None = None) -> CredentialsProvider:
-        return secrets.resolve_credentials(
-            settings or self.settings,
-            environ=self.environ,
-            password_stdin=self.args.password_stdin,
-            stdin=self.stdin,
-            interactive=self.interactive,
-        )
-
-    @contextmanager
-    def client(
-        self, credentials: CredentialsProvider | None = None, *, route: str = "jcds"
-    ) -> Iterator[JamfProClient]:
-        """A client of the settings' server; ``route`` matters to uploads only."""
-        settings = self.settings
-        server = settings.require_server()
-        client = JamfProClient(
-            server,
-            credentials or self.credentials(),
-            verify=settings.ca_bundle or True,
-            file_share=settings.file_share,
-            route=route,
-        )
-        with client:
-            yield client
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
 
 # -- upload -------------------------------------------------------------------------------
 
@@ -275,7 +128,7 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
     else:
         text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
     data = {"command": "upload", "path": path, "route": route, "status": status}
-    session.output.result(text, data | _plain(result))
+    session.output.result(text, data | plain(result))
     given = [flag for flag, dest in _PACKAGE_OPTIONS if getattr(session.args, dest) is not None]
     if (result.skipped or result.replaced) and given and not session.output.quiet:
         # The package existed: only its file is ever changed. Say so rather than let
@@ -296,15 +149,6 @@ _PACKAGE_OPTIONS = (
     ("--notes", "notes"),
     ("--priority", "priority"),
 )
-
-
-def _plain(value: Any) -> dict[str, Any]:
-    def convert(_: Any, __: Any, item: Any) -> Any:
-        if isinstance(item, Path):
-            return str(item)
-        return getattr(item, "value", item)
-
-    return attrs.asdict(value, value_serializer=convert)
 
 
 # -- download -----------------------------------------------------------------------------
@@ -351,7 +195,7 @@ def _download_done(session: Session, result: DownloadResult) -> None:
     checks = ", MD5 verified" if result.verified_md5 else ""
     resumed = f", {result.resumed_bytes} resumed" if result.resumed_bytes else ""
     text = f"downloaded {result.file_name} to {result.path} ({result.size} bytes{checks}{resumed})"
-    session.output.result(text, {"command": "download", "status": "downloaded"} | _plain(result))
+    session.output.result(text, {"command": "download", "status": "downloaded"} | plain(result))
 
 
 # -- ls, rm, verify -----------------------------------------------------------------------

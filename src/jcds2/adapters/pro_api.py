@@ -35,7 +35,7 @@ class JcdsApiFileStore:
     """The JCDS as a :class:`~jcds2.application.ports.FileStore`, through ``/api/v1/jcds``.
 
     Jamf deprecated these endpoints on 2025-08-28; they are still served, and are the
-    route the seed describes: files are uploaded first, their package is created after.
+    JCDS files route: files are uploaded first, their package is created after.
     """
 
     def __init__(self, http: JamfHttpClient) -> None:

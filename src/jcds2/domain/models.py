@@ -32,7 +32,7 @@ _ALGORITHMS = {HashType.MD5: "md5", HashType.SHA_512: "sha512", HashType.SHA3_51
 class OnExists(str, enum.Enum):
     """What an upload does when a package already uses the file name.
 
-    - ``fail``: raise ``PackageExistsError`` (the seed's behaviour, and the default).
+    - ``fail``: raise ``PackageExistsError`` (the default).
     - ``skip``: return the existing package without sending a byte when its file's hash
       equals the local file's; raise ``PackageExistsError`` when it differs.
     - ``replace``: upload the local file in place of the package's file, keeping the

@@ -141,6 +141,22 @@ class RemoteFile:
     version: str | None = None
 
 
+class VersionedUrl(str):
+    """A download URL with the version of the file it names beside it (a file share's inode,
+    size and modification time), so that a fetcher can refuse to mix ranges of two versions
+    of a file. The version travels as this value's ``version``, not inside the URL's text."""
+
+    version: str
+
+    def __new__(cls, url: str, version: str) -> VersionedUrl:
+        made = super().__new__(cls, url)
+        made.version = version
+        return made
+
+    def __repr__(self) -> str:
+        return f"VersionedUrl({str(self)!r}, version={self.version!r})"
+
+
 @attrs.frozen
 class S3Credentials:
     """Temporary credentials for one upload; every secret part is kept out of ``repr``."""

@@ -20,7 +20,23 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from jcds2 import JamfProClient
 from jcds2.emulator import JamfEmulator
+
+
+@contextmanager
+def on_route(client: JamfProClient, route: str) -> Iterator[JamfProClient]:
+    """A second client like ``client`` (server, credentials, settings) on ``route``."""
+    container = client.container
+    with JamfProClient(
+        client.server.base_url,
+        container.credentials(),
+        transfer_config=container.transfer_config(),
+        verify=container.verify(),
+        s3_endpoint_url=container.config.s3_endpoint_url(),
+        route=route,
+    ) as other:
+        yield other
 
 
 def make_file(path: Path, size: int, seed: int = 0) -> Path:

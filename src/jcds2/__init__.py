@@ -4,76 +4,44 @@
 >>> client = JamfProClient("example.jamfcloud.com", BasicAuthProvider("user", "pass"))
 >>> client.jcds2.upload_file(file_path="/path/to/my.pkg")  # doctest: +SKIP
 >>> client.jcds2.download_file(file_name="my.pkg", download_path="/tmp/")  # doctest: +SKIP
+
+The names below are the front door. Every error is in :mod:`jcds2.errors`, every port in
+:mod:`jcds2.ports`, the in-memory fakes in :mod:`jcds2.testing`.
 """
 
+import importlib
 import logging
+from typing import Any
 
 from jcds2.adapters.jamf_auth import (
     ApiClientCredentialsProvider,
     BasicAuthProvider,
     CredentialsProvider,
 )
-from jcds2.adapters.pro_packages import UploadCapability
-from jcds2.application import (
-    DownloadFile,
-    FileStore,
-    ObjectUploader,
-    PackageLookup,
-    PackageRepository,
-    ProgressCallback,
-    RangeFetcher,
-    UploadPackageFile,
-)
-from jcds2.application.batch import BatchProgress, UploadPackageFiles
-from jcds2.application.cancel import CancelToken, TransferCancelledError
-from jcds2.container import JamfProClient, Jcds2, Jcds2Container, Packages
+from jcds2.application.cancel import CancelToken
+from jcds2.application.upload import UploadOptions
+from jcds2.container.client import JamfProClient
 from jcds2.domain.errors import (
     AuthenticationError,
     ConfigurationError,
-    CorruptUploadError,
-    DestinationDirectoryMissingError,
-    DestinationError,
-    DestinationExistsError,
     DownloadError,
-    DownloadUrlExpiredError,
-    EmptyFileError,
-    InsecureUrlError,
-    IntegrityError,
-    InvalidFileNameError,
     JamfApiError,
     Jcds2Error,
     LocalFileError,
-    LocalFileNotFoundError,
-    NotARegularFileError,
-    NotJamfServerError,
-    PackageCreationError,
     PackageExistsError,
-    PackageNameTakenError,
-    PermissionDeniedError,
-    RedirectRefusedError,
-    RemoteFileNotFoundError,
-    ResponseTooLargeError,
-    ServerRejectedUploadError,
-    ServerUnreachableError,
-    TlsVerificationError,
-    TransferError,
-    UnexpectedAnswerError,
-    UnreadableFileError,
+    TransferCancelledError,
     UploadError,
     VerificationError,
-    VerificationTimeoutError,
 )
 from jcds2.domain.models import (
     BatchItem,
     DownloadResult,
-    HashType,
     OnExists,
     Package,
     RemoteFile,
-    TransferStatus,
     UploadResult,
 )
-from jcds2.domain.transfer import GiB, MiB, TransferConfig
+from jcds2.domain.transfer import MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
 
@@ -84,66 +52,53 @@ __all__ = [
     "AuthenticationError",
     "BasicAuthProvider",
     "BatchItem",
-    "BatchProgress",
     "CancelToken",
     "ConfigurationError",
-    "CorruptUploadError",
     "CredentialsProvider",
-    "DestinationDirectoryMissingError",
-    "DestinationError",
-    "DestinationExistsError",
     "DownloadError",
-    "DownloadFile",
     "DownloadResult",
-    "DownloadUrlExpiredError",
-    "EmptyFileError",
-    "FileStore",
-    "GiB",
-    "HashType",
-    "InsecureUrlError",
-    "IntegrityError",
-    "InvalidFileNameError",
     "JamfApiError",
     "JamfProClient",
-    "Jcds2",
-    "Jcds2Container",
     "Jcds2Error",
     "LocalFileError",
-    "LocalFileNotFoundError",
     "MiB",
-    "NotARegularFileError",
-    "NotJamfServerError",
-    "ObjectUploader",
     "OnExists",
     "Package",
-    "PackageCreationError",
     "PackageExistsError",
-    "PackageLookup",
-    "PackageNameTakenError",
-    "PackageRepository",
-    "Packages",
-    "PermissionDeniedError",
-    "ProgressCallback",
-    "RangeFetcher",
-    "RedirectRefusedError",
     "RemoteFile",
-    "RemoteFileNotFoundError",
-    "ResponseTooLargeError",
-    "ServerRejectedUploadError",
-    "ServerUnreachableError",
-    "TlsVerificationError",
     "TransferCancelledError",
     "TransferConfig",
-    "TransferError",
-    "TransferStatus",
-    "UnexpectedAnswerError",
-    "UnreadableFileError",
-    "UploadCapability",
     "UploadError",
-    "UploadPackageFile",
-    "UploadPackageFiles",
+    "UploadOptions",
     "UploadResult",
     "VerificationError",
-    "VerificationTimeoutError",
     "__version__",
 ]
+
+#: Names ``jcds2`` exported before its front door shrank, and where they live now. They
+#: still import from ``jcds2`` (looked up on first use), but new code should use these homes.
+_MOVED = {
+    **dict.fromkeys(
+        [name for name in importlib.import_module("jcds2.errors").__all__ if name not in __all__],
+        "jcds2.errors",
+    ),
+    **dict.fromkeys(importlib.import_module("jcds2.ports").__all__, "jcds2.ports"),
+    "BatchProgress": "jcds2.application.batch",
+    "DownloadFile": "jcds2.application.download",
+    "GiB": "jcds2.domain.transfer",
+    "HashType": "jcds2.domain.models",
+    "Jcds2": "jcds2.container.client",
+    "Jcds2Container": "jcds2.container.containers",
+    "Packages": "jcds2.container.client",
+    "TransferStatus": "jcds2.domain.models",
+    "UploadCapability": "jcds2.domain.models",
+    "UploadPackageFile": "jcds2.application.upload",
+    "UploadPackageFiles": "jcds2.application.batch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module 'jcds2' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -10,10 +10,11 @@ Each fake records what was done to it, so tests assert on state rather than on c
 Failures are scripted by putting exceptions into the ``fail_*`` lists: the next
 matching call pops one and raises it.
 
-``InMemoryFileStore(upload_needs_package=True)`` behaves like Jamf's packages route: a
-file is uploaded into an existing package, and the store reports the new file only after
-``refresh`` and ``pending_looks`` further looks (``describe``); ``server_outcomes``
-scripts what the server makes of the next uploads (``"corrupt"``, ``"zero_size"``).
+``InMemoryFileStore(into_packages=True)`` behaves like Jamf's packages route (use it
+with the ``PackageFirst`` order): a file is uploaded into an existing package, and the
+store reports the new file only after ``refresh`` and ``pending_looks`` further looks
+(``describe``); ``server_outcomes`` scripts what the server makes of the next uploads
+(``"corrupt"``, ``"zero_size"``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import uuid
 import attrs
 
 from jcds2.application.cancel import CancelToken
-from jcds2.application.ports import ProgressCallback, RangeSink, RenewCredentials
+from jcds2.application.ports import ProgressCallback, RangeSink
 from jcds2.domain.errors import (
     DownloadError,
     DownloadUrlExpiredError,
@@ -41,12 +42,14 @@ from jcds2.domain.models import (
     S3Credentials,
     StoredFileState,
     TransferStatus,
+    UploadCapability,
     UploadTarget,
     UploadTicket,
 )
 from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
+    "FixedServerInfo",
     "InMemoryFileStore",
     "InMemoryObjectUploader",
     "InMemoryPackageRepository",
@@ -98,7 +101,7 @@ class InMemoryPackageRepository:
         return self._as_reported(self.packages.get(package_id))
 
     def _as_reported(self, package: Package | None) -> Package | None:
-        if package is None or self.store is None or not self.store.upload_needs_package:
+        if package is None or self.store is None or not self.store.into_packages:
             return package
         state = self.store.taken_in(package.file_name)
         if state is None or state.sha3_512 is None:
@@ -153,7 +156,8 @@ class InMemoryFileStore:
     """JCDS files as bytes in a dict; download URLs are ``memory://<name>/<generation>``."""
 
     contents: dict[str, bytes] = attrs.field(factory=dict)
-    upload_needs_package: bool = False
+    #: Like Jamf's packages route: files go into packages, and transfer statuses are reported.
+    into_packages: bool = False
     pending_looks: int = 0
     server_outcomes: list[str] = attrs.field(factory=list)
     refreshes: list[str] = attrs.field(factory=list)
@@ -180,7 +184,7 @@ class InMemoryFileStore:
 
     def open_upload(self, file_name: str, package: Package | None = None) -> UploadTarget:
         _pop(self.fail_open)
-        if self.upload_needs_package:
+        if self.into_packages:
             if package is None:
                 raise ValueError("this store uploads into packages: give the package")
             target = InMemoryPackageTarget(file_name=file_name, package_id=package.id)
@@ -198,11 +202,10 @@ class InMemoryFileStore:
         self.tickets.append(ticket)
         return ticket
 
-    def renew_credentials(self, target: UploadTarget) -> UploadTarget:
+    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+        """Fresh credentials for ``ticket`` (what the S3 side asks the JCDS for)."""
         self.renewals += 1
-        if isinstance(target, UploadTicket):
-            return attrs.evolve(target, credentials=self._credentials())
-        return target
+        return attrs.evolve(ticket, credentials=self._credentials())
 
     def receive(self, file_name: str, data: bytes) -> None:
         """Store an uploaded file; what the server will report follows ``server_outcomes``."""
@@ -214,7 +217,7 @@ class InMemoryFileStore:
             sha3_512=hashlib.sha3_512(seen).hexdigest(),
             md5=hashlib.md5(seen).hexdigest(),  # noqa: S324 - what Jamf reports
             # Only the packages route reports transfer statuses.
-            status=TransferStatus.READY if self.upload_needs_package else None,
+            status=TransferStatus.READY if self.into_packages else None,
         )
         # [looks left, refreshed yet, the state to report once taken in]
         self._pending[file_name] = [self.pending_looks, False, state]
@@ -241,7 +244,7 @@ class InMemoryFileStore:
                 if refreshed:
                     pending[0] = looks_left - 1
                 before = self._reported.get(name)
-                if not self.upload_needs_package:
+                if not self.into_packages:
                     return before
                 if before is None:
                     return StoredFileState(None, status=TransferStatus.PENDING)
@@ -292,15 +295,14 @@ class InMemoryObjectUploader:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
         if cancel is not None:
             cancel.check()
         ticket = target
-        if self.renew_before_upload:
-            ticket = renew(ticket)
+        if self.renew_before_upload and isinstance(ticket, UploadTicket):
+            ticket = self.store.renew_credentials(ticket)
         _pop(self.fail_upload)
         data = source.path.read_bytes()
         self.store.receive(ticket.file_name, data)
@@ -358,3 +360,25 @@ class InMemoryRangeFetcher:
         with self._lock:
             self.fetched.append(byte_range)
         sink(byte_range.start, memoryview(data))
+
+
+@attrs.define
+class FixedServerInfo:
+    """A server that reports ``version`` and whether it takes direct uploads;
+    ``fail_capability`` raises on the next capability questions."""
+
+    direct_upload_capable: bool = True
+    version: str = "11.30.1-t1700000000000"
+    fail_capability: list[Exception] = attrs.field(factory=list)
+    capability_questions: int = 0
+
+    def server_version(self) -> str:
+        return self.version
+
+    def upload_capability(self) -> UploadCapability:
+        self.capability_questions += 1
+        _pop(self.fail_capability)
+        return UploadCapability(
+            principal_distribution_technology=True,
+            direct_upload_capable=self.direct_upload_capable,
+        )

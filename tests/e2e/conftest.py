@@ -22,7 +22,7 @@ import pytest
 
 from jcds2 import JamfProClient
 from jcds2.emulator import JamfEmulator
-from tests.helpers import make_file
+from tests.helpers import make_file, on_route
 
 COMMAND = Path(sys.executable).parent / "jcds2"
 #: What a subprocess keeps of this process's environment: enough to start this Python
@@ -120,7 +120,8 @@ def seed(client: JamfProClient, folder: Path, name: str, size: int, seed: int = 
     """A file uploaded through the library (quicker than the CLI), with its package."""
     folder.mkdir(parents=True, exist_ok=True)
     path = make_file(folder / name, size, seed=seed)
-    client.packages.upload_file(path)
+    with on_route(client, "packages") as packages:
+        packages.jcds2.upload_file(path)
     return path
 
 

@@ -11,24 +11,26 @@ import pytest
 from jcds2 import (
     AuthenticationError,
     BasicAuthProvider,
+    JamfProClient,
+    Jcds2Error,
+    PackageExistsError,
+    TransferConfig,
+)
+from jcds2.emulator import JamfEmulator
+from jcds2.errors import (
     DestinationDirectoryMissingError,
     DestinationExistsError,
     EmptyFileError,
     InsecureUrlError,
     InvalidFileNameError,
-    JamfProClient,
-    Jcds2Error,
     LocalFileNotFoundError,
     NotARegularFileError,
     NotJamfServerError,
     PackageCreationError,
-    PackageExistsError,
     RemoteFileNotFoundError,
-    TransferConfig,
+    UnknownCategoryError,
     UnreadableFileError,
 )
-from jcds2.domain.errors import UnknownCategoryError
-from jcds2.emulator import JamfEmulator
 from tests.helpers import answer, make_file, server_state, tiny_server
 
 

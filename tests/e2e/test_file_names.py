@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from jcds2 import InvalidFileNameError, JamfProClient
+from jcds2 import JamfProClient
 from jcds2.emulator import JamfEmulator
+from jcds2.errors import InvalidFileNameError
 from tests.helpers import make_file, server_state
 
 UNICODE = "Pro Tools Ünïcødé 2026.pkg"

@@ -11,12 +11,11 @@ import pytest
 from jcds2 import (
     ApiClientCredentialsProvider,
     BasicAuthProvider,
-    HashType,
     JamfProClient,
     MiB,
     TransferConfig,
 )
-from jcds2.domain.models import UploadTicket
+from jcds2.domain.models import HashType, UploadTicket
 from jcds2.emulator import JamfEmulator
 from jcds2.testing import (
     InMemoryFileStore,

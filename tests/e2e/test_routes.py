@@ -23,12 +23,12 @@ from dependency_injector import providers
 from jcds2 import BasicAuthProvider, JamfProClient, MiB, TransferConfig
 from jcds2.adapters.file_share import FileShareTarget
 from jcds2.application.cancel import CancelToken, TransferCancelledError
-from jcds2.application.ports import ObjectUploader, ProgressCallback, RenewCredentials
-from jcds2.container.client import Jcds2, Packages
+from jcds2.application.ports import ObjectUploader, ProgressCallback
+from jcds2.container.client import Jcds2
 from jcds2.domain.errors import CorruptUploadError, PackageExistsError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
 from jcds2.emulator import CorruptUploadFault, JamfEmulator, ZeroSizeUploadFault
-from tests.helpers import make_file
+from tests.helpers import make_file, on_route
 
 ROUTES = ["jcds", "packages", "file_share"]
 
@@ -46,11 +46,10 @@ class Tampering:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        multipart = self.inner.upload(target, source, renew=renew, progress=progress, cancel=cancel)
+        multipart = self.inner.upload(target, source, progress=progress, cancel=cancel)
         if self.armed:
             self.armed = False
             self.spoil(target)
@@ -68,8 +67,8 @@ class Route:
     tampering: Tampering | None = None
 
     @property
-    def api(self) -> Jcds2 | Packages:
-        return self.client.packages if self.name == "packages" else self.client.jcds2
+    def api(self) -> Jcds2:
+        return self.client.jcds2
 
     def stored_names(self) -> list[str]:
         if self.share is not None:
@@ -153,6 +152,7 @@ def route(
         transfer_config=config,
         s3_endpoint_url=emulator.s3_endpoint_url,
         file_share=None if share is None else share.parent,
+        route="packages" if name == "packages" else "jcds",
     ) as client:
         found = Route(name, client, emulator, share)
         if name != "packages":
@@ -354,7 +354,8 @@ def test_a_packages_upload_the_server_reports_as_failed_is_sent_again(
     emulator.add_fault(ZeroSizeUploadFault(path=r"/api/v1/packages/\d+/upload", times=1))
     source = make_file(tmp_path / "Flaky.pkg", 80_000, seed=14)
 
-    result = client.packages.upload_file(file_path=source)
+    with on_route(client, "packages") as packages:
+        result = packages.jcds2.upload_file(file_path=source)
 
     assert result.verified is True
     sends = [r for r in emulator.request_log if r.path.endswith("/upload")]

@@ -11,12 +11,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from jcds2 import (
-    ApiClientCredentialsProvider,
-    BasicAuthProvider,
-    JamfProClient,
-    Jcds2Error,
-)
+from jcds2 import ApiClientCredentialsProvider, BasicAuthProvider, JamfProClient, Jcds2Error
 from jcds2.domain.transfer import MiB
 from jcds2.emulator import ExpireUrlFault, FaultPlan, JamfEmulator, S3ErrorFault, StatusFault
 from tests.helpers import make_file

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jcds2 import JamfProClient, PackageCreationError, UploadError
+from jcds2 import JamfProClient, UploadError
 from jcds2.domain.transfer import MiB
 from jcds2.emulator import (
     ExpireTokensFault,
@@ -19,6 +19,7 @@ from jcds2.emulator import (
     ResetFault,
     StatusFault,
 )
+from jcds2.errors import PackageCreationError
 from tests.helpers import make_file, sha
 
 from .conftest import STALL_SECONDS, assert_consistent, object_path

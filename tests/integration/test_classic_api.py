@@ -14,7 +14,7 @@ from jcds2.emulator import JamfEmulator
 
 @pytest.fixture
 def repository(jamf_http: JamfHttpClient) -> ClassicApiPackageRepository:
-    return ClassicApiPackageRepository(jamf_http, ProApiPackageLookup(jamf_http))
+    return ClassicApiPackageRepository(jamf_http, ProApiPackageLookup(jamf_http).find_by_file_name)
 
 
 SPEC = PackageSpec(

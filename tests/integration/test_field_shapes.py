@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from jcds2 import TransferConfig, UnexpectedAnswerError
+from jcds2 import TransferConfig
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import (
@@ -25,9 +25,10 @@ from jcds2.adapters.jamf_auth import (
     CredentialsProvider,
 )
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.adapters.pro_packages import ProApiPackageRepository
 from jcds2.domain.server import JamfServer
+from jcds2.errors import UnexpectedAnswerError
 from tests.helpers import answer, tiny_server
 
 UTC = dt.timezone.utc
@@ -87,7 +88,7 @@ BASIC = BasicAuthProvider("user", "password")
 )
 def test_the_upload_ticket_expiration_in_each_shape(expiration: Any) -> None:
     with jamf({"/api/v1/jcds/files": {**TICKET, "expiration": expiration}}, BASIC) as http:
-        ticket = ProApiFileStore(http).open_upload("Shapes.pkg")
+        ticket = JcdsApiFileStore(http).open_upload("Shapes.pkg")
     assert ticket.credentials.expiration.replace(microsecond=0) == EXPIRY
     assert ticket.key == "tmp/1234/Shapes.pkg"
 
@@ -122,7 +123,7 @@ def test_the_oauth_lifetime_as_a_number_or_a_string(expires_in: Any) -> None:
 def test_a_listed_file_length_as_a_number_or_a_string(length: Any, size: int) -> None:
     listing = [{"fileName": "A.pkg", "length": length, "md5": "0" * 32, "sha3": None}]
     with jamf({"/api/v1/jcds/files": listing}, BASIC) as http:
-        (listed,) = ProApiFileStore(http).list_files()
+        (listed,) = JcdsApiFileStore(http).list_files()
     assert (listed.size, listed.md5, listed.sha3_512) == (size, "0" * 32, None)
 
 
@@ -151,7 +152,9 @@ def test_a_pro_package_id_and_size_as_numbers_or_strings(
 def test_a_classic_package_id_as_a_number_or_a_string(package_id: Any) -> None:
     body = {"package": {"id": package_id, "name": "A", "filename": "A.pkg", "hash_type": ""}}
     with jamf({"/JSSResource/packages/id/7": body}, BASIC) as http:
-        package = ClassicApiPackageRepository(http, ProApiPackageLookup(http)).get(7)
+        package = ClassicApiPackageRepository(
+            http, ProApiPackageLookup(http).find_by_file_name
+        ).get(7)
     assert package is not None
     assert (package.id, package.hash_type) == (7, None)
 
@@ -165,19 +168,19 @@ def _ticket_without(name: str) -> dict[str, Any]:
 UNREADABLE: dict[str, tuple[dict[str, Any], Callable[[JamfHttpClient], object], str, str]] = {
     "ticket without expiration": (
         {"/api/v1/jcds/files": _ticket_without("expiration")},
-        lambda http: ProApiFileStore(http).open_upload("A.pkg"),
+        lambda http: JcdsApiFileStore(http).open_upload("A.pkg"),
         "expiration",
         "POST /api/v1/jcds/files",
     ),
     "ticket with a word for expiration": (
         {"/api/v1/jcds/files": {**TICKET, "expiration": "tomorrow"}},
-        lambda http: ProApiFileStore(http).open_upload("A.pkg"),
+        lambda http: JcdsApiFileStore(http).open_upload("A.pkg"),
         "expiration",
         "POST /api/v1/jcds/files",
     ),
     "ticket without bucket": (
         {"/api/v1/jcds/files": _ticket_without("bucketName")},
-        lambda http: ProApiFileStore(http).open_upload("A.pkg"),
+        lambda http: JcdsApiFileStore(http).open_upload("A.pkg"),
         "bucketName",
         "POST /api/v1/jcds/files",
     ),
@@ -189,7 +192,7 @@ UNREADABLE: dict[str, tuple[dict[str, Any], Callable[[JamfHttpClient], object], 
     ),
     "listing with a length in words": (
         {"/api/v1/jcds/files": [{"fileName": "A.pkg", "length": "big"}]},
-        lambda http: ProApiFileStore(http).list_files(),
+        lambda http: JcdsApiFileStore(http).list_files(),
         "length",
         "GET /api/v1/jcds/files",
     ),

@@ -13,13 +13,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from jcds2.adapters import file_share
 from jcds2.adapters.file_share import (
     FileRangeFetcher,
     FileShareStore,
     FileShareTarget,
     FileShareUploader,
 )
+from jcds2.adapters.file_share import upload as file_share_upload
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.download import DownloadFile
 from jcds2.application.ports import FileStore, ObjectUploader, RangeFetcher, RangeSink
@@ -68,10 +68,6 @@ def local_file(tmp_path: Path, name: str = "Tool.pkg", data: bytes = DATA) -> Lo
     return LocalFile(path=path, size=len(data))
 
 
-def no_renewal(target: UploadTarget) -> UploadTarget:
-    raise AssertionError("a file share has no credentials to renew")
-
-
 def leftovers(directory: Path) -> list[str]:
     """Files of ``directory`` that an upload may have left behind (its temporary files)."""
     return sorted(name for name in os.listdir(directory) if name.startswith("."))
@@ -87,7 +83,7 @@ def upload(
     name: str | None = None,
 ) -> bool:
     target = store.open_upload(name or source.name)
-    return uploader.upload(target, source, renew=no_renewal, progress=progress, cancel=cancel)
+    return uploader.upload(target, source, progress=progress, cancel=cancel)
 
 
 def test_the_adapters_implement_the_ports(
@@ -96,7 +92,6 @@ def test_the_adapters_implement_the_ports(
     assert isinstance(store, FileStore)
     assert isinstance(uploader, ObjectUploader)
     assert isinstance(FileRangeFetcher(), RangeFetcher)
-    assert store.upload_needs_package is False
 
 
 # --- the Packages folder -------------------------------------------------------------------
@@ -323,7 +318,7 @@ def test_a_write_error_says_what_to_do_and_leaves_nothing_behind(
     code: int,
     advice: str,
 ) -> None:
-    real_write = file_share._write_all
+    real_write = file_share_upload._write_all
     writes: list[int] = []
 
     def write_then_fail(fd: int, data: memoryview) -> None:
@@ -332,7 +327,7 @@ def test_a_write_error_says_what_to_do_and_leaves_nothing_behind(
             raise OSError(code, os.strerror(code))
         real_write(fd, data)
 
-    monkeypatch.setattr(file_share, "_write_all", write_then_fail)
+    monkeypatch.setattr(file_share_upload, "_write_all", write_then_fail)
 
     with pytest.raises(UploadError, match=advice) as caught:
         upload(store, uploader, local_file(tmp_path))
@@ -353,7 +348,7 @@ def test_a_read_only_folder_is_refused(
         with pytest.raises(ConfigurationError, match="cannot write"):
             store.open_upload("Tool.pkg")
         with pytest.raises(UploadError, match="permission denied"):
-            uploader.upload(target, local_file(tmp_path), renew=no_renewal)
+            uploader.upload(target, local_file(tmp_path))
         assert os.listdir(packages) == []
     finally:
         packages.chmod(0o755)
@@ -366,7 +361,7 @@ def test_a_vanished_share_is_a_clear_upload_error(
     shutil.rmtree(share)  # unmounted between opening the upload and copying
 
     with pytest.raises(UploadError, match="still mounted"):
-        uploader.upload(target, local_file(tmp_path), renew=no_renewal)
+        uploader.upload(target, local_file(tmp_path))
 
 
 def test_an_unreadable_source_is_an_upload_error(
@@ -383,7 +378,7 @@ def test_a_target_of_another_distribution_point_is_refused(
 ) -> None:
     ticket = UploadTarget(file_name="Tool.pkg")
     with pytest.raises(ConfigurationError, match="FileShareUploader"):
-        uploader.upload(ticket, local_file(tmp_path), renew=no_renewal)
+        uploader.upload(ticket, local_file(tmp_path))
     with pytest.raises(ConfigurationError):
         store.describe(ticket)
     assert issubclass(UploadTicket, UploadTarget)
@@ -394,9 +389,8 @@ def test_a_target_must_be_a_file_directly_in_its_folder(packages: Path) -> None:
         FileShareTarget(file_name="x.pkg", directory=packages, path=packages.parent / "x.pkg")
 
 
-def test_the_store_needs_no_credentials_or_refresh(store: FileShareStore) -> None:
+def test_the_store_needs_no_refresh(store: FileShareStore) -> None:
     target = store.open_upload("Tool.pkg")
-    assert store.renew_credentials(target) is target
     store.refresh(target)  # nothing to do, and no error
     assert os.listdir(store.directory) == []
 
@@ -437,7 +431,7 @@ def test_describe_reads_the_file_back(
     target = store.open_upload("Tool.pkg")
     assert store.describe(target) is None  # not there yet
 
-    uploader.upload(target, source, renew=no_renewal)
+    uploader.upload(target, source)
     state = store.describe(target)
 
     assert state is not None

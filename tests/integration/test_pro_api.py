@@ -11,7 +11,7 @@ import requests
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.adapters.pro_models import rsql_quote
 from jcds2.domain.errors import RemoteFileNotFoundError
 from jcds2.domain.models import UploadTicket
@@ -35,7 +35,7 @@ def put(emulator: JamfEmulator, ticket: UploadTicket, data: bytes) -> None:
 def test_open_upload_gives_a_ticket_for_the_file(
     emulator: JamfEmulator, jamf_http: JamfHttpClient
 ) -> None:
-    ticket = ProApiFileStore(jamf_http).open_upload("Tool 1.0.pkg")
+    ticket = JcdsApiFileStore(jamf_http).open_upload("Tool 1.0.pkg")
     assert ticket.bucket == emulator.bucket
     assert ticket.key.startswith("tmp/")
     assert ticket.key.endswith("/Tool 1.0.pkg")
@@ -44,7 +44,7 @@ def test_open_upload_gives_a_ticket_for_the_file(
 
 
 def test_renewed_credentials_keep_the_upload(jamf_http: JamfHttpClient) -> None:
-    store = ProApiFileStore(jamf_http)
+    store = JcdsApiFileStore(jamf_http)
     ticket = store.open_upload("a.pkg")
     renewed = store.renew_credentials(ticket)
     assert (renewed.bucket, renewed.key, renewed.upload_id) == (
@@ -56,7 +56,7 @@ def test_renewed_credentials_keep_the_upload(jamf_http: JamfHttpClient) -> None:
 
 
 def test_listed_download_and_deleted(emulator: JamfEmulator, jamf_http: JamfHttpClient) -> None:
-    store = ProApiFileStore(jamf_http)
+    store = JcdsApiFileStore(jamf_http)
     data = b"0123456789" * 1000
     put(emulator, store.open_upload("Ünïcode name.pkg"), data)
 
@@ -73,7 +73,7 @@ def test_listed_download_and_deleted(emulator: JamfEmulator, jamf_http: JamfHttp
 
 
 def test_unknown_files_raise_remote_file_not_found(jamf_http: JamfHttpClient) -> None:
-    store = ProApiFileStore(jamf_http)
+    store = JcdsApiFileStore(jamf_http)
     with pytest.raises(RemoteFileNotFoundError, match=r"nope\.pkg"):
         store.download_url("nope.pkg")
     with pytest.raises(RemoteFileNotFoundError):

@@ -22,14 +22,13 @@ import requests
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore
+from jcds2.adapters.pro_api import JcdsApiFileStore
 from jcds2.adapters.pro_packages import (
     PackageFormUploader,
-    PackagesFileStore,
+    PackagesApiFileStore,
     PackageUploadTarget,
     ProApiPackageRepository,
     ProApiServerInfo,
-    UploadCapability,
     multipart_preamble,
 )
 from jcds2.application.cancel import CancelToken, TransferCancelledError
@@ -47,6 +46,7 @@ from jcds2.domain.models import (
     PackageSpec,
     StoredFileState,
     TransferStatus,
+    UploadCapability,
     UploadTarget,
 )
 from jcds2.domain.server import JamfServer
@@ -63,8 +63,8 @@ def repository(jamf_http: JamfHttpClient) -> ProApiPackageRepository:
 
 
 @pytest.fixture
-def store(jamf_http: JamfHttpClient) -> PackagesFileStore:
-    return PackagesFileStore(jamf_http, ProApiFileStore(jamf_http))
+def store(jamf_http: JamfHttpClient) -> PackagesApiFileStore:
+    return PackagesApiFileStore(jamf_http, JcdsApiFileStore(jamf_http))
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def upload_posts(emulator: JamfEmulator) -> int:
 
 
 def wait_until_ready(
-    store: PackagesFileStore, target: UploadTarget, timeout: float = 120.0
+    store: PackagesApiFileStore, target: UploadTarget, timeout: float = 120.0
 ) -> StoredFileState:
     deadline = time.monotonic() + timeout
     while True:
@@ -245,20 +245,18 @@ def test_record_hash_of_a_missing_package_says_so(repository: ProApiPackageRepos
 
 
 def test_open_upload_needs_the_package_of_that_file(
-    repository: ProApiPackageRepository, store: PackagesFileStore
+    repository: ProApiPackageRepository, store: PackagesApiFileStore
 ) -> None:
     package = new_package(repository, "Mine.pkg")
-    assert store.upload_needs_package is True
     target = store.open_upload("Mine.pkg", package)
     assert target == PackageUploadTarget(file_name="Mine.pkg", package_id=package.id)
-    assert store.renew_credentials(target) is target
     with pytest.raises(ConfigurationError, match="package object first"):
         store.open_upload("Mine.pkg")
     with pytest.raises(ConfigurationError, match=r"'Other\.pkg'"):
         store.open_upload("Other.pkg", package)
 
 
-def test_describe_of_another_kind_of_target_is_refused(store: PackagesFileStore) -> None:
+def test_describe_of_another_kind_of_target_is_refused(store: PackagesApiFileStore) -> None:
     with pytest.raises(ConfigurationError, match="UploadTarget"):
         store.describe(UploadTarget("x.pkg"))
 
@@ -270,7 +268,7 @@ def test_a_multi_mib_upload_becomes_ready_with_its_sha3_512(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     emulator.set_transfer_delay(0.3)
@@ -279,9 +277,7 @@ def test_a_multi_mib_upload_becomes_ready_with_its_sha3_512(
     target = store.open_upload("Big Tool.pkg", package)
     progress: list[int] = []
 
-    multipart = uploader.upload(
-        target, local(source), renew=store.renew_credentials, progress=progress.append
-    )
+    multipart = uploader.upload(target, local(source), progress=progress.append)
 
     assert multipart is False
     assert sum(progress) == source.stat().st_size
@@ -310,14 +306,14 @@ def test_a_multi_mib_upload_becomes_ready_with_its_sha3_512(
 def test_awkward_file_names_arrive_as_the_package_says(
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
     file_name: str,
 ) -> None:
     source = make_file(tmp_path / "local.bin", 200_000, seed=2)
     package = new_package(repository, file_name)
     target = store.open_upload(file_name, package)
-    uploader.upload(target, local(source), renew=store.renew_credentials)
+    uploader.upload(target, local(source))
     store.refresh(target)
     assert wait_until_ready(store, target).sha3_512 == sha3(source)
 
@@ -325,12 +321,12 @@ def test_awkward_file_names_arrive_as_the_package_says(
 def test_the_uploaded_file_is_in_the_jcds_listing_and_downloadable(
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Listed.pkg", 300_000, seed=3)
     target = store.open_upload("Listed.pkg", new_package(repository, "Listed.pkg"))
-    uploader.upload(target, local(source), renew=store.renew_credentials)
+    uploader.upload(target, local(source))
     store.refresh(target)
     wait_until_ready(store, target)
 
@@ -349,14 +345,14 @@ def test_an_upload_target_of_another_store_is_refused(
     source = make_file(tmp_path / "x.pkg", 1000)
     emulator.clear_request_log()
     with pytest.raises(ConfigurationError, match="UploadTarget"):
-        uploader.upload(UploadTarget("x.pkg"), local(source), renew=lambda t: t)
+        uploader.upload(UploadTarget("x.pkg"), local(source))
     assert emulator.request_log == []
 
 
 def test_a_deleted_package_makes_the_upload_fail_saying_so(
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Gone.pkg", 100_000)
@@ -365,7 +361,7 @@ def test_a_deleted_package_makes_the_upload_fail_saying_so(
     repository.delete(package.id)
 
     with pytest.raises(UploadError, match=f"package {package.id} is gone"):
-        uploader.upload(target, local(source), renew=store.renew_credentials)
+        uploader.upload(target, local(source))
     assert store.describe(target) is None
 
 
@@ -377,7 +373,7 @@ def test_a_file_name_other_than_the_packages_is_refused_with_an_explanation(
     wrong = PackageUploadTarget(file_name="Wrong.pkg", package_id=package.id)
 
     with pytest.raises(UploadError, match=r"refused the file name 'Wrong\.pkg'.*exactly the file"):
-        uploader.upload(wrong, local(source), renew=lambda t: t)
+        uploader.upload(wrong, local(source))
 
 
 # --- retries, cancellation, tokens --------------------------------------------------------
@@ -396,7 +392,7 @@ def test_a_failed_upload_is_sent_again_from_the_start(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
     fault: FaultRule,
 ) -> None:
@@ -405,7 +401,7 @@ def test_a_failed_upload_is_sent_again_from_the_start(
     emulator.add_fault(fault)
     progress: list[int] = []
 
-    uploader.upload(target, local(source), renew=store.renew_credentials, progress=progress.append)
+    uploader.upload(target, local(source), progress=progress.append)
 
     assert len(emulator.fault_log) == 1
     assert upload_posts(emulator) == 2
@@ -444,7 +440,7 @@ def test_retries_stop_after_max_attempts_sends_in_all(
 
     with pytest.raises(UploadError, match=f"HTTP {status}.* after 3 attempts"):
         PackageFormUploader(http, config).upload(
-            PackageUploadTarget("Never.pkg", package.id), local(source), renew=lambda t: t
+            PackageUploadTarget("Never.pkg", package.id), local(source)
         )
     assert upload_posts(emulator) == 3
 
@@ -460,7 +456,7 @@ def test_a_refusal_is_not_retried(
     emulator.add_fault(StatusFault(method="POST", path=UPLOAD_PATH, status=403))
 
     with pytest.raises(UploadError, match="HTTP 403") as caught:
-        uploader.upload(PackageUploadTarget("No.pkg", package.id), local(source), renew=lambda t: t)
+        uploader.upload(PackageUploadTarget("No.pkg", package.id), local(source))
     assert "attempts" not in str(caught.value)
     assert upload_posts(emulator) == 1
 
@@ -470,14 +466,14 @@ def test_an_expired_token_means_a_new_token_and_the_whole_file_again(
     tmp_path: Path,
     jamf_http: JamfHttpClient,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Token.pkg", 2 * MiB + 1, seed=5)
     target = store.open_upload("Token.pkg", new_package(repository, "Token.pkg"))
     emulator.expire_tokens()  # the client's cached token is refused: 401, then a new one
 
-    uploader.upload(target, local(source), renew=store.renew_credentials)
+    uploader.upload(target, local(source))
 
     assert upload_posts(emulator) == 2
     store.refresh(target)
@@ -488,7 +484,7 @@ def test_cancelling_stops_the_upload_between_chunks(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
     uploader: PackageFormUploader,
 ) -> None:
     source = make_file(tmp_path / "Stop.pkg", 8 * MiB, seed=6)
@@ -503,7 +499,7 @@ def test_cancelling_stops_the_upload_between_chunks(
             cancel.cancel()
 
     with pytest.raises(TransferCancelledError):
-        uploader.upload(target, local(source), renew=lambda t: t, progress=progress, cancel=cancel)
+        uploader.upload(target, local(source), progress=progress, cancel=cancel)
     assert MiB <= sum(sent) < 2 * MiB
     store.refresh(target)
     time.sleep(0.2)  # the server may log the broken request after the client gave up on it
@@ -514,7 +510,7 @@ def test_cancelling_stops_the_upload_between_chunks(
 
     emulator.clear_request_log()
     with pytest.raises(TransferCancelledError):
-        uploader.upload(target, local(source), renew=lambda t: t, cancel=cancel)
+        uploader.upload(target, local(source), cancel=cancel)
     assert upload_posts(emulator) == 0
 
 
@@ -542,7 +538,7 @@ def test_the_token_goes_to_the_jamf_server_only(
         )
         with pytest.raises(UploadError, match="307") as caught:
             PackageFormUploader(http, transfer_config).upload(
-                PackageUploadTarget("Confined.pkg", 5), local(source), renew=lambda t: t
+                PackageUploadTarget("Confined.pkg", 5), local(source)
             )
     assert elsewhere == []
     assert any(f"Bearer {token}" in request for request in at_jamf)  # the test means something
@@ -582,7 +578,7 @@ def test_a_server_without_direct_upload_says_so_and_refuses_uploads(
         package = new_package(ProApiPackageRepository(http), "Direct.pkg")
         with pytest.raises(UploadError, match=r"refused the upload.*[Dd]irect upload"):
             PackageFormUploader(http, transfer_config).upload(
-                PackageUploadTarget("Direct.pkg", package.id), local(source), renew=lambda t: t
+                PackageUploadTarget("Direct.pkg", package.id), local(source)
             )
 
 
@@ -610,7 +606,7 @@ _MEASURE = textwrap.dedent(
     sent = []
     tracemalloc.start()
     PackageFormUploader(http, config).upload(
-        PackageUploadTarget(source.name, int(package_id)), source, renew=lambda t: t,
+        PackageUploadTarget(source.name, int(package_id)), source,
         progress=sent.append,
     )
     print(tracemalloc.get_traced_memory()[1], sum(sent))
@@ -622,7 +618,7 @@ def test_memory_stays_flat_whatever_the_file_size(
     emulator: JamfEmulator,
     tmp_path: Path,
     repository: ProApiPackageRepository,
-    store: PackagesFileStore,
+    store: PackagesApiFileStore,
 ) -> None:
     """The client runs in its own process, so that only its allocations are traced."""
     size = 64 * MiB
@@ -660,7 +656,7 @@ def test_the_part_header_escapes_only_what_would_break_it() -> None:
 
 
 def test_the_body_reads_the_same_in_any_pieces_and_rewinds(tmp_path: Path) -> None:
-    from jcds2.adapters.pro_packages import _FormBody  # noqa: PLC0415 - the private body
+    from jcds2.adapters.pro_packages.upload import _FormBody  # noqa: PLC0415 - the private body
 
     source = make_file(tmp_path / "b.pkg", 100_000, seed=9)
     reported: list[int] = []

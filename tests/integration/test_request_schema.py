@@ -24,14 +24,14 @@ from openapi_schema_validator import OAS30WriteValidator, validate
 
 from jcds2.adapters.jamf_auth import ApiClientCredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore
+from jcds2.adapters.pro_api import JcdsApiFileStore
 from jcds2.adapters.pro_packages import (
-    PackagesFileStore,
+    PackagesApiFileStore,
     PackageUploadTarget,
     ProApiPackageRepository,
     ProApiServerInfo,
-    _writable_record,
 )
+from jcds2.adapters.pro_packages.repository import _writable_record
 from jcds2.domain.errors import RemoteFileNotFoundError
 from jcds2.domain.models import HashType, PackageSpec
 from jcds2.domain.server import JamfServer
@@ -207,14 +207,14 @@ def test_package_bodies_and_queries_match_the_schema(
 def test_distribution_point_requests_match_the_schema(
     jamf_http: JamfHttpClient, sent: list[requests.PreparedRequest]
 ) -> None:
-    files = ProApiFileStore(jamf_http)
+    files = JcdsApiFileStore(jamf_http)
     ticket = files.open_upload("Schema File.pkg")
     files.renew_credentials(ticket)
     files.refresh(ticket)
     files.list_files()
     with pytest.raises(RemoteFileNotFoundError):
         files.download_url("Schema Missing.pkg")
-    packages = PackagesFileStore(jamf_http, files)
+    packages = PackagesApiFileStore(jamf_http, files)
     packages.refresh(PackageUploadTarget(file_name="Schema File.pkg", package_id=1))
     info = ProApiServerInfo(jamf_http)
     info.upload_capability()

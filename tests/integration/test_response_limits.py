@@ -13,13 +13,14 @@ import pytest
 import requests
 from defusedxml import DefusedXmlException
 
-from jcds2 import JamfApiError, JamfProClient, ResponseTooLargeError, TransferConfig
+from jcds2 import JamfApiError, JamfProClient, TransferConfig
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
 from jcds2.adapters.jamf_auth import ApiClientCredentialsProvider, BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.domain.models import PackageSpec
 from jcds2.domain.server import JamfServer
+from jcds2.errors import ResponseTooLargeError
 from tests.helpers import answer, recording_server, tiny_server
 
 TOKEN = b'{"token": "t", "expires": "2099-01-01T00:00:00.000Z"}'
@@ -97,7 +98,7 @@ def test_a_declared_length_above_the_bound_is_refused_before_reading(
     with jamf_http_to(handle, transfer_config) as (http, _):
         started = time.monotonic()
         with pytest.raises(ResponseTooLargeError) as caught:
-            ProApiFileStore(http).list_files()
+            JcdsApiFileStore(http).list_files()
     assert time.monotonic() - started < 5
     assert caught.value.limit == LIMIT
     assert caught.value.operation == "listing the JCDS files"
@@ -113,7 +114,7 @@ def test_an_endless_answer_is_refused_and_not_read_to_its_end(
     sent = Sent()
     with jamf_http_to(endless_json(sent, chunked=chunked), transfer_config) as (http, _):
         with pytest.raises(ResponseTooLargeError, match="listing the JCDS files"):
-            ProApiFileStore(http).list_files()
+            JcdsApiFileStore(http).list_files()
         # The client closed the connection: the server's next writes fail.
         assert sent.client_left.wait(10)
     # What the server got out before it noticed is the bound plus the socket buffers.
@@ -142,7 +143,7 @@ def test_answers_within_the_bound_are_read_whole(transfer_config: TransferConfig
 
     with jamf_http_to(handle, transfer_config) as (http, seen):
         for _ in range(3):
-            assert len(ProApiFileStore(http).list_files()) == 5000
+            assert len(JcdsApiFileStore(http).list_files()) == 5000
     assert len(seen) == 4  # one token, three listings
 
 
@@ -197,7 +198,7 @@ def test_a_huge_classic_api_answer_is_refused(transfer_config: TransferConfig) -
     sent = Sent()
     endless = endless_json(sent, chunked=True)
     with jamf_http_to(endless, transfer_config) as (http, _):
-        repository = ClassicApiPackageRepository(http, ProApiPackageLookup(http))
+        repository = ClassicApiPackageRepository(http, ProApiPackageLookup(http).find_by_file_name)
         with pytest.raises(ResponseTooLargeError, match="creating package"):
             repository.create(PackageSpec(name="A", file_name="A.pkg"))
         assert sent.client_left.wait(10)
@@ -256,7 +257,7 @@ def classic_api_answering(
             )
 
     with jamf_http_to(handle, config) as (http, _):
-        yield ClassicApiPackageRepository(http, ProApiPackageLookup(http))
+        yield ClassicApiPackageRepository(http, ProApiPackageLookup(http).find_by_file_name)
 
 
 @pytest.mark.parametrize("xml", [BILLION_LAUGHS, SMALL_ENTITY], ids=["billion-laughs", "entity"])
@@ -313,7 +314,7 @@ def test_read_answers_give_their_connection_back(transfer_config: TransferConfig
             answer(handler, 200, body, JSON)
 
     with jamf_http_to(handle, transfer_config) as (http, _):
-        store = ProApiFileStore(http)
+        store = JcdsApiFileStore(http)
         for _ in range(3):
             store.list_files()
             with pytest.raises(JamfApiError, match="it broke"):

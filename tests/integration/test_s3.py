@@ -12,10 +12,10 @@ import pytest
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore
+from jcds2.adapters.pro_api import JcdsApiFileStore
 from jcds2.adapters.s3 import FileSlice, S3ObjectUploader
 from jcds2.domain.errors import UploadError
-from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
+from jcds2.domain.models import LocalFile, UploadTicket
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import MiB, TransferConfig
 from jcds2.emulator import JamfEmulator
@@ -40,11 +40,7 @@ def ticket_for(emulator: JamfEmulator, file_name: str) -> UploadTicket:
         BasicAuthProvider(emulator.username, emulator.password),
         TransferConfig(),
     )
-    return ProApiFileStore(http).open_upload(file_name)
-
-
-def never_renew(ticket: UploadTarget) -> UploadTarget:
-    raise AssertionError("credentials should not need renewing")
+    return JcdsApiFileStore(http).open_upload(file_name)
 
 
 def test_file_slice_reads_only_its_window(tmp_path: Path) -> None:
@@ -69,7 +65,7 @@ def test_small_file_goes_in_one_request(
     seen: list[int] = []
     uploader = S3ObjectUploader(transfer_config, endpoint_url=emulator.s3_endpoint_url)
     multipart = uploader.upload(
-        ticket, LocalFile(source, source.stat().st_size), renew=never_renew, progress=seen.append
+        ticket, LocalFile(source, source.stat().st_size), progress=seen.append
     )
     assert multipart is False
     assert stored_bytes(emulator, ticket) == source.read_bytes()
@@ -84,7 +80,7 @@ def test_large_file_goes_in_parts(
     seen: list[int] = []
     uploader = S3ObjectUploader(transfer_config, endpoint_url=emulator.s3_endpoint_url)
     multipart = uploader.upload(
-        ticket, LocalFile(source, source.stat().st_size), renew=never_renew, progress=seen.append
+        ticket, LocalFile(source, source.stat().st_size), progress=seen.append
     )
     assert multipart is True
     assert stored_bytes(emulator, ticket) == source.read_bytes()
@@ -101,7 +97,7 @@ def test_standard_boto3_endpoint_variable_is_honoured(
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", emulator.s3_endpoint_url)
     source = make_file(tmp_path / "env.pkg", 1000, seed=3)
     ticket = ticket_for(emulator, "env.pkg")
-    S3ObjectUploader(transfer_config).upload(ticket, LocalFile(source, 1000), renew=never_renew)
+    S3ObjectUploader(transfer_config).upload(ticket, LocalFile(source, 1000))
     assert stored_bytes(emulator, ticket) == source.read_bytes()
 
 
@@ -112,8 +108,7 @@ def test_credentials_close_to_expiry_are_renewed_first(
     ticket = ticket_for(emulator, "renew.pkg")
     renewed: list[UploadTicket] = []
 
-    def renew(old: UploadTarget) -> UploadTarget:
-        assert isinstance(old, UploadTicket)
+    def renew(old: UploadTicket) -> UploadTicket:
         fresh = ticket_for(emulator, "renew.pkg")
         renewed.append(fresh)
         later = fresh.credentials.expiration + dt.timedelta(hours=2)
@@ -122,9 +117,12 @@ def test_credentials_close_to_expiry_are_renewed_first(
     # The clock says the ticket's credentials have two minutes left: under the margin.
     almost_expired = ticket.credentials.expiration - dt.timedelta(minutes=2)
     uploader = S3ObjectUploader(
-        transfer_config, endpoint_url=emulator.s3_endpoint_url, clock=lambda: almost_expired
+        transfer_config,
+        endpoint_url=emulator.s3_endpoint_url,
+        clock=lambda: almost_expired,
+        renew=renew,
     )
-    uploader.upload(ticket, LocalFile(source, source.stat().st_size), renew=renew)
+    uploader.upload(ticket, LocalFile(source, source.stat().st_size))
     assert len(renewed) == 1
     assert stored_bytes(emulator, ticket) == source.read_bytes()
 
@@ -144,9 +142,7 @@ def test_failed_multipart_upload_is_aborted(
 
     uploader = S3ObjectUploader(transfer_config, endpoint_url=emulator.s3_endpoint_url)
     with pytest.raises(Boom):
-        uploader.upload(
-            ticket, LocalFile(source, source.stat().st_size), renew=never_renew, progress=explode
-        )
+        uploader.upload(ticket, LocalFile(source, source.stat().st_size), progress=explode)
     assert emulator.multipart_uploads_in_progress() == []
     assert emulator.jcds_files() == []
 
@@ -159,6 +155,6 @@ def test_s3_errors_become_upload_errors(
     wrong = attrs.evolve(ticket, bucket="no-such-bucket")
     uploader = S3ObjectUploader(transfer_config, endpoint_url=emulator.s3_endpoint_url)
     with pytest.raises(UploadError, match="NoSuchBucket") as caught:
-        uploader.upload(wrong, LocalFile(source, 1000), renew=never_renew)
+        uploader.upload(wrong, LocalFile(source, 1000))
     assert ticket.credentials.secret_access_key not in str(caught.value)
     assert ticket.credentials.session_token not in str(caught.value)

@@ -15,13 +15,11 @@ from jcds2 import (
     ApiClientCredentialsProvider,
     BasicAuthProvider,
     CredentialsProvider,
-    InsecureUrlError,
     JamfProClient,
-    ServerUnreachableError,
-    TlsVerificationError,
     TransferConfig,
 )
 from jcds2.emulator import JamfEmulator
+from jcds2.errors import InsecureUrlError, ServerUnreachableError, TlsVerificationError
 from tests.helpers import (
     Certificates,
     make_certificates,

@@ -20,11 +20,10 @@ from jcds2 import (
     BasicAuthProvider,
     CredentialsProvider,
     JamfProClient,
-    NotJamfServerError,
-    RedirectRefusedError,
     TransferConfig,
 )
 from jcds2.emulator import JamfEmulator
+from jcds2.errors import NotJamfServerError, RedirectRefusedError
 from tests.helpers import answer, make_file, recording_server, serve_ranges
 
 USERNAME = "confined-user"

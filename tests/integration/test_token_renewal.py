@@ -30,7 +30,7 @@ from jcds2.adapters.pro_api import ProApiPackageLookup
 from jcds2.domain.models import PackageSpec
 from jcds2.domain.server import JamfServer
 from jcds2.emulator import JamfEmulator
-from tests.helpers import answer, make_file, sha, tiny_server
+from tests.helpers import answer, make_file, on_route, sha, tiny_server
 
 TOKEN_PATHS = ("/api/v1/auth/token", "/api/v1/oauth/token", "/api/v1/auth/keep-alive")
 
@@ -70,7 +70,9 @@ def test_a_classic_api_post_met_by_a_401_is_sent_once_more_and_creates_one_packa
 ) -> None:
     jamf_http.token()
     emulator.inject_fault("POST", "/JSSResource/packages/id/0", 401, times=1)
-    repository = ClassicApiPackageRepository(jamf_http, ProApiPackageLookup(jamf_http))
+    repository = ClassicApiPackageRepository(
+        jamf_http, ProApiPackageLookup(jamf_http).find_by_file_name
+    )
 
     created = repository.create(PackageSpec(name="Renewed", file_name="Renewed.pkg"))
 
@@ -87,7 +89,8 @@ def test_a_streamed_upload_met_by_a_401_is_rewound_and_sent_whole(
     client.server_version()  # a token first, so the 401 meets a token that was valid
     emulator.inject_fault("POST", r"/api/v1/packages/\d+/upload", 401, times=1)
 
-    result = client.packages.upload_file(file_path=source)
+    with on_route(client, "packages") as packages:
+        result = packages.jcds2.upload_file(file_path=source)
 
     assert result.verified
     assert result.sha3_512 == sha(source, "sha3_512")

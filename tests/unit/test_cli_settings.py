@@ -20,17 +20,15 @@ from keyring.errors import KeyringError, NoKeyringError
 
 from jcds2 import ApiClientCredentialsProvider, BasicAuthProvider, CredentialsProvider
 from jcds2.cli.errors import UsageError
-from jcds2.cli.settings import (
+from jcds2.cli.secrets import (
     KEYRING_SERVICE,
     KeyringLike,
-    Settings,
-    default_config_path,
     delete_secret,
     keyring_account,
-    load_settings,
     resolve_credentials,
     store_secret,
 )
+from jcds2.cli.settings import Settings, default_config_path, load_settings
 from tests.keyring_backend import InMemoryKeyring
 
 SERVER = "https://example.jamfcloud.com"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jcds2 import JamfApiError, UnexpectedAnswerError
+from jcds2 import JamfApiError
 from jcds2.adapters.fields import (
     field,
     read_bool,
@@ -17,6 +17,7 @@ from jcds2.adapters.fields import (
     read_seconds,
     read_size,
 )
+from jcds2.errors import UnexpectedAnswerError
 
 UTC = dt.timezone.utc
 MOMENT = dt.datetime(2026, 11, 23, 18, 30, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import attrs
 import pytest
 
 from jcds2.application.cancel import CancelToken
-from jcds2.application.ports import ProgressCallback, RenewCredentials
+from jcds2.application.ports import ProgressCallback
 from jcds2.application.upload import UploadPackageFile
 from jcds2.domain.errors import (
     ConfigurationError,
@@ -78,11 +78,10 @@ class StoresThenFails:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        self.inner.upload(target, source, renew=renew, progress=progress, cancel=cancel)
+        self.inner.upload(target, source, progress=progress, cancel=cancel)
         raise self.error
 
 

@@ -1,7 +1,7 @@
 """The upload use-case's routes, re-runs and verification, against in-memory fakes.
 
 Both kinds of store: file-first (the seed's JCDS route, a file share) and package-first
-(Jamf's packages route, ``InMemoryFileStore(upload_needs_package=True)``).
+(Jamf's packages route: ``InMemoryFileStore(into_packages=True)`` with ``PackageFirst``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.upload import UploadPackageFile
+from jcds2.application.upload_orders import FileFirst, PackageFirst
 from jcds2.domain.errors import (
     ConfigurationError,
     CorruptUploadError,
@@ -63,7 +64,7 @@ class Route:
 
     @property
     def package_first(self) -> bool:
-        return self.files.upload_needs_package
+        return self.files.into_packages
 
     def server_hash(self, data: bytes) -> tuple[str, str]:
         """The hash type and value the package records for ``data`` on this route."""
@@ -75,12 +76,13 @@ class Route:
 def make_route(package_first: bool, **config: object) -> Route:
     settings: dict[str, object] = {"backoff_base": 0, **config}
     transfer = TransferConfig(**settings)  # type: ignore[arg-type]
-    files = InMemoryFileStore(upload_needs_package=package_first)
+    files = InMemoryFileStore(into_packages=package_first)
     packages = InMemoryPackageRepository(store=files)
     uploader = InMemoryObjectUploader(files, config=transfer)
     time = FakeTime()
+    order = PackageFirst() if package_first else FileFirst()
     upload = UploadPackageFile(
-        packages, files, uploader, transfer, clock=time.clock, sleep=time.sleep
+        packages, files, uploader, transfer, clock=time.clock, sleep=time.sleep, order=order
     )
     return Route(packages, files, uploader, upload, time)
 

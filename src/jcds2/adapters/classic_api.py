@@ -8,6 +8,7 @@ refuses entity-expansion and external-entity payloads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -23,7 +24,6 @@ from jcds2.adapters.fields import (
     unexpected_field,
 )
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
-from jcds2.application.ports import PackageLookup
 from jcds2.domain.errors import JamfApiError, PackageNameTakenError, UnknownCategoryError
 from jcds2.domain.models import HashType, Package, PackageSpec
 
@@ -53,19 +53,22 @@ def package_xml(spec: PackageSpec) -> bytes:
 class ClassicApiPackageRepository:
     """Package objects as a :class:`~jcds2.application.ports.PackageRepository`.
 
-    Creation and deletion go through the Classic API, as the seed does; lookup by file
-    name is delegated to ``lookup`` (the Pro API filter), which takes one request.
+    Creation and deletion go through the Classic API; lookup by file name is handed to
+    ``find_by_file_name`` (the Pro API's filter, ``ProApiPackageLookup``, wired by the
+    container), which takes one request where the Classic API would take one per package.
     """
 
-    def __init__(self, http: JamfHttpClient, lookup: PackageLookup) -> None:
+    def __init__(
+        self, http: JamfHttpClient, find_by_file_name: Callable[[str], Package | None]
+    ) -> None:
         self._http = http
-        self._lookup = lookup
+        self._find_by_file_name = find_by_file_name
 
     def __repr__(self) -> str:
         return f"ClassicApiPackageRepository({self._http.server.base_url!r})"
 
     def find_by_file_name(self, file_name: str) -> Package | None:
-        return self._lookup.find_by_file_name(file_name)
+        return self._find_by_file_name(file_name)
 
     def create(self, spec: PackageSpec) -> Package:
         operation = f"creating package {spec.name!r} for {spec.file_name!r}"

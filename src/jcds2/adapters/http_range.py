@@ -10,7 +10,6 @@ import http.client
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -19,8 +18,9 @@ import requests
 import urllib3.exceptions
 
 from jcds2.adapters.connections import ConnectionRegistry
-from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import RangeSink
+from jcds2.application.retry import Retrying
 from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
 from jcds2.domain.transfer import ByteRange, MiB, TransferConfig, parse_content_range
 
@@ -54,6 +54,14 @@ def scrub(text: str) -> str:
 
 class _Transient(Exception):
     """A failure that a new attempt may not meet."""
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, (_Transient, *_TRANSIENT))
+
+
+def _reason(exc: BaseException) -> str:
+    return scrub(str(exc)) or type(exc).__name__
 
 
 class HttpRangeFetcher:
@@ -119,28 +127,15 @@ class HttpRangeFetcher:
 
     def _retrying(self, url: str, attempt_once: Callable[[], _T], cancel: CancelToken | None) -> _T:
         """``attempt_once()``, repeated with backoff while it fails transiently."""
-        attempt = 1
-        while True:
-            if cancel is not None:
-                cancel.check()
-            try:
-                return attempt_once()
-            except (_Transient, *_TRANSIENT) as exc:
-                if cancel is not None and cancel.cancelled:
-                    raise TransferCancelledError("the download was cancelled") from None
-                reason = scrub(str(exc)) or type(exc).__name__
-                if attempt >= self._config.max_attempts:
-                    # Not chained: the cause's text quotes the signed URL whole.
-                    raise DownloadError(
-                        f"downloading from {redact(url)} failed after {attempt} attempts: {reason}"
-                    ) from None
-                delay = self._config.backoff(attempt)
-                log.info("range request failed (%s); retrying in %.2f s", reason, delay)
-                if cancel is None:
-                    time.sleep(delay)
-                elif cancel.wait(delay):
-                    raise TransferCancelledError("the download was cancelled") from None
-                attempt += 1
+        retrying = Retrying.of(self._config, cancel)
+        try:
+            return retrying.call(attempt_once, "range request", _transient, _reason)
+        except (_Transient, *_TRANSIENT) as exc:
+            # Not chained: the cause's text quotes the signed URL whole.
+            raise DownloadError(
+                f"downloading from {redact(url)} failed after {retrying.attempts} attempts: "
+                f"{_reason(exc)}"
+            ) from None
 
     def _size_once(self, url: str) -> int:
         with self._get(url, ByteRange(0, 0)) as response:

@@ -16,9 +16,10 @@ from jcds2.adapters.fields import (
     read_text,
     unexpected_field,
 )
+from jcds2.adapters.http_session import BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_models import find_package, unexpected_answer
-from jcds2.domain.errors import ConfigurationError, RemoteFileNotFoundError
+from jcds2.domain.errors import RemoteFileNotFoundError
 from jcds2.domain.models import (
     Package,
     RemoteFile,
@@ -31,20 +32,18 @@ from jcds2.domain.models import (
 log = logging.getLogger("jcds2.pro_api")
 
 
-class ProApiFileStore:
+class JcdsApiFileStore:
     """The JCDS as a :class:`~jcds2.application.ports.FileStore`, through ``/api/v1/jcds``.
 
     Jamf deprecated these endpoints on 2025-08-28; they are still served, and are the
-    route the seed describes: files are uploaded first, their package is created after.
+    JCDS files route: files are uploaded first, their package is created after.
     """
-
-    upload_needs_package = False
 
     def __init__(self, http: JamfHttpClient) -> None:
         self._http = http
 
     def __repr__(self) -> str:
-        return f"ProApiFileStore({self._http.server.base_url!r})"
+        return f"JcdsApiFileStore({self._http.server.base_url!r})"
 
     def open_upload(self, file_name: str, package: Package | None = None) -> UploadTicket:
         del package  # the package is created after the upload on this route
@@ -53,8 +52,8 @@ class ProApiFileStore:
         body = self._http.json(response, operation)
         return self._ticket(body, file_name, operation, "POST /api/v1/jcds/files")
 
-    def renew_credentials(self, target: UploadTarget) -> UploadTicket:
-        ticket = s3_ticket(target)
+    def renew_credentials(self, ticket: UploadTicket) -> UploadTicket:
+        """Fresh S3 credentials for the same upload (wired into the S3 uploader)."""
         operation = f"renewing the upload credentials for {ticket.file_name!r}"
         response = self._http.request("POST", "/api/v1/jcds/renew-credentials", operation=operation)
         body = self._http.json(response, operation)
@@ -82,17 +81,22 @@ class ProApiFileStore:
             return None
         return StoredFileState(size=listed.size, sha3_512=listed.sha3_512, md5=listed.md5)
 
-    def download_url(self, file_name: str) -> str:
-        operation = f"getting the download URL of {file_name!r}"
+    def _file(self, method: str, file_name: str, operation: str) -> BoundedResponse:
+        """``method`` on ``/api/v1/jcds/files/{file_name}``; ``RemoteFileNotFoundError``
+        for a 404."""
         response = self._http.request(
-            "GET",
+            method,
             f"/api/v1/jcds/files/{quote(file_name, safe='')}",
             operation=operation,
             allow=[404],
         )
         if response.status_code == 404:
             raise RemoteFileNotFoundError(file_name)
-        body = self._http.json(response, operation)
+        return response
+
+    def download_url(self, file_name: str) -> str:
+        operation = f"getting the download URL of {file_name!r}"
+        body = self._http.json(self._file("GET", file_name, operation), operation)
         endpoint = "GET /api/v1/jcds/files/{fileName}"
         uri = field(body, "uri", read_text, endpoint=endpoint, operation=operation)
         if not uri.startswith(("https://", "http://")):
@@ -108,15 +112,7 @@ class ProApiFileStore:
         return [_remote_file(item, operation) for item in body]
 
     def delete(self, file_name: str) -> None:
-        operation = f"deleting JCDS file {file_name!r}"
-        response = self._http.request(
-            "DELETE",
-            f"/api/v1/jcds/files/{quote(file_name, safe='')}",
-            operation=operation,
-            allow=[404],
-        )
-        if response.status_code == 404:
-            raise RemoteFileNotFoundError(file_name)
+        self._file("DELETE", file_name, f"deleting JCDS file {file_name!r}")
 
     @staticmethod
     def _ticket(body: Any, file_name: str, operation: str, endpoint: str) -> UploadTicket:
@@ -175,16 +171,6 @@ def _text_or_id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return read_optional_text(value)
-
-
-def s3_ticket(target: UploadTarget) -> UploadTicket:
-    """``target`` as an S3 upload ticket, or ``ConfigurationError`` if it is another kind."""
-    if not isinstance(target, UploadTicket):
-        raise ConfigurationError(
-            f"the JCDS files route cannot use a {type(target).__name__}; "
-            "the file store and the uploader are wired for different distribution points"
-        )
-    return target
 
 
 class ProApiPackageLookup:

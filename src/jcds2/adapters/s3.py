@@ -1,8 +1,7 @@
 """S3 adapter: puts a local file into the JCDS bucket with an upload ticket's credentials.
 
-Built on boto3. Standard boto3 configuration applies (``AWS_ENDPOINT_URL_S3`` and
-friends), which is how the local emulator's S3 server is reached; an explicit
-``endpoint_url`` overrides it.
+Built on boto3. Its standard configuration applies (``AWS_ENDPOINT_URL_S3``, which is how
+the local emulator's S3 server is reached); an explicit ``endpoint_url`` overrides it.
 """
 
 from __future__ import annotations
@@ -22,11 +21,12 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from jcds2.adapters.bodies import SeekableFileBody
 from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.adapters.redaction import register_secret
-from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.cancel import CancelToken
 from jcds2.application.concurrency import run_all
-from jcds2.application.ports import ProgressCallback, RenewCredentials
-from jcds2.domain.errors import ConfigurationError, UploadError
-from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
+from jcds2.application.ports import ProgressCallback
+from jcds2.application.retry import Retrying
+from jcds2.domain.errors import UploadError
+from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
 if TYPE_CHECKING:
@@ -54,6 +54,10 @@ RETRY_CODES = frozenset(
 )
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RENEWALS_PER_CALL = 3
+
+
+#: Fresh credentials for the same upload (the JCDS's ``renew-credentials``).
+RenewTicket = Callable[[UploadTicket], UploadTicket]
 
 
 def _utcnow() -> dt.datetime:
@@ -104,7 +108,7 @@ class _S3Access:
     def __init__(
         self,
         ticket: UploadTicket,
-        renew: RenewCredentials,
+        renew: RenewTicket,
         make_client: Callable[[UploadTicket], S3Client],
         margin: float,
         clock: Callable[[], dt.datetime],
@@ -130,17 +134,15 @@ class _S3Access:
 
     def _renew_locked(self) -> None:
         log.info("renewing the S3 credentials for %s", self._ticket.file_name)
-        self._ticket = _s3_ticket(self._renew(self._ticket))
+        self._ticket = self._renew(self._ticket)
         self._client = self._make_client(self._ticket)
 
 
-def _s3_ticket(target: UploadTarget) -> UploadTicket:
-    if not isinstance(target, UploadTicket):
-        raise ConfigurationError(
-            f"the S3 uploader cannot upload to a {type(target).__name__}; the file store "
-            "and the uploader are wired for different distribution points"
-        )
-    return target
+def _cannot_renew(ticket: UploadTicket) -> UploadTicket:
+    raise UploadError(
+        f"the S3 credentials for {ticket.file_name!r} ran out, and this uploader was given "
+        "no way to renew them"
+    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -155,9 +157,10 @@ class S3ObjectUploader:
 
     Multipart parts (``config.part_size``, grown to stay within 10,000 parts) are
     uploaded ``config.concurrency`` at a time, each with a CRC32 checksum S3 verifies,
-    each retried by botocore's standard retry mode. Credentials are renewed through the
-    ``renew`` callback before they run out, or when S3 says they have. If anything
-    fails, the multipart upload is aborted, so S3 keeps no orphaned parts.
+    each retried by botocore's standard retry mode. Credentials are renewed through
+    ``renew`` (the JCDS's ``renew-credentials``, wired by the container) before they run
+    out, or when S3 says they have. If anything fails, the multipart upload is aborted,
+    so S3 keeps no orphaned parts.
     """
 
     def __init__(
@@ -166,8 +169,10 @@ class S3ObjectUploader:
         endpoint_url: str | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
         verify: bool | str = True,
+        renew: RenewTicket | None = None,
     ) -> None:
         self._config = config
+        self._renew = renew or _cannot_renew
         self._endpoint_url = endpoint_url or None
         self._clock = clock
         self._verify = verify
@@ -217,16 +222,15 @@ class S3ObjectUploader:
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
-        ticket = _s3_ticket(target)
+        ticket = expect_target(target, UploadTicket, "the S3 uploader")
         outer = cancel if cancel is not None else CancelToken()
         try:
             access = _S3Access(
                 ticket,
-                renew,
+                self._renew,
                 self._make_client,
                 self._config.credential_renewal_margin,
                 self._clock,
@@ -248,36 +252,25 @@ class S3ObjectUploader:
         cancel: CancelToken,
         what: str,
     ) -> _T:
-        """``call(client)``, renewing expired credentials and retrying transient failures.
+        """``call(client)``, renewing expired credentials (at most
+        ``MAX_RENEWALS_PER_CALL`` times, not counted as attempts) and retrying transient
+        failures with the one retry policy; its waits end at once on a cancellation."""
+        renewals = 0
 
-        Waits between attempts end at once when ``cancel`` is cancelled.
-        """
-        attempt, renewals = 1, 0
-        while True:
-            cancel.check()
-            client = access.client()
-            try:
-                with self._connections.severable(cancel):
-                    return call(client)
-            except ClientError as exc:
-                if _expired(exc) and renewals < MAX_RENEWALS_PER_CALL:
+        def attempt() -> _T:
+            nonlocal renewals
+            while True:
+                client = access.client()
+                try:
+                    with self._connections.severable(cancel):
+                        return call(client)
+                except ClientError as exc:
+                    if not _expired(exc) or renewals >= MAX_RENEWALS_PER_CALL:
+                        raise
                     renewals += 1
                     access.renew_after_expiry(client)
-                    continue
-                if not _retryable(exc) or attempt >= self._config.max_attempts:
-                    raise
-                reason = _describe(exc)
-            except (BotoConnectionError, HTTPClientError) as exc:
-                if cancel.cancelled:
-                    raise TransferCancelledError("the upload was cancelled") from None
-                if attempt >= self._config.max_attempts:
-                    raise
-                reason = type(exc).__name__
-            delay = self._config.backoff(attempt)
-            log.info("%s failed (%s); attempt %d in %.2f s", what, reason, attempt + 1, delay)
-            if cancel.wait(delay):
-                raise TransferCancelledError("the upload was cancelled")
-            attempt += 1
+
+        return Retrying.of(self._config, cancel).call(attempt, what, _transient, _describe)
 
     def _put(
         self,
@@ -443,6 +436,12 @@ def _code(exc: ClientError) -> str | None:
 
 def _expired(exc: ClientError) -> bool:
     return _code(exc) in EXPIRED_CODES
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, ClientError):
+        return _retryable(exc)
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))
 
 
 def _retryable(exc: ClientError) -> bool:

@@ -14,13 +14,11 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
-from jcds2.domain.errors import TransferError
+from jcds2.domain.errors import TransferCancelledError
+
+__all__ = ["CancelToken", "TransferCancelledError"]
 
 log = logging.getLogger("jcds2.cancel")
-
-
-class TransferCancelledError(TransferError):
-    """The transfer was cancelled before it finished (the caller or another part stopped it)."""
 
 
 class CancelToken:

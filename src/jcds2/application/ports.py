@@ -18,6 +18,7 @@ from jcds2.domain.models import (
     PackageSpec,
     RemoteFile,
     StoredFileState,
+    UploadCapability,
     UploadTarget,
 )
 from jcds2.domain.transfer import ByteRange
@@ -28,13 +29,10 @@ ProgressCallback = Callable[[int], None]
 #: Receives downloaded bytes and the file offset they belong at. May raise to stop a fetch.
 RangeSink = Callable[[int, memoryview], None]
 
-#: Asked for fresh credentials for the same upload when the current ones run out.
-RenewCredentials = Callable[[UploadTarget], UploadTarget]
-
 
 @runtime_checkable
-class PackageLookup(Protocol):
-    """Finds package objects by the file they point at."""
+class PackageRepository(Protocol):
+    """Package objects: the records policies use to install a file."""
 
     def find_by_file_name(self, file_name: str) -> Package | None:
         """The package whose file name is exactly ``file_name``, or ``None``.
@@ -43,11 +41,6 @@ class PackageLookup(Protocol):
         Raises ``JamfApiError`` (or a subclass) when the server cannot answer.
         """
         ...
-
-
-@runtime_checkable
-class PackageRepository(PackageLookup, Protocol):
-    """Package objects: the records policies use to install a file."""
 
     def find_by_name(self, name: str) -> Package | None:
         """The package whose display name is exactly ``name``, or ``None``."""
@@ -79,27 +72,15 @@ class PackageRepository(PackageLookup, Protocol):
 
 @runtime_checkable
 class FileStore(Protocol):
-    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``).
-
-    ``upload_needs_package`` tells how the distribution point registers files: ``False``
-    (the JCDS files route, a file share) means the file is uploaded first and its package
-    object created afterwards with the file's hash; ``True`` (Jamf's packages route)
-    means a file can only be uploaded into an existing package, so the use-case creates
-    the package first, and the server records the file's hashes itself.
-    """
-
-    upload_needs_package: bool
+    """The files of a distribution point (for the JCDS, the Pro API's ``jcds/files``)."""
 
     def open_upload(self, file_name: str, package: Package | None = None) -> UploadTarget:
         """Start a new file upload: where to put ``file_name`` (and credentials, if any).
 
-        ``package`` is the package the file is for; stores whose
-        ``upload_needs_package`` is true require it.
+        ``package`` is the package the file is for; a store that takes files into
+        packages (Jamf's packages route) requires it and refuses another file name with
+        ``ConfigurationError``.
         """
-        ...
-
-    def renew_credentials(self, target: UploadTarget) -> UploadTarget:
-        """A copy of ``target`` with fresh credentials, for the same upload."""
         ...
 
     def refresh(self, target: UploadTarget) -> None:
@@ -137,14 +118,12 @@ class ObjectUploader(Protocol):
         target: UploadTarget,
         source: LocalFile,
         *,
-        renew: RenewCredentials,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bool:
         """Upload ``source`` as ``target`` says; return whether it went in parts (multipart).
 
-        Calls ``renew`` when the target's credentials are about to run out. Raises
-        ``UploadError``; when it raises, no partial or in-progress upload is left behind.
+        Raises ``UploadError``; when it raises, no partial or in-progress upload is left behind.
         Raises ``ConfigurationError`` for a target of another distribution point. Once
         ``cancel`` is cancelled it stops as soon as it can with ``TransferCancelledError``.
         """
@@ -175,5 +154,21 @@ class RangeFetcher(Protocol):
         otherwise; an exception raised by ``sink`` propagates unchanged. Once ``cancel``
         is cancelled it stops as soon as it can (also mid-wait and, where possible,
         mid-read) with ``TransferCancelledError``.
+        """
+        ...
+
+
+@runtime_checkable
+class ServerInfo(Protocol):
+    """Facts about the Jamf Pro server."""
+
+    def server_version(self) -> str:
+        """The version Jamf Pro reports, e.g. ``"11.30.1-t1700000000000"``."""
+        ...
+
+    def upload_capability(self) -> UploadCapability:
+        """What the cloud distribution point says about uploads through Jamf Pro.
+
+        Raises ``PermissionDeniedError`` when the account may not read it.
         """
         ...

@@ -22,18 +22,18 @@ from typing import TextIO
 import shtab
 
 from jcds2 import Jcds2Error
-from jcds2.cli.commands import (
-    COMMANDS,
+from jcds2.cli.commands import COMMANDS
+from jcds2.cli.errors import UsageError
+from jcds2.cli.output import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
-    Session,
     error_object,
 )
-from jcds2.cli.errors import UsageError
 from jcds2.cli.parser import build_parser
+from jcds2.cli.session import Session
 
 __all__ = ["UsageError", "build_parser", "main"]
 

@@ -8,185 +8,41 @@ command raise and are reported once by ``jcds2.cli.main``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import attrs
 
 from jcds2 import (
     ApiClientCredentialsProvider,
     BasicAuthProvider,
+    BatchItem,
     CredentialsProvider,
+    DownloadResult,
     JamfApiError,
     JamfProClient,
     Jcds2Error,
-    LocalFileNotFoundError,
-    NotARegularFileError,
-    PackageExistsError,
-    PermissionDeniedError,
-    RemoteFile,
-    RemoteFileNotFoundError,
-    ServerUnreachableError,
-    UnreadableFileError,
+    UploadResult,
 )
-from jcds2.application.local_files import hash_file
-from jcds2.cli import settings as config
+from jcds2.cli import secrets
 from jcds2.cli.errors import UsageError
-from jcds2.cli.progress import ProgressBars
-from jcds2.domain.models import BatchItem, DownloadResult, UploadResult
+from jcds2.cli.output import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    exit_code_for,
+    plain,
+    worst,
+)
+from jcds2.cli.session import Session
+from jcds2.errors import (
+    PermissionDeniedError,
+    ServerUnreachableError,
+)
 
 log = logging.getLogger("jcds2.cli")
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
-
-_FLAG_KEYS = ("server", "client_id", "username", "ca_bundle", "file_share", "profile", "config")
-
-
-def exit_code_for(error: BaseException) -> int:
-    """The exit code that reports ``error``: 3 for "already exists", else 1."""
-    return EXIT_EXISTS if isinstance(error, PackageExistsError) else EXIT_FAILURE
-
-
-def worst(codes: Iterator[int] | list[int]) -> int:
-    """The exit code of several results: a failure over "already exists" over success."""
-    found = set(codes)
-    for code in (EXIT_FAILURE, EXIT_EXISTS):
-        if code in found:
-            return code
-    return EXIT_OK
-
-
-#: The library's advice names its arguments; on the command line the same advice names flags.
-_ADVICE_FOR_THE_SHELL = (
-    ("Pass overwrite=True", "Pass --overwrite"),
-    ("on_exists='skip'", "--on-exists skip"),
-    ("on_exists='replace'", "--on-exists replace"),
-    ("resume=False", "--no-resume"),
-    ("verify=False", "--no-verify"),
-)
-
-
-def error_message(error: BaseException) -> str:
-    """One line for the terminal, with advice phrased for the command line."""
-    if isinstance(error, PackageExistsError) and error.detail is None:
-        return (
-            f"package {error.package_id} ({error.package_name!r}) already uses the file name "
-            f"{error.file_name!r}. Rename the file, delete that package (jcds2 rm "
-            f"{_quote(error.file_name)}), or upload again with --on-exists skip (keeps it if "
-            "it is the same file) or --on-exists replace."
-        )
-    message = " ".join(str(error).split()) or type(error).__name__
-    for library, shell in _ADVICE_FOR_THE_SHELL:
-        message = message.replace(library, shell)
-    return message
-
-
-def error_object(error: BaseException) -> dict[str, Any]:
-    """An error as it appears in ``--json`` output."""
-    return {
-        "type": type(error).__name__,
-        "message": error_message(error),
-        "exit_code": exit_code_for(error),
-    }
-
-
-def _quote(name: str) -> str:
-    return name if name.replace(".", "").replace("-", "").replace("_", "").isalnum() else repr(name)
-
-
-@attrs.define
-class Output:
-    """Where results and errors go: human lines or JSON objects on stdout, errors on stderr."""
-
-    stdout: TextIO
-    stderr: TextIO
-    json: bool
-    quiet: bool
-
-    def result(self, text: str, data: Mapping[str, Any]) -> None:
-        if self.json:
-            print(json.dumps(data, default=str, ensure_ascii=False), file=self.stdout, flush=True)
-        elif not self.quiet:
-            print(text, file=self.stdout, flush=True)
-
-    def error(self, error: BaseException, subject: str | None = None, **data: Any) -> None:
-        prefix = f"jcds2: {subject}: " if subject else "jcds2: "
-        print(prefix + error_message(error), file=self.stderr, flush=True)
-        if self.json:
-            self.result("", {**data, "error": error_object(error)})
-
-
-@attrs.define
-class Session:
-    """One run of a command: its arguments, environment, output and progress bars."""
-
-    args: argparse.Namespace
-    environ: Mapping[str, str]
-    stdin: TextIO
-    output: Output
-    bars: ProgressBars
-    settings: config.Settings
-
-    @classmethod
-    def start(
-        cls,
-        args: argparse.Namespace,
-        *,
-        environ: Mapping[str, str],
-        stdin: TextIO,
-        stdout: TextIO,
-        stderr: TextIO,
-    ) -> Session:
-        flags: dict[str, object] = {key: getattr(args, key, None) for key in _FLAG_KEYS}
-        flags["route"] = getattr(args, "route", None)
-        settings = config.load_settings(flags, environ)
-        for key, source in sorted(settings.sources.items()):
-            log.debug("setting %s from %s", key, source)
-        output = Output(stdout=stdout, stderr=stderr, json=args.json, quiet=args.quiet)
-        show_bars = not args.quiet and _is_terminal(stderr)
-        return cls(args, environ, stdin, output, ProgressBars(stderr, enabled=show_bars), settings)
-
-    @property
-    def interactive(self) -> bool:
-        """Whether the user can answer a prompt (stdin is a terminal, not a piped secret)."""
-        return not self.args.password_stdin and _is_terminal(self.stdin)
-
-    def credentials(self, settings: config.Settings | None = None) -> CredentialsProvider:
-        return config.resolve_credentials(
-            settings or self.settings,
-            environ=self.environ,
-            password_stdin=self.args.password_stdin,
-            stdin=self.stdin,
-            interactive=self.interactive,
-        )
-
-    @contextmanager
-    def client(self, credentials: CredentialsProvider | None = None) -> Iterator[JamfProClient]:
-        settings = self.settings
-        server = settings.require_server()
-        client = JamfProClient(
-            server,
-            credentials or self.credentials(),
-            verify=settings.ca_bundle or True,
-            file_share=settings.file_share,
-        )
-        with client:
-            yield client
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
 
 # -- upload -------------------------------------------------------------------------------
 
@@ -195,9 +51,15 @@ def upload(session: Session) -> int:
     args = session.args
     if args.package_name is not None and len(args.files) > 1:
         raise UsageError("--package-name names one package: give one FILE, or leave it out")
-    with session.client() as client:
-        route = _choose_route(session, client)
-        facade = client.packages if route == "packages" else client.jcds2
+    if session.settings.file_share and session.settings.route == "packages":
+        raise UsageError(
+            "--file-share works with the jcds route only: the packages route uploads "
+            "through Jamf Pro to its cloud distribution point"
+        )
+    with session.client(route=session.settings.route) as client:
+        facade = client.jcds2
+        # A file share is reported as the jcds route, whose package objects it shares.
+        route = "jcds" if facade.route == "file_share" else facade.route
         metadata: dict[str, Any] = {
             "category": args.category,
             "info": args.info,
@@ -230,27 +92,6 @@ def upload(session: Session) -> int:
         finally:
             session.bars.close()
         return worst([_upload_item(session, route, item) for item in items])
-
-
-def _choose_route(session: Session, client: JamfProClient) -> str:
-    route = session.settings.route
-    if session.settings.file_share:
-        if route == "packages":
-            raise UsageError(
-                "--file-share works with the jcds route only: the packages route uploads "
-                "through Jamf Pro to its cloud distribution point"
-            )
-        return "jcds"
-    if route != "auto":
-        return route
-    try:
-        capable = client.packages.upload_capability().direct_upload_capable
-    except PermissionDeniedError as exc:
-        log.warning("cannot read the upload capability (%s); using the packages route", exc)
-        return "packages"
-    route = "packages" if capable else "jcds"
-    log.debug("route auto: %s (direct uploads %s)", route, "possible" if capable else "off")
-    return route
 
 
 def _size_or_none(path: str) -> int | None:
@@ -287,7 +128,7 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
     else:
         text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
     data = {"command": "upload", "path": path, "route": route, "status": status}
-    session.output.result(text, data | _plain(result))
+    session.output.result(text, data | plain(result))
     given = [flag for flag, dest in _PACKAGE_OPTIONS if getattr(session.args, dest) is not None]
     if (result.skipped or result.replaced) and given and not session.output.quiet:
         # The package existed: only its file is ever changed. Say so rather than let
@@ -308,15 +149,6 @@ _PACKAGE_OPTIONS = (
     ("--notes", "notes"),
     ("--priority", "priority"),
 )
-
-
-def _plain(value: Any) -> dict[str, Any]:
-    def convert(_: Any, __: Any, item: Any) -> Any:
-        if isinstance(item, Path):
-            return str(item)
-        return getattr(item, "value", item)
-
-    return attrs.asdict(value, value_serializer=convert)
 
 
 # -- download -----------------------------------------------------------------------------
@@ -363,7 +195,7 @@ def _download_done(session: Session, result: DownloadResult) -> None:
     checks = ", MD5 verified" if result.verified_md5 else ""
     resumed = f", {result.resumed_bytes} resumed" if result.resumed_bytes else ""
     text = f"downloaded {result.file_name} to {result.path} ({result.size} bytes{checks}{resumed})"
-    session.output.result(text, {"command": "download", "status": "downloaded"} | _plain(result))
+    session.output.result(text, {"command": "download", "status": "downloaded"} | plain(result))
 
 
 # -- ls, rm, verify -----------------------------------------------------------------------
@@ -410,7 +242,7 @@ def remove(session: Session) -> int:
     with session.client() as client:
         for name in names:
             try:
-                package_id = _remove_one(client, name)
+                package_id = client.jcds2.remove_file(name)
             except Jcds2Error as exc:
                 session.output.error(exc, name, command="rm", file_name=name, status="failed")
                 codes.append(exit_code_for(exc))
@@ -424,82 +256,43 @@ def remove(session: Session) -> int:
     return worst(codes)
 
 
-def _remove_one(client: JamfProClient, name: str) -> int | None:
-    """Delete the package that uses ``name`` (Jamf Pro removes its file with it), then the
-    file if it is still there. Returns the package's id, if there was one."""
-    package = client.packages.find(name)
-    if package is not None:
-        client.packages.delete(package.id)
-    try:
-        client.jcds2.delete_file(name)
-    except RemoteFileNotFoundError:
-        if package is None:
-            raise
-    return None if package is None else package.id
-
-
 def verify(session: Session) -> int:
     name: str = session.args.name
-    path = Path(session.args.file or name).expanduser()
-    try:
-        if not path.is_file():
-            raise NotARegularFileError(path) if path.exists() else LocalFileNotFoundError(path)
-        local_size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFileError(path, exc.strerror or str(exc)) from exc
     with session.client() as client:
-        remote = _remote_file(client, name)
-    if remote.sha3_512:
-        algorithm, label, remote_hash = "sha3_512", "SHA3-512", remote.sha3_512.lower()
-    elif remote.md5:
-        algorithm, label, remote_hash = "md5", "MD5", remote.md5.lower()
-    else:
-        raise NoRemoteHashError(name)
-    local_hash = hash_file(path, algorithm) if local_size == remote.size else None
-    same = local_hash == remote_hash
+        compared = client.jcds2.verify_file(name, session.args.file or name)
+    path, label, remote_hash, local_hash = (
+        compared.path,
+        compared.algorithm,
+        compared.remote_hash,
+        compared.local_hash,
+    )
+    same = compared.match
     data = {
         "command": "verify",
         "file_name": name,
         "path": str(path),
         "match": same,
         "algorithm": label,
-        "remote_size": remote.size,
-        "local_size": local_size,
+        "remote_size": compared.remote_size,
+        "local_size": compared.local_size,
         "remote_hash": remote_hash,
         "local_hash": local_hash,
     }
     if same:
         session.output.result(
-            f"{name}: the server's file matches {path} ({remote.size} bytes, {label} "
+            f"{name}: the server's file matches {path} ({compared.remote_size} bytes, {label} "
             f"{remote_hash[:16]}…)",
             data,
         )
         return EXIT_OK
     if local_hash is None:
-        detail = f"the server has {remote.size} bytes, {path} has {local_size}"
+        detail = f"the server has {compared.remote_size} bytes, {path} has {compared.local_size}"
     else:
         detail = f"{label} {remote_hash[:16]}… on the server, {local_hash[:16]}… in {path}"
     print(f"jcds2: {name} differs from {path}: {detail}", file=session.output.stderr)
     if session.output.json:
         session.output.result("", data)
     return EXIT_FAILURE
-
-
-class NoRemoteHashError(Jcds2Error):
-    """Raised by ``jcds2 verify`` when the server reports no hash for the file yet."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"the server reports no hash for {name!r} yet; try again once Jamf Pro has "
-            "processed the file"
-        )
-
-
-def _remote_file(client: JamfProClient, name: str) -> RemoteFile:
-    for remote in client.jcds2.list_files():
-        if remote.file_name == name:
-            return remote
-    raise RemoteFileNotFoundError(name)
 
 
 # -- ping, login, logout ------------------------------------------------------------------
@@ -569,7 +362,7 @@ def login(session: Session) -> int:
     with session.client(credentials) as client:
         version = client.server_version()  # the secret works before it is kept
         server = client.server.base_url
-    account = config.store_secret(session.settings, _secret_of(credentials))
+    account = secrets.store_secret(session.settings, _secret_of(credentials))
     session.output.result(
         f"stored the secret for {account} in the system keyring (Jamf Pro {version} accepted it)",
         {"command": "login", "server": server, "account": account, "stored": True},
@@ -578,7 +371,7 @@ def login(session: Session) -> int:
 
 
 def logout(session: Session) -> int:
-    removed = config.delete_secret(session.settings)
+    removed = secrets.delete_secret(session.settings)
     account = _account(session)
     text = f"removed the secret for {account}" if removed else f"no secret stored for {account}"
     session.output.result(text, {"command": "logout", "account": account, "removed": removed})
@@ -590,7 +383,7 @@ def _account(session: Session) -> str:
     identity = settings.client_id or settings.username
     if not settings.server or not identity:
         raise UsageError("logout needs the server and the client id or user name")
-    return config.keyring_account(settings.server, identity)
+    return secrets.keyring_account(settings.server, identity)
 
 
 COMMANDS: dict[str, Callable[[Session], int]] = {

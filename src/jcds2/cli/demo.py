@@ -3,13 +3,13 @@
 Starts ``python -m jcds2.emulator`` (a Jamf Pro API subset plus moto's S3 server, both
 on loopback; the server takes a second to confirm a file, as real ones take a while).
 
-1. The seed's route (``client.jcds2``): uploads a small file and one above the multipart
+1. The JCDS files route (the default): uploads a small file and one above the multipart
    threshold, downloads both back and checks they are byte-identical. The multipart
    threshold is lowered to 8 MiB so the demo's files stay small.
-2. Jamf's supported route (``client.packages``): creates a package, uploads a file into
-   it, waits until the server reports its SHA3-512, size and READY, runs the upload again
-   (skipped: same hash), replaces the file with a new build (same package id), and
-   downloads the new build back.
+2. Jamf's packages route (``JamfProClient(..., route="packages")``): creates a package,
+   uploads a file into it, waits until the server reports its SHA3-512, size and READY,
+   runs the upload again (skipped: same hash), replaces the file with a new build (same
+   package id), and downloads the new build back.
 """
 
 from __future__ import annotations
@@ -104,20 +104,23 @@ def run(work: Path, info: dict[str, Any]) -> bool:
     credentials = ApiClientCredentialsProvider(info["client_id"], info["client_secret"])
     print(f"jcds2 demo against the local Jamf Pro emulator at {info['url']}")
     with JamfProClient(info["url"], credentials, transfer_config=config) as client:
-        seed_ok = seed_route(client, work)
+        jcds_ok = jcds_route(client, work)
+    with JamfProClient(
+        info["url"], credentials, transfer_config=config, route="packages"
+    ) as client:
         packages_ok = packages_route(client, work)
-    return seed_ok and packages_ok
+    return jcds_ok and packages_ok
 
 
-def seed_route(client: JamfProClient, work: Path) -> bool:
-    """The seed's route: JCDS file, S3 upload (single or multipart), Classic package."""
+def jcds_route(client: JamfProClient, work: Path) -> bool:
+    """The JCDS files route: JCDS file, S3 upload (single or multipart), Classic package."""
     sources = [
         make_file(work / "jcds2-demo-small.pkg", 3 * MiB + 123),
         make_file(work / "jcds2-demo-multipart.pkg", 26 * MiB + 4567),
     ]
     downloads = work / "downloads"
     downloads.mkdir()
-    print("\nthe seed's route (client.jcds2: /api/v1/jcds + S3 + Classic API)")
+    print("\nthe JCDS files route (route='jcds': /api/v1/jcds + S3 + Classic API)")
     print(
         f"{'file':<26} {'bytes':>10} {'upload':>10} {'package':>8} {'up s':>6} {'down s':>7}  same"
     )
@@ -145,7 +148,7 @@ def packages_route(client: JamfProClient, work: Path) -> bool:
     name = "jcds2-demo-packages.pkg"
     first = make_file(work / "build-1" / name, 12 * MiB + 89)
     second = make_file(work / "build-2" / name, 14 * MiB + 21)
-    print("\nJamf's supported route (client.packages: /api/v1/packages/{id}/upload)")
+    print("\nJamf's packages route (route='packages': /api/v1/packages/{id}/upload)")
     print(f"server: Jamf Pro {client.server_version()}")
     capability = client.packages.upload_capability()
     print(f"direct upload capable: {'yes' if capability.direct_upload_capable else 'no'}")
@@ -158,7 +161,7 @@ def packages_route(client: JamfProClient, work: Path) -> bool:
     ids: set[int] = set()
     ok = True
     for label, source, on_exists in steps:
-        result = client.packages.upload_file(
+        result = client.jcds2.upload_file(
             file_path=source, on_exists=on_exists, category=None, notes="jcds2 demo"
         )
         ids.add(result.package_id)
@@ -178,7 +181,7 @@ def packages_route(client: JamfProClient, work: Path) -> bool:
     reported = package.sha3_512 if package is not None else None
     ok = ok and len(ids) == 1 and reported == hashlib.sha3_512(second.read_bytes()).hexdigest()
     print(f"one package id throughout: {'yes' if len(ids) == 1 else 'NO'}")
-    downloaded = client.packages.download_file(file_name=name, download_path=work / "downloads")
+    downloaded = client.jcds2.download_file(file_name=name, download_path=work / "downloads")
     same = sha256(second) == sha256(downloaded.path)
     print(f"{name} downloaded back: {'same as build 2' if same else 'DIFFERENT'}")
     return ok and same

@@ -1,8 +1,7 @@
-"""Errors of the command line itself (as opposed to the library's ``Jcds2Error``)."""
+"""The command line's error, kept here for its old import path (it lives in ``jcds2.errors``)."""
 
 from __future__ import annotations
 
+from jcds2.errors import UsageError
 
-class UsageError(Exception):
-    """Raised for a command line that cannot work: a missing server, credentials or
-    secret, a bad config file, options that do not go together. Exit code 2."""
+__all__ = ["UsageError"]

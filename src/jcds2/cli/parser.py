@@ -13,8 +13,7 @@ from typing import Any
 
 import shtab
 
-from jcds2 import __version__
-from jcds2.domain.models import OnExists
+from jcds2 import OnExists, __version__
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "

@@ -8,24 +8,25 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
 from dependency_injector import providers
 
 from jcds2.adapters.jamf_auth import CredentialsProvider
-from jcds2.adapters.pro_packages import UploadCapability
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
-from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
-from jcds2.application.ports import FileStore, ProgressCallback
-from jcds2.application.upload import UploadPackageFile
+from jcds2.application.ports import FileStore, PackageRepository, ProgressCallback, ServerInfo
+from jcds2.application.remote_files import RemoveFile, VerifyFile
+from jcds2.application.upload import UploadOptions, UploadPackageFile
 from jcds2.container.containers import Jcds2Container
 from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
 from jcds2.domain.models import (
     BatchItem,
     DownloadResult,
-    OnExists,
+    FileComparison,
     Package,
     RemoteFile,
+    UploadCapability,
     UploadResult,
 )
 from jcds2.domain.server import JamfServer
@@ -39,92 +40,69 @@ def _check_path(file_path: str | os.PathLike[str]) -> None:
         raise InvalidFileNameError(path_text, "it contains a NUL character")
 
 
-class _Route:
-    """Upload and download through one route; the subclasses say which."""
+class Jcds2:
+    """The files of the client's route: upload, download, list and delete.
 
-    _upload_provider = "upload_package_file"
-    _batch_provider = "upload_package_files"
-    _download_provider = "download_file"
+    The route is the client's (``JamfProClient(route=..., file_share=...)``): the JCDS
+    files route by default (files through ``/api/v1/jcds``, bytes through S3, the package
+    created after the upload with the Classic API), Jamf's packages route (the package
+    first, the file into it, verified by the server), or a file share (files copied into
+    its Packages folder, the package created after the copy).
+    """
 
     def __init__(self, container: Jcds2Container) -> None:
         self._container = container
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._container.server().base_url!r})"
+        return f"Jcds2({self._container.server().base_url!r})"
+
+    @property
+    def route(self) -> str:
+        """The route in use: ``"jcds"``, ``"packages"`` or ``"file_share"``."""
+        route: str = self._container.route()
+        return route
 
     def upload_file(
         self,
         file_path: str | os.PathLike[str],
-        *,
-        package_name: str | None = None,
-        category: str | None = None,
-        info: str | None = None,
-        notes: str | None = None,
-        priority: int = 10,
-        on_exists: OnExists | str = OnExists.FAIL,
-        verify: bool = True,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
+        options: UploadOptions | None = None,
+        **keywords: Any,
     ) -> UploadResult:
-        """Upload ``file_path`` and make it a package (named ``package_name``, default:
-        the file name).
+        """Upload ``file_path`` and make it a package; ``options`` (an
+        :class:`~jcds2.application.upload.UploadOptions`) or its fields as keywords:
 
-        ``on_exists`` says what to do when a package already uses the file name:
-        ``"fail"`` (``PackageExistsError``, the default), ``"skip"`` (return that package
-        without sending a byte if its file has the same hash; ``PackageExistsError`` if
-        not) or ``"replace"`` (upload the file in place of the package's, keeping the
-        package and its id). With ``verify`` (the default) the call returns once the
-        distribution point reports the file's hash and size (and ``READY`` on the packages
-        route; at most ``TransferConfig.verify_timeout`` seconds). ``progress`` is called
-        with byte counts as they are sent; ``cancel`` stops the upload from another thread.
+        ``package_name`` (default: the file name), ``category``, ``info``, ``notes``,
+        ``priority``; ``on_exists``, what to do when a package already uses the file
+        name: ``"fail"`` (``PackageExistsError``, the default), ``"skip"`` (return that
+        package without sending a byte if its file has the same hash;
+        ``PackageExistsError`` if not) or ``"replace"`` (upload the file in place of the
+        package's, keeping the package and its id); ``verify`` (the default: return once
+        the distribution point reports the file's hash and size, and ``READY`` on the
+        packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
+        called with byte counts as they are sent; ``cancel``, a ``CancelToken`` that stops
+        the upload from another thread.
         """
         _check_path(file_path)
-        upload: UploadPackageFile = getattr(self._container, self._upload_provider)()
-        return upload(
-            file_path,
-            package_name=package_name,
-            category=category,
-            info=info,
-            notes=notes,
-            priority=priority,
-            on_exists=on_exists,
-            verify=verify,
-            progress=progress,
-            cancel=cancel,
-        )
+        upload: UploadPackageFile = self._container.upload_package_file()
+        return upload(file_path, options, **keywords)
 
     def upload_files(
         self,
         file_paths: Sequence[str | os.PathLike[str]],
+        options: UploadOptions | None = None,
         *,
         workers: int = 2,
-        category: str | None = None,
-        info: str | None = None,
-        notes: str | None = None,
-        priority: int = 10,
-        on_exists: OnExists | str = OnExists.FAIL,
-        verify: bool = True,
         progress: BatchProgress | None = None,
-        cancel: CancelToken | None = None,
+        **keywords: Any,
     ) -> list[BatchItem]:
         """Upload several files, at most ``workers`` at once; one ``BatchItem`` (a result
         or the ``Jcds2Error`` met) per file, in order. Each package is named after its
-        file. ``progress`` gets the file name with each byte count."""
+        file. ``progress`` gets the file name with each byte count; the other options are
+        those of :meth:`upload_file`."""
         for path in file_paths:
             _check_path(path)
-        batch: UploadPackageFiles = getattr(self._container, self._batch_provider)()
-        return batch(
-            file_paths,
-            workers=workers,
-            category=category,
-            info=info,
-            notes=notes,
-            priority=priority,
-            on_exists=on_exists,
-            verify=verify,
-            progress=progress,
-            cancel=cancel,
-        )
+        batch: UploadPackageFiles = self._container.upload_package_files()
+        return batch(file_paths, options, workers=workers, progress=progress, **keywords)
 
     def download_file(
         self,
@@ -143,20 +121,10 @@ class _Route:
         next call fetches only what is missing (``resume=False``: start afresh, and
         remove them on failure). The whole file is verified before it is renamed.
         """
-        download: DownloadFile = getattr(self._container, self._download_provider)()
+        download: DownloadFile = self._container.download_file()
         return download(
             file_name, download_path, overwrite=overwrite, resume=resume, progress=progress
         )
-
-
-class Jcds2(_Route):
-    """Files of the distribution point, through the seed's route.
-
-    For the JCDS (the default): files through ``/api/v1/jcds`` (deprecated by Jamf on
-    2025-08-28, still served), bytes through S3, the package created after the upload
-    with the Classic API. For a file share (``JamfProClient(file_share=...)``): files
-    copied into the share's Packages folder, the package created the same way.
-    """
 
     def list_files(self) -> list[RemoteFile]:
         """Every file of the distribution point, with size and the hashes it reports."""
@@ -165,41 +133,55 @@ class Jcds2(_Route):
 
     def delete_file(self, file_name: str) -> None:
         """Delete a file (its package object, if any, stays)."""
-        self._container.file_store().delete(file_name)
+        store: FileStore = self._container.file_store()
+        store.delete(file_name)
+
+    def remove_file(self, file_name: str) -> int | None:
+        """Delete the package that uses ``file_name`` and the file; the package's id, or
+        ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there)."""
+        remove: RemoveFile = self._container.remove_file()
+        return remove(file_name)
+
+    def verify_file(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
+        """Compare the distribution point's ``file_name`` with the local file ``path`` by
+        the strongest hash the server reports (``FileComparison.match``)."""
+        verify: VerifyFile = self._container.verify_file()
+        return verify(file_name, path)
 
 
-class Packages(_Route):
-    """Jamf's supported route: ``/api/v1/packages`` and ``/api/v1/packages/{id}/upload``.
+class Packages:
+    """Package objects on the Jamf Pro server, through the Pro API's ``/api/v1/packages``."""
 
-    Uploads create the package first, send the file into it, ask for an inventory
-    refresh and wait until Jamf Pro reports the file's SHA3-512, size and ``READY``
-    (``TransferConfig.verify_timeout``, 20 minutes by default). A package made by a
-    failed upload is deleted again. Downloads use the JCDS's download URLs.
-    """
+    def __init__(self, container: Jcds2Container) -> None:
+        self._container = container
 
-    _upload_provider = "packages_upload_file"
-    _batch_provider = "packages_upload_files"
-    _download_provider = "packages_download_file"
+    def __repr__(self) -> str:
+        return f"Packages({self._container.server().base_url!r})"
+
+    def _repository(self) -> PackageRepository:
+        repository: PackageRepository = self._container.pro_package_repository()
+        return repository
 
     def find(self, file_name: str) -> Package | None:
         """The package that uses ``file_name``, or ``None``."""
-        return self._container.packages_repository().find_by_file_name(file_name)
+        return self._repository().find_by_file_name(file_name)
 
     def find_by_name(self, package_name: str) -> Package | None:
         """The package named ``package_name``, or ``None``."""
-        return self._container.packages_repository().find_by_name(package_name)
+        return self._repository().find_by_name(package_name)
 
     def get(self, package_id: int) -> Package | None:
         """The package with ``package_id`` as Jamf Pro reports it now, or ``None``."""
-        return self._container.packages_repository().get(package_id)
+        return self._repository().get(package_id)
 
     def delete(self, package_id: int) -> None:
         """Delete a package and, as Jamf Pro does, its file. A missing one is no error."""
-        self._container.packages_repository().delete(package_id)
+        self._repository().delete(package_id)
 
     def upload_capability(self) -> UploadCapability:
         """Whether the server's cloud distribution point takes direct uploads."""
-        return self._container.server_info().upload_capability()
+        info: ServerInfo = self._container.server_info()
+        return info.upload_capability()
 
 
 class JamfProClient:
@@ -214,12 +196,15 @@ class JamfProClient:
     or ``False`` (not advised); it applies to the Jamf Pro server, the download host and
     S3 alike, and a CA bundle or ``False`` wins over ``REQUESTS_CA_BUNDLE``.
     ``s3_endpoint_url`` points uploads at another S3 endpoint; by default boto3's own
-    configuration decides (``AWS_ENDPOINT_URL_S3`` works). ``file_share`` (a mounted
-    share's path, e.g. ``/Volumes/CasperShare``) makes ``jcds2`` work with that file-share
-    distribution point instead of the JCDS. Use it as a context manager, or call
-    :meth:`close`, to end the session and invalidate its token.
+    configuration decides (``AWS_ENDPOINT_URL_S3`` works). Use it as a context manager,
+    or call :meth:`close`, to end the session and invalidate its token.
 
-    ``client.jcds2`` is the seed's route; ``client.packages`` is Jamf's supported one.
+    ``route`` is the route ``client.jcds2`` uploads along: ``"jcds"`` (the default: the
+    JCDS files route), ``"packages"`` (Jamf's packages route) or ``"auto"`` (the packages
+    route where the server's cloud distribution point takes direct uploads, asked once, at
+    the first upload). ``file_share`` (a mounted share's path, e.g.
+    ``/Volumes/CasperShare``) makes it the file-share route instead of the JCDS.
+    ``client.packages`` reads and deletes package objects.
     """
 
     def __init__(
@@ -231,6 +216,7 @@ class JamfProClient:
         verify: bool | str = True,
         s3_endpoint_url: str | None = None,
         file_share: str | os.PathLike[str] | None = None,
+        route: str = "jcds",
     ) -> None:
         if not isinstance(credentials, CredentialsProvider):
             raise ConfigurationError(
@@ -246,13 +232,15 @@ class JamfProClient:
                 "server": server,
                 "verify": verify,
                 "s3_endpoint_url": s3_endpoint_url,
-                "distribution_point": "jcds" if file_share is None else "file_share",
+                "route": route,
                 "file_share_path": None if file_share is None else os.fspath(file_share),
             }
         )
         if transfer_config is not None:
             self.container.transfer_config.override(providers.Object(transfer_config))
         self.container.init_resources()
+        if route != "auto" or file_share is not None:
+            self.container.route()  # checked now; only "auto" must ask the server
         self.jcds2 = Jcds2(self.container)
         self.packages = Packages(self.container)
         self._close_lock = threading.Lock()
@@ -264,7 +252,8 @@ class JamfProClient:
 
     def server_version(self) -> str:
         """The Jamf Pro version the server reports, e.g. ``"11.30.1-t1700000000000"``."""
-        return self.container.server_info().server_version()
+        info: ServerInfo = self.container.server_info()
+        return info.server_version()
 
     def close(self) -> None:
         """Invalidate the session's token and close its connections.

@@ -16,19 +16,26 @@ from jcds2.adapters.http_range import HttpRangeFetcher
 from jcds2.adapters.http_session import build_connect_retry, build_session
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.adapters.pro_api import ProApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.adapters.pro_packages import (
     PackageFormUploader,
-    PackagesFileStore,
+    PackagesApiFileStore,
     ProApiPackageRepository,
     ProApiServerInfo,
 )
 from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
+from jcds2.application.remote_files import RemoveFile, VerifyFile
+from jcds2.application.route import ChooseRoute
 from jcds2.application.upload import UploadPackageFile
+from jcds2.application.upload_orders import FileFirst, PackageFirst
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import TransferConfig
+
+
+def _chosen_route(choose: ChooseRoute, requested: str | None, file_share: str | None) -> str:
+    return choose(requested or "jcds", file_share=file_share is not None)
 
 
 def tls_verify(verify: bool | str | None) -> bool | str:
@@ -83,24 +90,20 @@ class JamfHttp(resources.Resource[JamfHttpClient]):
             resource.invalidate()
 
 
-#: The distribution points the container can wire (``config.distribution_point``).
-DISTRIBUTION_POINTS = ("jcds", "file_share")
-
-
 class Jcds2Container(containers.DeclarativeContainer):
-    """Everything jcds2 needs to talk to one Jamf Pro server and its distribution point.
+    """Everything jcds2 needs to talk to one Jamf Pro server along one route.
 
     Configuration keys: ``server`` (host name or URL), ``verify`` (``True``, ``False``
     or a CA bundle path), ``s3_endpoint_url`` (``None`` for boto3's own resolution),
-    ``distribution_point`` (``"jcds"``, the default, or ``"file_share"``) and
-    ``file_share_path`` (the mounted share, for ``"file_share"``).
+    ``route`` (``"jcds"``, the default, ``"packages"`` or ``"auto"``) and
+    ``file_share_path`` (a mounted share: the file-share route).
 
-    The distribution point decides which adapters fill ``file_store``,
-    ``object_uploader`` and ``range_fetcher``, the ports the seed's upload route and
-    downloads use. Jamf's packages route (``packages_*``) is the JCDS's own.
+    ``route`` is chosen once (:class:`~jcds2.application.route.ChooseRoute`), and
+    ``package_repository``, ``file_store``, ``object_uploader``, ``range_fetcher`` and
+    ``upload_order`` select that route's part.
     """
 
-    config = providers.Configuration(default={"distribution_point": "jcds"})
+    config = providers.Configuration(default={"route": "jcds"})
     credentials = providers.Dependency(instance_of=CredentialsProvider)  # type: ignore[type-abstract]
     transfer_config = providers.ThreadSafeSingleton(TransferConfig)
 
@@ -117,23 +120,36 @@ class Jcds2Container(containers.DeclarativeContainer):
         credentials=credentials,
         config=transfer_config,
     )
-
-    package_lookup = providers.ThreadSafeSingleton(ProApiPackageLookup, http=jamf_http)
-    package_repository = providers.ThreadSafeSingleton(
-        ClassicApiPackageRepository, http=jamf_http, lookup=package_lookup
-    )
     server_info = providers.ThreadSafeSingleton(ProApiServerInfo, http=jamf_http)
 
-    # The JCDS: files through /api/v1/jcds, bytes through S3 and signed URLs.
-    jcds_file_store = providers.ThreadSafeSingleton(ProApiFileStore, http=jamf_http)
+    # Package objects: the Classic API (file-first routes) or the Pro API (packages route).
+    package_lookup = providers.ThreadSafeSingleton(ProApiPackageLookup, http=jamf_http)
+    classic_package_repository = providers.ThreadSafeSingleton(
+        ClassicApiPackageRepository,
+        http=jamf_http,
+        find_by_file_name=package_lookup.provided.find_by_file_name,
+    )
+    pro_package_repository = providers.ThreadSafeSingleton(ProApiPackageRepository, http=jamf_http)
+
+    # The JCDS files route: files through /api/v1/jcds, bytes through S3 and signed URLs.
+    jcds_file_store = providers.ThreadSafeSingleton(JcdsApiFileStore, http=jamf_http)
     s3_uploader = providers.ThreadSafeSingleton(
         S3ObjectUploader,
         config=transfer_config,
         endpoint_url=config.s3_endpoint_url,
         verify=verify,
+        renew=jcds_file_store.provided.renew_credentials,
     )
     http_range_fetcher = providers.ThreadSafeSingleton(
         HttpRangeFetcher, session=download_session, config=transfer_config
+    )
+
+    # Jamf's packages route: package first, file into it, server-side verification.
+    packages_file_store = providers.ThreadSafeSingleton(
+        PackagesApiFileStore, http=jamf_http, files=jcds_file_store
+    )
+    form_uploader = providers.ThreadSafeSingleton(
+        PackageFormUploader, http=jamf_http, config=transfer_config
     )
 
     # A file share (mounted SMB/AFP): files in its Packages folder.
@@ -141,24 +157,34 @@ class Jcds2Container(containers.DeclarativeContainer):
     file_share_uploader = providers.ThreadSafeSingleton(FileShareUploader, config=transfer_config)
     file_range_fetcher = providers.ThreadSafeSingleton(FileRangeFetcher)
 
-    # The ports of the configured distribution point.
+    # The route, chosen once; each port below is that route's part.
+    choose_route = providers.Factory(ChooseRoute, server=server_info)
+    route = providers.ThreadSafeSingleton(
+        _chosen_route, choose_route, config.route, config.file_share_path
+    )
+    package_repository = providers.Selector(
+        route,
+        jcds=classic_package_repository,
+        file_share=classic_package_repository,
+        packages=pro_package_repository,
+    )
     file_store = providers.Selector(
-        config.distribution_point, jcds=jcds_file_store, file_share=file_share_store
+        route, jcds=jcds_file_store, file_share=file_share_store, packages=packages_file_store
     )
     object_uploader = providers.Selector(
-        config.distribution_point, jcds=s3_uploader, file_share=file_share_uploader
+        route, jcds=s3_uploader, file_share=file_share_uploader, packages=form_uploader
     )
     range_fetcher = providers.Selector(
-        config.distribution_point, jcds=http_range_fetcher, file_share=file_range_fetcher
+        route,
+        jcds=http_range_fetcher,
+        file_share=file_range_fetcher,
+        packages=http_range_fetcher,
     )
-
-    # Jamf's packages route: package first, file into it, server-side verification.
-    packages_repository = providers.ThreadSafeSingleton(ProApiPackageRepository, http=jamf_http)
-    packages_file_store = providers.ThreadSafeSingleton(
-        PackagesFileStore, http=jamf_http, files=jcds_file_store
-    )
-    packages_uploader = providers.ThreadSafeSingleton(
-        PackageFormUploader, http=jamf_http, config=transfer_config
+    upload_order = providers.Selector(
+        route,
+        jcds=providers.Object(FileFirst()),
+        file_share=providers.Object(FileFirst()),
+        packages=providers.Object(PackageFirst()),
     )
 
     upload_package_file = providers.Factory(
@@ -167,19 +193,12 @@ class Jcds2Container(containers.DeclarativeContainer):
         files=file_store,
         uploader=object_uploader,
         config=transfer_config,
+        order=upload_order,
     )
     upload_package_files = providers.Factory(UploadPackageFiles, upload=upload_package_file)
-    packages_upload_file = providers.Factory(
-        UploadPackageFile,
-        packages=packages_repository,
-        files=packages_file_store,
-        uploader=packages_uploader,
-        config=transfer_config,
-    )
-    packages_upload_files = providers.Factory(UploadPackageFiles, upload=packages_upload_file)
     download_file = providers.Factory(
         DownloadFile, files=file_store, fetcher=range_fetcher, config=transfer_config
     )
-    packages_download_file = providers.Factory(
-        DownloadFile, files=jcds_file_store, fetcher=http_range_fetcher, config=transfer_config
-    )
+    # The file of a package is removed with it; Jamf Pro finds packages through the Pro API.
+    remove_file = providers.Factory(RemoveFile, packages=pro_package_repository, files=file_store)
+    verify_file = providers.Factory(VerifyFile, files=file_store)

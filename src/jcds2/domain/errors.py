@@ -24,6 +24,11 @@ class ConfigurationError(Jcds2Error):
     """Raised when jcds2 is given settings it cannot work with."""
 
 
+class UsageError(ConfigurationError):
+    """Raised when a command line cannot work: a missing server, credentials or secret, a
+    bad config file, options that do not go together. The ``jcds2`` command exits with 2."""
+
+
 class InsecureUrlError(ConfigurationError):
     """Raised when a server URL would send credentials in clear text to another machine."""
 
@@ -246,6 +251,11 @@ class TransferError(Jcds2Error):
     """Raised when moving bytes to or from the distribution point fails."""
 
 
+class TransferCancelledError(TransferError):
+    """Raised when a transfer was cancelled before it finished (the caller or another part
+    of the transfer stopped it)."""
+
+
 class UploadError(TransferError):
     """Raised when uploading a file fails; nothing of the upload is left on the server."""
 
@@ -298,3 +308,14 @@ class DownloadUrlExpiredError(DownloadError):
 
 class IntegrityError(DownloadError):
     """Raised when downloaded bytes do not match what the server says the file is."""
+
+
+class NoRemoteHashError(Jcds2Error):
+    """Raised when a remote file is to be compared with a local one but the server reports
+    no hash for it yet."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"the server reports no hash for {name!r} yet; try again once Jamf Pro has "
+            "processed the file"
+        )

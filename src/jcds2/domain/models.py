@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import enum
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -31,7 +32,7 @@ _ALGORITHMS = {HashType.MD5: "md5", HashType.SHA_512: "sha512", HashType.SHA3_51
 class OnExists(str, enum.Enum):
     """What an upload does when a package already uses the file name.
 
-    - ``fail``: raise ``PackageExistsError`` (the seed's behaviour, and the default).
+    - ``fail``: raise ``PackageExistsError`` (the default).
     - ``skip``: return the existing package without sending a byte when its file's hash
       equals the local file's; raise ``PackageExistsError`` when it differs.
     - ``replace``: upload the local file in place of the package's file, keeping the
@@ -140,6 +141,22 @@ class RemoteFile:
     version: str | None = None
 
 
+class VersionedUrl(str):
+    """A download URL with the version of the file it names beside it (a file share's inode,
+    size and modification time), so that a fetcher can refuse to mix ranges of two versions
+    of a file. The version travels as this value's ``version``, not inside the URL's text."""
+
+    version: str
+
+    def __new__(cls, url: str, version: str) -> VersionedUrl:
+        made = super().__new__(cls, url)
+        made.version = version
+        return made
+
+    def __repr__(self) -> str:
+        return f"VersionedUrl({str(self)!r}, version={self.version!r})"
+
+
 @attrs.frozen
 class S3Credentials:
     """Temporary credentials for one upload; every secret part is kept out of ``repr``."""
@@ -162,6 +179,24 @@ class UploadTarget:
     """
 
     file_name: str
+
+
+_Target = TypeVar("_Target", bound=UploadTarget)
+
+
+def expect_target(
+    target: UploadTarget, kind: type[_Target], user: str, advice: str = ""
+) -> _Target:
+    """``target`` as a ``kind``; ``ConfigurationError`` when a store and an uploader (or
+    fetcher) of different distribution points were wired together. ``user`` names the
+    adapter that expected ``kind``; ``advice`` says how to pair them."""
+    if not isinstance(target, kind):
+        raise ConfigurationError(
+            f"{user} cannot use a {type(target).__name__} (made by another distribution "
+            "point's store): the file store and the uploader are wired for different "
+            f"distribution points{'; ' + advice if advice else ''}"
+        )
+    return target
 
 
 @attrs.frozen
@@ -235,3 +270,36 @@ class DownloadResult:
     verified_md5: bool
     #: Bytes already on disk from an earlier, interrupted call (resumed, not fetched again).
     resumed_bytes: int = 0
+
+
+@attrs.frozen
+class UploadCapability:
+    """What the server's cloud distribution point says about uploads.
+
+    ``principal_distribution_technology``: the cloud distribution point is the principal
+    one; ``direct_upload_capable``: files can be uploaded to it through Jamf Pro.
+    """
+
+    principal_distribution_technology: bool
+    direct_upload_capable: bool
+
+
+@attrs.frozen
+class FileComparison:
+    """A remote file compared with a local one, by the strongest hash the server reports.
+
+    ``algorithm`` is ``"SHA3-512"`` or ``"MD5"``. ``local_hash`` is ``None`` when the sizes
+    differ (the local file is then not hashed).
+    """
+
+    file_name: str
+    path: Path
+    algorithm: str
+    remote_size: int
+    local_size: int
+    remote_hash: str
+    local_hash: str | None
+
+    @property
+    def match(self) -> bool:
+        return self.local_hash == self.remote_hash

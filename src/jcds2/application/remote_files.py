@@ -1,0 +1,84 @@
+"""Use-cases on files already on the distribution point: remove one, compare one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from jcds2.application.local_files import hash_file
+from jcds2.application.ports import FileStore, PackageRepository
+from jcds2.domain.errors import (
+    LocalFileNotFoundError,
+    NoRemoteHashError,
+    NotARegularFileError,
+    RemoteFileNotFoundError,
+    UnreadableFileError,
+)
+from jcds2.domain.models import FileComparison
+
+
+@attrs.frozen
+class RemoveFile:
+    """Delete the package that uses a file (Jamf Pro removes the file with it), then the
+    file itself if it is still there.
+
+    Returns the package's id, or ``None`` when no package used the file. Raises
+    ``RemoteFileNotFoundError`` when there is neither a package nor a file.
+    """
+
+    packages: PackageRepository
+    files: FileStore
+
+    def __call__(self, file_name: str) -> int | None:
+        package = self.packages.find_by_file_name(file_name)
+        if package is not None:
+            self.packages.delete(package.id)
+        try:
+            self.files.delete(file_name)
+        except RemoteFileNotFoundError:
+            if package is None:
+                raise
+        return None if package is None else package.id
+
+
+@attrs.frozen
+class VerifyFile:
+    """Compare the distribution point's ``file_name`` with the local file ``path``.
+
+    The local file is checked first (``LocalFileError``), then looked up on the server
+    (``RemoteFileNotFoundError``); a server that reports no hash for it yet raises
+    ``NoRemoteHashError``. Sizes are compared before anything is hashed.
+    """
+
+    files: FileStore
+
+    def __call__(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
+        local = Path(path).expanduser()
+        try:
+            if not local.is_file():
+                if local.exists():
+                    raise NotARegularFileError(local)
+                raise LocalFileNotFoundError(local)
+            local_size = local.stat().st_size
+        except OSError as exc:
+            raise UnreadableFileError(local, exc.strerror or str(exc)) from exc
+        remote = next((f for f in self.files.list_files() if f.file_name == file_name), None)
+        if remote is None:
+            raise RemoteFileNotFoundError(file_name)
+        if remote.sha3_512:
+            algorithm, label, remote_hash = "sha3_512", "SHA3-512", remote.sha3_512.lower()
+        elif remote.md5:
+            algorithm, label, remote_hash = "md5", "MD5", remote.md5.lower()
+        else:
+            raise NoRemoteHashError(file_name)
+        return FileComparison(
+            file_name=file_name,
+            path=local,
+            algorithm=label,
+            remote_size=remote.size,
+            local_size=local_size,
+            remote_hash=remote_hash,
+            local_hash=hash_file(local, algorithm) if local_size == remote.size else None,
+        )

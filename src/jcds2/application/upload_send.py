@@ -1,0 +1,202 @@
+"""The step both upload orders share: send a file, then wait for the server's verdict."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+
+import attrs
+
+from jcds2.application.cancel import CancelToken
+from jcds2.application.concurrency import run_all
+from jcds2.application.local_files import hash_file
+from jcds2.application.ports import FileStore, ObjectUploader, ProgressCallback
+from jcds2.application.retry import Retrying
+from jcds2.domain.errors import (
+    CorruptUploadError,
+    RemoteFileNotFoundError,
+    ServerRejectedUploadError,
+    VerificationError,
+    VerificationTimeoutError,
+)
+from jcds2.domain.models import LocalFile, StoredFileState, UploadTarget
+from jcds2.domain.transfer import TransferConfig
+from jcds2.domain.verification import Expected, Verdict, judge
+
+log = logging.getLogger("jcds2.upload")
+
+
+@attrs.frozen
+class Sent:
+    """What sending a file produced: whether in parts, its digests, whether confirmed."""
+
+    multipart: bool
+    digests: dict[str, str]
+    verified: bool
+
+
+def explained(error: BaseException, what: str, file_name: str) -> BaseException | None:
+    """``error`` again with ``what`` (the state left behind) added to its message, for the
+    errors that describe a failed upload; ``None`` for the others (re-raise them as is)."""
+    if isinstance(error, VerificationError):
+        return type(error)(f"{error}; {what}.", file_name=file_name)
+    return None
+
+
+@attrs.define
+class SendAndConfirm:
+    """Send ``source`` to a target, have the store take it in and wait for its verdict.
+
+    A failed verdict (the server lost the upload) sends the file again, up to
+    ``config.upload_retries`` times. ``stored`` says whether a send completed, that is
+    whether the store may hold the file now.
+    """
+
+    files: FileStore
+    uploader: ObjectUploader
+    config: TransferConfig
+    source: LocalFile
+    verify: bool
+    progress: ProgressCallback | None
+    retrying: Retrying
+    clock: Callable[[], float]
+    stored: bool = False
+
+    @property
+    def file_name(self) -> str:
+        return self.source.name
+
+    def __call__(
+        self,
+        open_target: Callable[[], UploadTarget],
+        algorithms: tuple[str, ...],
+        *,
+        first: UploadTarget | None = None,
+        previous: StoredFileState | None = None,
+        discard: bool = False,
+    ) -> Sent:
+        """Send, refresh, confirm; ``first`` is a target already opened for the first send,
+        ``previous`` what the store reported before (seeing it again means "not yet"),
+        ``discard`` deletes what a failed send may have left under the file's name."""
+        target = first if first is not None else open_target()
+        multipart, digests = self._send(target, algorithms, discard)
+        if not self.verify:
+            self.refresh(target)  # the distribution point still has to take the file in
+            return Sent(multipart, digests, verified=False)
+        expected = Expected(size=self.source.size, sha3_512=digests["sha3_512"])
+        for failures in range(1, self.config.upload_retries + 2):
+            reason = self._confirm(target, expected, previous)
+            if reason is None:
+                return Sent(multipart, digests, verified=True)
+            if failures > self.config.upload_retries:
+                raise ServerRejectedUploadError(
+                    f"{self.file_name!r} was uploaded {failures} times, and each time the "
+                    f"server reported it as failed ({reason})",
+                    file_name=self.file_name,
+                )
+            log.warning(
+                "the server reports the upload of %s as failed (%s); sending it again",
+                self.file_name,
+                reason,
+            )
+            target = open_target()
+            multipart, _ = self._send(target, (), discard)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def refresh(self, target: UploadTarget) -> None:
+        self.retrying.call(
+            lambda: self.files.refresh(target), f"refreshing the inventory for {self.file_name}"
+        )
+
+    def describe(self, target: UploadTarget) -> StoredFileState | None:
+        return self.retrying.call(
+            lambda: self.files.describe(target), f"looking at {self.file_name}"
+        )
+
+    def _send(
+        self, target: UploadTarget, algorithms: tuple[str, ...], discard: bool
+    ) -> tuple[bool, dict[str, str]]:
+        """Upload to ``target`` while hashing the file with ``algorithms`` alongside (one
+        thread each: hashlib releases the GIL, so they run side by side)."""
+        log.info("uploading %s (%d bytes)", self.file_name, self.source.size)
+        source, stop_hashing = self.source, threading.Event()
+        # The send's own token: a failed hash stops the upload and a failed upload the
+        # hashes, while the caller's token (a whole batch's, say) is cancelled only by it.
+        send = CancelToken()
+
+        def upload() -> object:
+            multipart = self.uploader.upload(target, source, progress=self.progress, cancel=send)
+            self.stored = True
+            return multipart
+
+        def hashing(name: str) -> Callable[[], object]:
+            return lambda: hash_file(source.path, name, stop_hashing)
+
+        tasks = [upload, *(hashing(name) for name in algorithms)]
+        try:
+            with self.retrying.cancel.on_cancel(send.cancel), send.on_cancel(stop_hashing.set):
+                multipart, *digests = run_all(
+                    tasks, workers=len(tasks), cancel=send, name="jcds2-send"
+                )
+        except BaseException:
+            if discard:
+                self._discard()  # the store may have kept the file, its answer lost
+            raise
+        return bool(multipart), {
+            name: str(digest) for name, digest in zip(algorithms, digests, strict=True)
+        }
+
+    def _discard(self) -> None:
+        """Delete the stored file of the source's name only if it is provably this upload:
+        an older file of that name (one no package uses) has another size or MD5."""
+        source, cleanup = self.source, Retrying.of(self.config)
+        try:
+            listing = cleanup.call(self.files.list_files, "listing the files")
+            remote = next((f for f in listing if f.file_name == source.name), None)
+            if remote is None or remote.size != source.size or not remote.md5:
+                return
+            if remote.md5.lower() != hash_file(source.path, "md5"):
+                return
+            with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
+                cleanup.call(lambda: self.files.delete(source.name), f"deleting {source.name}")
+        except Exception:
+            log.warning("could not check for a partial upload of %s", source.name, exc_info=True)
+            return
+        log.info("deleted %s: the upload failed after it was stored", source.name)
+
+    def _confirm(
+        self, target: UploadTarget, expected: Expected, previous: StoredFileState | None
+    ) -> str | None:
+        """Wait until the store reports the file as ``expected`` (``None``) or as failed
+        (the reason). Raises ``CorruptUploadError`` when it has other bytes and
+        ``VerificationTimeoutError`` after ``config.verify_timeout`` seconds. After a file
+        is sent again, a server that reports transfer statuses shows ``PENDING`` until it
+        has taken in the new upload (``judge`` waits then)."""
+        deadline = self.clock() + self.config.verify_timeout
+        self.refresh(target)
+        look = 0
+        while True:
+            look += 1
+            judgement = judge(self.describe(target), expected, previous)
+            log.debug("%s, look %d: %s", self.file_name, look, judgement.reason)
+            if judgement.verdict is Verdict.READY:
+                return None
+            if judgement.verdict is Verdict.FAILED:
+                return judgement.reason
+            if judgement.verdict is Verdict.CORRUPT:
+                raise CorruptUploadError(
+                    f"the server has other bytes for {self.file_name!r} than were sent: "
+                    f"{judgement.reason}",
+                    file_name=self.file_name,
+                )
+            left = deadline - self.clock()
+            if left <= 0:
+                raise VerificationTimeoutError(
+                    f"the server did not confirm {self.file_name!r} within "
+                    f"{self.config.verify_timeout:g} s (last: {judgement.reason}); large "
+                    "files can take longer: raise verify_timeout",
+                    file_name=self.file_name,
+                )
+            self.retrying.pause(min(self.config.verify_poll(look), left))

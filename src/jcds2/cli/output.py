@@ -1,0 +1,100 @@
+"""What the command line prints: results and errors, as lines or JSON, and the exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+
+from jcds2.errors import PackageExistsError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code that reports ``error``: 3 for "already exists", else 1."""
+    return EXIT_EXISTS if isinstance(error, PackageExistsError) else EXIT_FAILURE
+
+
+def worst(codes: Iterator[int] | list[int]) -> int:
+    """The exit code of several results: a failure over "already exists" over success."""
+    found = set(codes)
+    for code in (EXIT_FAILURE, EXIT_EXISTS):
+        if code in found:
+            return code
+    return EXIT_OK
+
+
+#: The library's advice names its arguments; on the command line the same advice names flags.
+_ADVICE_FOR_THE_SHELL = (
+    ("Pass overwrite=True", "Pass --overwrite"),
+    ("on_exists='skip'", "--on-exists skip"),
+    ("on_exists='replace'", "--on-exists replace"),
+    ("resume=False", "--no-resume"),
+    ("verify=False", "--no-verify"),
+)
+
+
+def error_message(error: BaseException) -> str:
+    """One line for the terminal, with advice phrased for the command line."""
+    if isinstance(error, PackageExistsError) and error.detail is None:
+        return (
+            f"package {error.package_id} ({error.package_name!r}) already uses the file name "
+            f"{error.file_name!r}. Rename the file, delete that package (jcds2 rm "
+            f"{_quote(error.file_name)}), or upload again with --on-exists skip (keeps it if "
+            "it is the same file) or --on-exists replace."
+        )
+    message = " ".join(str(error).split()) or type(error).__name__
+    for library, shell in _ADVICE_FOR_THE_SHELL:
+        message = message.replace(library, shell)
+    return message
+
+
+def error_object(error: BaseException) -> dict[str, Any]:
+    """An error as it appears in ``--json`` output."""
+    return {
+        "type": type(error).__name__,
+        "message": error_message(error),
+        "exit_code": exit_code_for(error),
+    }
+
+
+def _quote(name: str) -> str:
+    return name if name.replace(".", "").replace("-", "").replace("_", "").isalnum() else repr(name)
+
+
+@attrs.define
+class Output:
+    """Where results and errors go: human lines or JSON objects on stdout, errors on stderr."""
+
+    stdout: TextIO
+    stderr: TextIO
+    json: bool
+    quiet: bool
+
+    def result(self, text: str, data: Mapping[str, Any]) -> None:
+        if self.json:
+            print(json.dumps(data, default=str, ensure_ascii=False), file=self.stdout, flush=True)
+        elif not self.quiet:
+            print(text, file=self.stdout, flush=True)
+
+    def error(self, error: BaseException, subject: str | None = None, **data: Any) -> None:
+        prefix = f"jcds2: {subject}: " if subject else "jcds2: "
+        print(prefix + error_message(error), file=self.stderr, flush=True)
+        if self.json:
+            self.result("", {**data, "error": error_object(error)})
+
+
+def plain(value: Any) -> dict[str, Any]:
+    """An attrs value as JSON-ready data (paths as text, enums as their values)."""
+
+    def convert(_: Any, __: Any, item: Any) -> Any:
+        if isinstance(item, Path):
+            return str(item)
+        return getattr(item, "value", item)
+
+    return attrs.asdict(value, value_serializer=convert)

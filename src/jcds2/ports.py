@@ -1,0 +1,25 @@
+"""The ports: what the use-cases need from the outside world (``typing.Protocol``\\s).
+
+Implement ``FileStore``, ``ObjectUploader`` and, where needed, ``RangeFetcher`` to add a
+distribution point; ``jcds2.testing`` implements every port in memory.
+"""
+
+from jcds2.application.ports import (
+    FileStore,
+    ObjectUploader,
+    PackageRepository,
+    ProgressCallback,
+    RangeFetcher,
+    RangeSink,
+    ServerInfo,
+)
+
+__all__ = [
+    "FileStore",
+    "ObjectUploader",
+    "PackageRepository",
+    "ProgressCallback",
+    "RangeFetcher",
+    "RangeSink",
+    "ServerInfo",
+]

@@ -1,0 +1,114 @@
+"""``RemoveFile`` and ``VerifyFile`` over the in-memory fakes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from jcds2.application.remote_files import RemoveFile, VerifyFile
+from jcds2.domain.errors import (
+    LocalFileNotFoundError,
+    NoRemoteHashError,
+    NotARegularFileError,
+    RemoteFileNotFoundError,
+)
+from jcds2.testing import InMemoryFileStore, InMemoryPackageRepository
+
+DATA = b"xar!" + bytes(range(200)) * 10
+
+
+@pytest.fixture
+def files() -> InMemoryFileStore:
+    return InMemoryFileStore(contents={"Tool.pkg": DATA})
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Path:
+    path = tmp_path / "Tool.pkg"
+    path.write_bytes(DATA)
+    return path
+
+
+# --- RemoveFile ---------------------------------------------------------------------------
+
+
+def test_the_package_goes_and_its_file_with_it(files: InMemoryFileStore) -> None:
+    packages = InMemoryPackageRepository(store=files)
+    package = packages.add("Tool", "Tool.pkg")
+
+    assert RemoveFile(packages, files)("Tool.pkg") == package.id
+    assert packages.packages == {}
+    assert files.contents == {}
+
+
+def test_a_file_without_a_package_is_deleted(files: InMemoryFileStore) -> None:
+    packages = InMemoryPackageRepository()
+
+    assert RemoveFile(packages, files)("Tool.pkg") is None
+    assert files.contents == {}
+
+
+def test_a_package_whose_file_is_already_gone_is_deleted() -> None:
+    files = InMemoryFileStore()
+    packages = InMemoryPackageRepository()
+    package = packages.add("Tool", "Tool.pkg")
+
+    assert RemoveFile(packages, files)("Tool.pkg") == package.id
+    assert packages.deleted == [package.id]
+
+
+def test_neither_package_nor_file_is_an_error() -> None:
+    with pytest.raises(RemoteFileNotFoundError):
+        RemoveFile(InMemoryPackageRepository(), InMemoryFileStore())("Tool.pkg")
+
+
+# --- VerifyFile ---------------------------------------------------------------------------
+
+
+def test_the_same_file_matches_by_md5(files: InMemoryFileStore, local: Path) -> None:
+    compared = VerifyFile(files)("Tool.pkg", local)
+
+    assert compared.match is True
+    assert compared.algorithm == "MD5"
+    assert compared.remote_hash == hashlib.md5(DATA).hexdigest()
+    assert (compared.remote_size, compared.local_size) == (len(DATA), len(DATA))
+
+
+def test_another_file_of_the_same_size_differs(files: InMemoryFileStore, tmp_path: Path) -> None:
+    other = tmp_path / "Other.pkg"
+    other.write_bytes(bytes(len(DATA)))
+
+    compared = VerifyFile(files)("Tool.pkg", other)
+
+    assert compared.match is False
+    assert compared.local_hash is not None
+
+
+def test_another_size_differs_without_hashing(files: InMemoryFileStore, tmp_path: Path) -> None:
+    short = tmp_path / "Short.pkg"
+    short.write_bytes(DATA[:10])
+
+    compared = VerifyFile(files)("Tool.pkg", short)
+
+    assert (compared.match, compared.local_hash, compared.local_size) == (False, None, 10)
+
+
+def test_a_missing_local_file_is_reported_before_the_server_is_asked(tmp_path: Path) -> None:
+    with pytest.raises(LocalFileNotFoundError):
+        VerifyFile(InMemoryFileStore())("Tool.pkg", tmp_path / "missing.pkg")
+    with pytest.raises(NotARegularFileError):
+        VerifyFile(InMemoryFileStore())("Tool.pkg", tmp_path)
+
+
+def test_a_file_the_server_does_not_have(local: Path) -> None:
+    with pytest.raises(RemoteFileNotFoundError):
+        VerifyFile(InMemoryFileStore())("Tool.pkg", local)
+
+
+def test_a_file_the_server_reports_no_hash_for(local: Path) -> None:
+    files = InMemoryFileStore(contents={"Tool.pkg": DATA}, report_md5=False)
+
+    with pytest.raises(NoRemoteHashError):
+        VerifyFile(files)("Tool.pkg", local)

@@ -128,6 +128,28 @@ def test_a_working_file_planted_as_a_link_is_refused_and_its_target_untouched(
     assert planted.is_symlink()
 
 
+@pytest.mark.parametrize("suffix", [".part", ".part.json", ".part.lock"])
+@pytest.mark.parametrize("kind", ["folder", "named pipe"])
+def test_a_folder_or_a_pipe_at_a_working_name_is_refused_without_blocking(
+    files: InMemoryFileStore,
+    fetcher: InMemoryRangeFetcher,
+    dest_dir: Path,
+    suffix: str,
+    kind: str,
+) -> None:
+    planted = dest_dir / f"{NAME}{suffix}"
+    if kind == "folder":
+        planted.mkdir()
+    else:
+        os.mkfifo(planted)
+
+    with pytest.raises(UnsafeDestinationFileError) as caught:
+        _download(files, fetcher)(NAME, dest_dir)
+
+    assert caught.value.path == planted
+    assert _listing(dest_dir) == [planted.name]
+
+
 def test_a_planted_temporary_record_is_never_written_through(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path, victim: Path
 ) -> None:

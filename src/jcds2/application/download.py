@@ -130,6 +130,11 @@ class DownloadFile:
     ranges it completed) so that the next call for the same destination fetches only
     the rest; ``resume=False`` starts afresh and removes them on failure. A file that
     fails verification is always removed.
+
+    The destination's folder may be shared with others: the working files are opened
+    there without following links (see :mod:`jcds2.application.local_directory`), a
+    destination that appears meanwhile is not replaced without ``overwrite``, and a
+    second download into the same destination fails at once (ADR 0018).
     """
 
     files: FileStore

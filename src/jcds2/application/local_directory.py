@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from jcds2.domain.errors import (
+    DestinationError,
     DestinationExistsError,
     DownloadInProgressError,
     UnsafeDestinationFileError,
@@ -207,8 +208,9 @@ class Directory:
         os.unlink(source, dir_fd=self.fd)
 
     def _claim_and_replace(self, source: str, target: str) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
         try:
-            os.close(self.create(target))
+            os.close(os.open(target, flags, 0o600, dir_fd=self.fd))
         except FileExistsError:
             raise DestinationExistsError(self.path / target) from None
         try:
@@ -252,8 +254,15 @@ class DestinationLock:
     def __enter__(self) -> DestinationLock:
         directory, name = self._directory, self._name
         while True:
-            fd = directory.open_existing(name, os.O_RDONLY | os.O_CREAT)
-            if fd is None:  # pragma: no cover - removed between its creation and the open
+            try:  # readable by all, so that another user's download sees it is locked
+                fd = directory.open_existing(name, os.O_RDONLY | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise DestinationError(
+                    self._destination,
+                    f"cannot create {directory.path / name} to lock the download: "
+                    f"{exc.strerror or exc}",
+                ) from exc
+            if fd is None:  # pragma: no cover - O_CREAT: there is a file
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -145,7 +145,9 @@ class PartialDownload:
             return None
         recorded: dict[int, str] = {}
         for key, checksum in ranges.items():
-            if not (key.isdigit() and int(key) < len(self.ranges) and isinstance(checksum, str)):
+            if not (key.isascii() and key.isdigit() and isinstance(checksum, str)):
+                return None
+            if int(key) >= len(self.ranges):
                 return None
             recorded[int(key)] = checksum
         return recorded

@@ -211,6 +211,29 @@ def test_an_upload_is_verified_registered_and_downloads_whole(
     assert downloaded.path.read_bytes() == data
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("N" * 251 + ".pkg", id="255-ascii"),
+        pytest.param("Ü" * 125 + "x.pkg", id="255-utf8"),
+    ],
+)
+def test_a_name_of_255_bytes_makes_the_round_trip(route: Route, tmp_path: Path, name: str) -> None:
+    assert len(name.encode("utf-8")) == 255
+    source = make_file(tmp_path / name, 3 * MiB + 17, seed=255)
+
+    uploaded = route.api.upload_file(file_path=source)
+
+    assert uploaded.file_name == name
+    assert route.stored_names() == [name]
+    out = tmp_path / "out"
+    out.mkdir()
+    downloaded = route.api.download_file(file_name=name, download_path=out)
+    assert downloaded.path == out / name
+    assert downloaded.path.read_bytes() == source.read_bytes()
+    assert os.listdir(out) == [name]
+
+
 # --- re-runs --------------------------------------------------------------------------------
 
 

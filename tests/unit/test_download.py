@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import random
 import threading
@@ -13,6 +14,7 @@ from typing import NoReturn
 import attrs
 import pytest
 
+from jcds2.application import local_directory
 from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
 from jcds2.application.ports import RangeFetcher, RangeSink
@@ -492,6 +494,11 @@ def test_a_corrupt_resumed_part_fails_verification_and_is_removed(
     part = dest_dir / f"{NAME}.part"
     with part.open("r+b") as handle:  # the disk changed a recorded range behind our back
         handle.write(b"\xff")
+    # ... and its record too: the range's checksum matches, only the MD5 can tell
+    record_path = dest_dir / f"{NAME}.part.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["ranges"]["0"] = hashlib.sha256(part.read_bytes()[:RANGE_SIZE]).hexdigest()
+    record_path.write_text(json.dumps(record), encoding="utf-8")
 
     with pytest.raises(IntegrityError):
         _download_with(files, fetcher, concurrency=1)(NAME, dest_dir)
@@ -614,15 +621,15 @@ def test_a_failing_rename_is_a_download_error_and_the_next_call_only_renames(
     dest_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_replace = os.replace
     destination = dest_dir / NAME
+    # The rename without replacing, as on macOS (a hard link, then an unlink), refused.
+    monkeypatch.setattr(local_directory, "_renameat2", lambda: None)
+    real_link = os.link
 
-    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if Path(dst) == destination:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        real_replace(src, dst)
+    def refuse(*_args: object, **_kwargs: object) -> NoReturn:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(os, "replace", refuse)
+    monkeypatch.setattr(os, "link", refuse)
 
     with pytest.raises(DownloadError) as caught:
         download(NAME, dest_dir)
@@ -630,7 +637,7 @@ def test_a_failing_rename_is_a_download_error_and_the_next_call_only_renames(
     assert isinstance(caught.value.__cause__, PermissionError)
     assert str(destination) in str(caught.value)
     assert not destination.exists()
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(os, "link", real_link)
     fetcher.fetched.clear()
 
     result = download(NAME, dest_dir)

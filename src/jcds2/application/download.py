@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 
-from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.cancel import CancelToken
 from jcds2.application.concurrency import run_all
 from jcds2.application.digest import InOrderDigest
+from jcds2.application.local_directory import (
+    PART_SUFFIX,
+    RECORD_SUFFIX,
+    DestinationLock,
+    Directory,
+    flush,
+    working_stem,
+)
+from jcds2.application.partial_download import PartialDownload
 from jcds2.application.ports import FileStore, ProgressCallback, RangeFetcher
 from jcds2.domain.errors import (
     DestinationDirectoryMissingError,
@@ -28,15 +36,13 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.models import DownloadResult, RemoteFile
 from jcds2.domain.names import validate_file_name
-from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
+from jcds2.domain.transfer import ByteRange, TransferConfig
 
 log = logging.getLogger("jcds2.download")
 
 _T = TypeVar("_T")
 
-PART_SUFFIX = ".part"
-RECORD_SUFFIX = ".part.json"
-_RECORD_FORMAT = 1
+__all__ = ["PART_SUFFIX", "RECORD_SUFFIX", "DownloadFile", "resolve_destination"]
 
 
 def resolve_destination(download_path: str | os.PathLike[str], file_name: str) -> Path:
@@ -110,119 +116,6 @@ class _UrlSource:
             self.generation += 1
 
 
-class _Partial:
-    """``<destination>.part`` being filled, and the record of its completed ranges.
-
-    The record (``<destination>.part.json``) says which file, size, MD5 and range size
-    the ranges belong to, so a later call resumes only a partial download of the same
-    file, fetching only the ranges it lacks. Writes and record updates stop once the
-    partial is closed: a worker left behind after a cancellation cannot touch it.
-    """
-
-    def __init__(self, path: Path, identity: dict[str, Any], completed: Iterable[int]) -> None:
-        self.path = path
-        self.record_path = path.with_name(path.name[: -len(PART_SUFFIX)] + RECORD_SUFFIX)
-        self.identity = identity
-        self.completed = set(completed)
-        self._condition = threading.Condition()
-        self._writers = 0
-        self._closed = False
-        self.fd = -1
-
-    @classmethod
-    def open(cls, path: Path, identity: dict[str, Any], size: int, resume: bool) -> _Partial:
-        completed = _resumable_ranges(path, identity, size) if resume else set()
-        partial = cls(path, identity, completed)
-        try:
-            if completed:
-                partial.fd = os.open(path, os.O_RDWR)
-            else:
-                partial.record_path.unlink(missing_ok=True)  # never a stale record
-                partial.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-                os.ftruncate(partial.fd, size)
-                partial.save()
-        except OSError as exc:
-            partial.close()
-            raise DestinationError(path, f"cannot write {path}: {exc.strerror}") from exc
-        return partial
-
-    def write(self, offset: int, data: memoryview) -> int:
-        with self._condition:
-            if self._closed:
-                raise TransferCancelledError("the download was stopped")
-            self._writers += 1
-        try:
-            total = 0
-            while data:
-                written = os.pwrite(self.fd, data, offset)
-                data, offset, total = data[written:], offset + written, total + written
-            return total
-        finally:
-            with self._condition:
-                self._writers -= 1
-                self._condition.notify_all()
-
-    def mark_completed(self, index: int) -> None:
-        with self._condition:
-            if self._closed:
-                return
-            self.completed.add(index)
-            self.save()
-
-    def save(self) -> None:
-        """Write the record atomically (a new file renamed over the old one).
-
-        Best effort: without a record the download still completes, it just cannot be
-        resumed (and a resumed file is verified before it is used anyway).
-        """
-        record = {**self.identity, "format": _RECORD_FORMAT, "completed": sorted(self.completed)}
-        temporary = self.record_path.with_name(self.record_path.name + ".tmp")
-        try:
-            temporary.write_text(json.dumps(record), encoding="utf-8")
-            os.replace(temporary, self.record_path)
-        except OSError as exc:
-            log.warning("cannot record progress in %s: %s", self.record_path, exc.strerror)
-            temporary.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        """Stop all further writes (waiting for those under way) and close the file."""
-        with self._condition:
-            self._closed = True
-            while self._writers:
-                self._condition.wait()
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-    def discard(self) -> None:
-        self.close()
-        for path in (self.path, self.record_path):
-            path.unlink(missing_ok=True)
-
-
-def _resumable_ranges(path: Path, identity: dict[str, Any], size: int) -> set[int]:
-    """The completed ranges recorded for a partial download of the same file, if any."""
-    record_path = path.with_name(path.name[: -len(PART_SUFFIX)] + RECORD_SUFFIX)
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        if path.stat().st_size != size:
-            return set()
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(record, dict) or record.get("format") != _RECORD_FORMAT:
-        return set()
-    if any(record.get(key) != value for key, value in identity.items()):
-        log.info("%s belongs to another version of the file; starting afresh", path.name)
-        return set()
-    completed = record.get("completed")
-    count = len(split_ranges(size, identity["range_size"]))
-    if not isinstance(completed, list) or not all(
-        isinstance(index, int) and 0 <= index < count for index in completed
-    ):
-        return set()
-    return set(completed)
-
-
 @attrs.define
 class DownloadFile:
     """Download a JCDS file to a local path in concurrent HTTP range requests.
@@ -237,6 +130,11 @@ class DownloadFile:
     ranges it completed) so that the next call for the same destination fetches only
     the rest; ``resume=False`` starts afresh and removes them on failure. A file that
     fails verification is always removed.
+
+    The destination's folder may be shared with others: the working files are opened
+    there without following links (see :mod:`jcds2.application.local_directory`), a
+    destination that appears meanwhile is not replaced without ``overwrite``, and a
+    second download into the same destination fails at once (ADR 0018).
     """
 
     files: FileStore
@@ -256,9 +154,39 @@ class DownloadFile:
         started = self.clock()
         name = validate_file_name(file_name)
         destination = resolve_destination(download_path, name)
-        if destination.exists() and not overwrite:
+        if os.path.lexists(destination) and not overwrite:
             raise DestinationExistsError(destination)
+        try:
+            directory = Directory(destination.parent)
+        except OSError as exc:
+            raise DestinationError(
+                destination.parent, f"cannot open {destination.parent}: {exc.strerror or exc}"
+            ) from exc
+        stem = working_stem(destination.name)
+        with directory, DestinationLock(directory, stem, destination):
+            return self._download(
+                name,
+                destination,
+                directory,
+                stem,
+                overwrite=overwrite,
+                resume=resume,
+                progress=progress,
+                started=started,
+            )
 
+    def _download(
+        self,
+        name: str,
+        destination: Path,
+        directory: Directory,
+        stem: str,
+        *,
+        overwrite: bool,
+        resume: bool,
+        progress: ProgressCallback | None,
+        started: float,
+    ) -> DownloadResult:
         urls = _UrlSource(self.files, name, self.files.download_url(name), self.config.max_attempts)
         remote = self._describe(name)
         size = urls.run(self.fetcher.size)
@@ -278,18 +206,20 @@ class DownloadFile:
             # Without an MD5 or a version, an earlier partial file might be of another file.
             log.info("%s: the server reports no MD5 or version; not resuming", name)
             resume = False
-        partial = _Partial.open(
-            destination.with_name(destination.name + PART_SUFFIX), identity, size, resume
-        )
-        ranges = split_ranges(size, self.config.range_size)
+        partial = PartialDownload.open(directory, stem, identity, size, resume)
+        ranges = partial.ranges
         resumed = sum(ranges[index].length for index in partial.completed)
         if resumed:
             log.info("resuming %s: %d of %d bytes already downloaded", name, resumed, size)
         try:
             md5 = self._fetch_into(partial, ranges, urls, progress, hash_md5=bool(identity["md5"]))
-            verified_md5 = self._verify(partial.path, size, remote, md5)
-            os.replace(partial.path, destination)
-            partial.record_path.unlink(missing_ok=True)
+            verified_md5 = self._verify(partial, size, remote, md5)
+            if overwrite:
+                directory.replace(partial.part_name, destination.name)
+            else:  # a destination that appeared meanwhile is not replaced
+                directory.rename_without_replacing(partial.part_name, destination.name)
+            partial.forget_record()
+            directory.sync()
         except IntegrityError:
             partial.discard()
             raise
@@ -323,7 +253,7 @@ class DownloadFile:
 
     def _fetch_into(
         self,
-        partial: _Partial,
+        partial: PartialDownload,
         ranges: list[ByteRange],
         urls: _UrlSource,
         progress: ProgressCallback | None,
@@ -355,7 +285,7 @@ class DownloadFile:
         try:
             run_all(tasks, workers=self.config.concurrency, cancel=cancel, name="jcds2-download")
             md5 = digest.hexdigest() if digest is not None else None
-            os.fsync(partial.fd)
+            flush(partial.fd)
         except OSError as exc:
             raise DownloadError(f"writing {partial.path} failed: {exc.strerror or exc}") from exc
         finally:
@@ -364,14 +294,23 @@ class DownloadFile:
             partial.close()
         return md5
 
-    def _verify(self, partial: Path, size: int, remote: RemoteFile | None, md5: str | None) -> bool:
-        written = partial.stat().st_size
-        if written != size:
-            raise IntegrityError(f"downloaded {written} bytes of {partial.name}, expected {size}")
+    def _verify(
+        self, partial: PartialDownload, size: int, remote: RemoteFile | None, md5: str | None
+    ) -> bool:
+        written = partial.current_file()
+        if written is None:
+            raise DownloadError(
+                f"{partial.path} was replaced by another file during the download; "
+                "download again once nothing else writes there"
+            )
+        if written.st_size != size:
+            raise IntegrityError(
+                f"downloaded {written.st_size} bytes of {partial.part_name}, expected {size}"
+            )
         if remote is None or not remote.md5:
             return False
         if md5 is None:
-            raise DownloadError(f"no MD5 was computed for {partial.name}")  # pragma: no cover
+            raise DownloadError(f"no MD5 was computed for {partial.part_name}")  # pragma: no cover
         if md5.lower() != remote.md5.lower():
             raise IntegrityError(
                 f"{remote.file_name!r} is corrupt: its MD5 is {md5}, the server says {remote.md5}"

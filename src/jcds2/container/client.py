@@ -115,8 +115,10 @@ class Jcds2:
     ) -> DownloadResult:
         """Download file ``file_name`` to ``download_path``.
 
-        A directory gets the file name appended. An existing file is replaced only with
-        ``overwrite=True``; on any failure the destination is not created. A failed or
+        A directory gets the file name appended. An existing file, or one that appears
+        during the download, is replaced only with ``overwrite=True``; on any failure the
+        destination is not created. A second download into the same destination while
+        one runs raises ``DownloadInProgressError``. A failed or
         interrupted download keeps ``<destination>.part`` and ``.part.json`` so that the
         next call fetches only what is missing (``resume=False``: start afresh, and
         remove them on failure). The whole file is verified before it is renamed.

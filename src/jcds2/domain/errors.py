@@ -119,6 +119,34 @@ class DestinationDirectoryMissingError(DestinationError):
         )
 
 
+class UnsafeDestinationFileError(DestinationError):
+    """Raised when a name jcds2 would write beside a download's destination (its ``.part``,
+    resume record or lock) is a symbolic link or not a regular file.
+
+    jcds2 never writes through such a name and leaves it as it is; ``path`` names it.
+    """
+
+    def __init__(self, path: Path, what: str) -> None:
+        super().__init__(
+            path,
+            f"{path} is {what}; jcds2 does not write through it. Remove it if you did not "
+            "put it there, then download again.",
+        )
+
+
+class DownloadInProgressError(DestinationError):
+    """Raised when another download into the same destination is under way, in this
+    process or another; ``lock`` is the lock file beside the destination that it holds."""
+
+    def __init__(self, path: Path, lock: Path) -> None:
+        self.lock = lock
+        super().__init__(
+            path,
+            f"another download into {path} is under way (it holds {lock.name}); wait for it "
+            "to finish, or download to another path.",
+        )
+
+
 # --- the server ---------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from jcds2.application.ports import ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
+from jcds2.domain.server import check_transport_url
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
 if TYPE_CHECKING:
@@ -208,6 +209,8 @@ class S3ObjectUploader:
         client = session.client(
             "s3", endpoint_url=self._endpoint_url, config=botocore_config, verify=self._verify
         )
+        # The endpoint as resolved (AWS_ENDPOINT_URL_S3 included), under the rule for every host.
+        check_transport_url(client.meta.endpoint_url, "S3")
         # botocore keeps its urllib3 pool manager here; tracking its connections lets a
         # cancelled upload wake a part stuck waiting for S3's answer (if the layout ever
         # changes, such a part just runs into its read timeout instead).

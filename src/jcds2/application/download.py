@@ -17,6 +17,7 @@ import attrs
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.concurrency import run_all
 from jcds2.application.digest import InOrderDigest
+from jcds2.application.disk_space import check_room
 from jcds2.application.ports import FileStore, ProgressCallback, RangeFetcher
 from jcds2.domain.errors import (
     DestinationDirectoryMissingError,
@@ -28,7 +29,7 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.models import DownloadResult, RemoteFile
 from jcds2.domain.names import validate_file_name
-from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
+from jcds2.domain.transfer import ByteRange, RangePlan, TransferConfig
 
 log = logging.getLogger("jcds2.download")
 
@@ -215,7 +216,7 @@ def _resumable_ranges(path: Path, identity: dict[str, Any], size: int) -> set[in
         log.info("%s belongs to another version of the file; starting afresh", path.name)
         return set()
     completed = record.get("completed")
-    count = len(split_ranges(size, identity["range_size"]))
+    count = len(RangePlan(size, identity["range_size"]))
     if not isinstance(completed, list) or not all(
         isinstance(index, int) and 0 <= index < count for index in completed
     ):
@@ -278,10 +279,11 @@ class DownloadFile:
             # Without an MD5 or a version, an earlier partial file might be of another file.
             log.info("%s: the server reports no MD5 or version; not resuming", name)
             resume = False
-        partial = _Partial.open(
-            destination.with_name(destination.name + PART_SUFFIX), identity, size, resume
-        )
-        ranges = split_ranges(size, self.config.range_size)
+        part_path = destination.with_name(destination.name + PART_SUFFIX)
+        # Before anything is written or planned: a size is only what the server claims.
+        check_room(destination, size, held=part_path)
+        partial = _Partial.open(part_path, identity, size, resume)
+        ranges = RangePlan(size, self.config.range_size)
         resumed = sum(ranges[index].length for index in partial.completed)
         if resumed:
             log.info("resuming %s: %d of %d bytes already downloaded", name, resumed, size)
@@ -324,7 +326,7 @@ class DownloadFile:
     def _fetch_into(
         self,
         partial: _Partial,
-        ranges: list[ByteRange],
+        ranges: RangePlan,
         urls: _UrlSource,
         progress: ProgressCallback | None,
         *,

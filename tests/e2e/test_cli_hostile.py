@@ -77,3 +77,32 @@ def test_a_server_error_text_reaches_the_terminal_escaped(
         assert raw not in run.stdout + run.stderr, (raw, run)
     assert "no such thing\\x1b]0;owned\\x07\\x1b[2J \\u202eniatnuom" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("location", ["ftp://127.0.0.1/f.pkg", "file:///etc/passwd"])
+def test_a_download_redirected_to_another_scheme_is_one_error_line(
+    emulator: JamfEmulator, tmp_path: Path, location: str
+) -> None:
+    def handle(handler: http.server.BaseHTTPRequestHandler) -> None:
+        if handler.path.endswith("/oauth/token"):
+            answer(handler, 200, TOKEN, JSON)
+        elif handler.path == "/api/v1/jcds/files":
+            files = [{"fileName": "f.pkg", "length": 5, "md5": "0" * 32}]
+            answer(handler, 200, json.dumps(files).encode(), JSON)
+        elif handler.path == "/api/v1/jcds/files/f.pkg":
+            uri = f"http://{handler.headers['Host']}/download/f.pkg"
+            answer(handler, 200, json.dumps({"uri": uri}).encode(), JSON)
+        elif handler.path.startswith("/download/"):
+            answer(handler, 302, headers={"Location": location})
+        else:
+            answer(handler, 204)
+
+    cli = make_cli(emulator, tmp_path)
+    with recording_server(handle) as (url, _):
+        run = cli("download", "f.pkg", "-o", str(tmp_path), env={"JAMF_URL": url})
+    assert run.code == 1, run
+    assert len(run.errors) == 1, run
+    assert "does not follow" in run.stderr, run
+    assert "Traceback" not in run.stderr, run
+    assert not (tmp_path / "f.pkg").exists()
+    assert not (tmp_path / "f.pkg.part").exists()

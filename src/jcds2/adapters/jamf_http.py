@@ -205,8 +205,8 @@ class JamfHttpClient:
             try:
                 yield
             except (JamfApiError, requests.RequestException, OSError) as exc:
-                if not clock.expired:
-                    raise
+                if not clock.expired or isinstance(exc, RequestDeadlineError):
+                    raise  # not the deadline's doing, or already said (a token request's)
                 raise self._too_slow(operation, seconds) from exc
             if clock.expired:
                 raise self._too_slow(operation, seconds)

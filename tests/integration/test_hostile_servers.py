@@ -449,3 +449,12 @@ def _ticket() -> UploadTicket:
             expiration=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
         ),
     )
+
+
+def test_an_s3_error_message_is_quoted_escaped() -> None:
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from jcds2.adapters.s3 import _describe  # noqa: PLC0415
+
+    error = ClientError({"Error": {"Code": "SlowDown", "Message": HOSTILE}}, "PutObject")
+    assert _describe(error) == "SlowDown: \\x1b]0;owned\\x07\\x1b[2J\\u202egkp.exe"

@@ -110,7 +110,7 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    return scrub(str(exc)) or type(exc).__name__
+    return shown(scrub(str(exc))) or type(exc).__name__
 
 
 class HttpRangeFetcher:

@@ -28,6 +28,7 @@ from jcds2.application.retry import Retrying
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
 from jcds2.domain.server import check_transport_url
+from jcds2.domain.text import shown
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
 if TYPE_CHECKING:
@@ -149,8 +150,9 @@ def _cannot_renew(ticket: UploadTicket) -> UploadTicket:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
-    return str(exc) or type(exc).__name__
+        # S3's own words: escaped like all server text quoted in a message.
+        return shown(f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": "))
+    return shown(str(exc)) or type(exc).__name__
 
 
 class S3ObjectUploader:

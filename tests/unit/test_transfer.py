@@ -82,11 +82,12 @@ def test_byte_range_is_inclusive() -> None:
 
 
 def test_split_ranges_cuts_consecutive_ranges_with_a_short_last_one() -> None:
+    # Each range knows the size of the whole (an answer must name the same total).
     assert split_ranges(10, 3) == [
-        ByteRange(0, 2),
-        ByteRange(3, 5),
-        ByteRange(6, 8),
-        ByteRange(9, 9),
+        ByteRange(0, 2, total=10),
+        ByteRange(3, 5, total=10),
+        ByteRange(6, 8, total=10),
+        ByteRange(9, 9, total=10),
     ]
 
 

@@ -19,6 +19,9 @@ import requests
 
 from jcds2.application.cancel import CancelToken
 
+#: How soon an expired deadline tries again to sever a connection that had no socket yet.
+_RETRY_SEVER_SECONDS = 0.05
+
 
 class ConnectionRegistry:
     """Which connection each thread is using, to sever it when its transfer is cancelled."""
@@ -65,13 +68,30 @@ class ConnectionRegistry:
         with self._lock:
             self._by_thread.pop(threading.get_ident(), None)
 
-    def sever(self, thread_id: int) -> None:
-        """Shut down the socket thread ``thread_id`` is using, if any."""
+    def sever(self, thread_id: int) -> bool:
+        """Shut down the socket thread ``thread_id`` is using; false if it has none yet."""
         with self._lock:
             connection = self._by_thread.get(thread_id)
         sock = getattr(connection, "sock", None)
         if isinstance(sock, socket.socket):
             sock.shutdown(socket.SHUT_RDWR)
+            return True
+        return False
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[Deadline]:
+        """While the block runs, its connection is severed once ``seconds`` have passed.
+
+        Bounds a whole request, however slowly the server trickles its bytes; the block
+        then fails with a connection error and ``Deadline.expired`` says why.
+        """
+        deadline = Deadline(self, threading.get_ident())
+        deadline.start(seconds)
+        try:
+            yield deadline
+        finally:
+            deadline.end()
+            self.release()
 
     @contextlib.contextmanager
     def severable(self, cancel: CancelToken | None) -> Iterator[None]:
@@ -80,8 +100,53 @@ class ConnectionRegistry:
             yield
             return
         thread_id = threading.get_ident()
+
+        def sever() -> None:
+            self.sever(thread_id)
+
         try:
-            with cancel.on_cancel(lambda: self.sever(thread_id)):
+            with cancel.on_cancel(sever):
                 yield
         finally:
             self.release()
+
+
+class Deadline:
+    """The deadline of one request (see :meth:`ConnectionRegistry.deadline`)."""
+
+    def __init__(self, registry: ConnectionRegistry, thread_id: int) -> None:
+        self._registry = registry
+        self._thread_id = thread_id
+        self._lock = threading.Lock()
+        self._ended = False
+        self._timer: threading.Timer | None = None
+        self.expired = False
+
+    def start(self, seconds: float) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            self._timer = threading.Timer(seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            # Under the lock: a request that has already ended keeps its connection,
+            # which may be back in the pool serving another request.
+            if self._ended:
+                return
+            self.expired = True
+            try:
+                severed = self._registry.sever(self._thread_id)
+            except OSError:
+                severed = True  # already shut down
+        if not severed:
+            # Still connecting (no socket yet): try again in a moment.
+            self.start(_RETRY_SEVER_SECONDS)
+
+    def end(self) -> None:
+        with self._lock:
+            self._ended = True
+            if self._timer is not None:
+                self._timer.cancel()

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -21,7 +21,15 @@ from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import RangeSink
 from jcds2.application.retry import Retrying
-from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
+from jcds2.domain.errors import (
+    DownloadDeadlineError,
+    DownloadError,
+    DownloadRedirectRefusedError,
+    DownloadUrlExpiredError,
+    Jcds2Error,
+)
+from jcds2.domain.server import check_transport_url, is_loopback_host
+from jcds2.domain.text import shown
 from jcds2.domain.transfer import ByteRange, MiB, TransferConfig, parse_content_range
 
 log = logging.getLogger("jcds2.http_range")
@@ -29,6 +37,9 @@ log = logging.getLogger("jcds2.http_range")
 _T = TypeVar("_T")
 
 READ_CHUNK = 1 * MiB
+#: Redirects followed for one range request before giving up.
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT = (
     requests.ConnectionError,
     requests.Timeout,
@@ -56,12 +67,50 @@ class _Transient(Exception):
     """A failure that a new attempt may not meet."""
 
 
+class _DeadlineExceeded(_Transient):
+    """An attempt that did not end within ``request_deadline``."""
+
+
+def redirect_target(current: str, location: str) -> str:
+    """The URL a redirect from ``current`` to ``location`` leads to, if jcds2 follows it.
+
+    Only ``https`` to ``https``, or plain ``http`` from loopback to loopback; never a URL
+    with user info (credentials). Anything else raises ``DownloadRedirectRefusedError``.
+    """
+    try:
+        target = urljoin(current, location)
+        parts, origin = urlsplit(target), urlsplit(current)
+    except ValueError:
+        raise DownloadRedirectRefusedError(
+            f"the download host {redact(current)} redirected to an unreadable URL"
+        ) from None
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    refused = None
+    if parts.username is not None or parts.password is not None:
+        refused = "it carries credentials"
+    elif scheme != origin.scheme.lower():
+        refused = f"it changes the scheme from {origin.scheme} to {scheme or 'none'}"
+    elif scheme not in {"https", "http"} or not host:
+        refused = "it is not an https URL"
+    elif scheme == "http" and not (
+        is_loopback_host(host) and is_loopback_host(origin.hostname or "")
+    ):
+        refused = "plain http is followed only from loopback to loopback"
+    if refused is not None:
+        where = f"{scheme}://{host}" if scheme else "a URL without a scheme"
+        raise DownloadRedirectRefusedError(
+            f"the download host {redact(current)} redirected to {shown(where)}, which jcds2 "
+            f"does not follow: {refused}"
+        )
+    return target
+
+
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (_Transient, *_TRANSIENT))
 
 
 def _reason(exc: BaseException) -> str:
-    return scrub(str(exc)) or type(exc).__name__
+    return shown(scrub(str(exc))) or type(exc).__name__
 
 
 class HttpRangeFetcher:
@@ -87,14 +136,33 @@ class HttpRangeFetcher:
         return "HttpRangeFetcher()"
 
     def _get(self, url: str, byte_range: ByteRange) -> requests.Response:
-        return self._session.get(
-            url,
-            headers={"Range": byte_range.header(), "Accept-Encoding": "identity"},
-            stream=True,
-            timeout=self._timeout,
-            # Given per request: a session-level setting would lose to REQUESTS_CA_BUNDLE.
-            verify=self._session.verify,
-        )
+        """The answer to a range request, redirects followed as :func:`redirect_target` allows.
+
+        Only the range headers are sent, to every hop: the session has no credentials.
+        """
+        check_transport_url(url, "the download")
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                response = self._session.get(
+                    url,
+                    headers={"Range": byte_range.header(), "Accept-Encoding": "identity"},
+                    stream=True,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                    # Per request: a session-level setting would lose to REQUESTS_CA_BUNDLE.
+                    verify=self._session.verify,
+                )
+            except ValueError as exc:  # requests parses a redirect's Location even unfollowed
+                raise DownloadError(
+                    f"the answer of {redact(url)} could not be read "
+                    f"({type(exc).__name__}: {shown(scrub(str(exc)))})"
+                ) from None
+            location = response.headers.get("Location")
+            if response.status_code not in _REDIRECTS or location is None:
+                return response
+            response.close()
+            url = redirect_target(url, location)
+        raise DownloadError(f"the download host redirected more than {MAX_REDIRECTS} times")
 
     @staticmethod
     def _check_status(response: requests.Response, url: str) -> None:
@@ -126,25 +194,48 @@ class HttpRangeFetcher:
         self._retrying(url, lambda: self._fetch_once(url, byte_range, sink, cancel), cancel)
 
     def _retrying(self, url: str, attempt_once: Callable[[], _T], cancel: CancelToken | None) -> _T:
-        """``attempt_once()``, repeated with backoff while it fails transiently."""
+        """``attempt_once()``, each attempt under the deadline, repeated with backoff while
+        it fails transiently."""
         retrying = Retrying.of(self._config, cancel)
         try:
-            return retrying.call(attempt_once, "range request", _transient, _reason)
+            return retrying.call(
+                lambda: self._within_deadline(attempt_once), "range request", _transient, _reason
+            )
         except (_Transient, *_TRANSIENT) as exc:
             # Not chained: the cause's text quotes the signed URL whole.
-            raise DownloadError(
+            kind = DownloadDeadlineError if isinstance(exc, _DeadlineExceeded) else DownloadError
+            raise kind(
                 f"downloading from {redact(url)} failed after {retrying.attempts} attempts: "
                 f"{_reason(exc)}"
             ) from None
+        except requests.RequestException as exc:
+            # Not a passing failure (a URL requests cannot use, say), and never raw.
+            raise DownloadError(
+                f"downloading from {redact(url)} failed: {type(exc).__name__}: {_reason(exc)}"
+            ) from None
+
+    def _within_deadline(self, attempt_once: Callable[[], _T]) -> _T:
+        deadline = self._config.request_deadline
+        with self._connections.deadline(deadline) as clock:
+            try:
+                return attempt_once()
+            except (_Transient, *_TRANSIENT, OSError, http.client.HTTPException) as exc:
+                if not clock.expired or isinstance(exc, Jcds2Error):
+                    raise
+                raise _DeadlineExceeded(
+                    f"the answer was not complete within the request deadline of {deadline} s"
+                ) from exc
 
     def _size_once(self, url: str) -> int:
         with self._get(url, ByteRange(0, 0)) as response:
             if response.status_code == 416:
                 return _empty_object_size(response, url)
             self._check_status(response, url)
-            _, _, total = _content_range(response)
+            start, end, total = _content_range(response)
             if total is None:
                 raise DownloadError(f"{redact(url)} did not say how large the file is")
+            if (start, end) != (0, 0) or total <= 0:
+                raise _Transient(f"asked for bytes 0-0 of the file, got {start}-{end}/{total}")
             return total
 
     def _fetch_once(
@@ -152,14 +243,21 @@ class HttpRangeFetcher:
     ) -> None:
         with self._connections.severable(cancel), self._get(url, byte_range) as response:
             self._check_status(response, url)
-            start, end, _ = _content_range(response)
+            start, end, total = _content_range(response)
             if (start, end) != (byte_range.start, byte_range.end):
                 raise _Transient(
                     f"asked for bytes {byte_range.start}-{byte_range.end}, got {start}-{end}"
                 )
-            length = response.headers.get("Content-Length")
-            if length is not None and int(length) != byte_range.length:
-                raise _Transient(f"Content-Length {length} for a {byte_range.length}-byte range")
+            if byte_range.total is not None and total != byte_range.total:
+                # Another file (or another version of it) behind the URL: never mix them.
+                raise _Transient(
+                    f"the answer is part of a file of {total} bytes, not {byte_range.total}"
+                )
+            length = response.headers.get("Content-Length", "").strip()
+            if length and (not length.isdigit() or int(length) != byte_range.length):
+                raise _Transient(
+                    f"Content-Length {shown(length)!r} for a {byte_range.length}-byte range"
+                )
             received = self._drain(response, byte_range, sink)
             if received != byte_range.length:
                 raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")

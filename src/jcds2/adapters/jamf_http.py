@@ -11,15 +11,17 @@ and read with a bound, so a huge or endless answer is refused instead of filling
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import requests
 
+from jcds2.adapters.connections import ConnectionRegistry, Deadline
 from jcds2.adapters.http_session import (
     MAX_RESPONSE_BYTES,
     SMALL_BODY_BYTES,
@@ -35,9 +37,11 @@ from jcds2.domain.errors import (
     JamfApiError,
     PermissionDeniedError,
     RedirectRefusedError,
+    RequestDeadlineError,
     ServerUnreachableError,
 )
 from jcds2.domain.server import JamfServer
+from jcds2.domain.text import shown
 from jcds2.domain.transfer import TransferConfig
 
 __all__ = ["BoundedResponse", "JamfHttpClient", "build_retry", "build_session", "error_detail"]
@@ -49,7 +53,12 @@ _SPACES = re.compile(r"\s+")
 
 
 def error_detail(response: BoundedResponse, limit: int = 300) -> str:
-    """The server's own explanation of an error, from Pro API JSON or Classic API HTML."""
+    """The server's own explanation of an error, from Pro API JSON or Classic API HTML,
+    with control and bidirectional characters escaped (see :func:`shown`)."""
+    return shown(_error_detail(response, limit))
+
+
+def _error_detail(response: BoundedResponse, limit: int) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -102,8 +111,11 @@ class JamfHttpClient:
     ) -> None:
         self.session = session
         self.server = server
+        self.config = config
         self._credentials = credentials
         self._timeout = (config.connect_timeout, config.read_timeout)
+        self._connections = ConnectionRegistry()
+        self._connections.install(session)
         self._max_response_bytes = max_response_bytes
         self._token: AccessToken | None = None
         self._lock = threading.Lock()
@@ -126,14 +138,17 @@ class JamfHttpClient:
             current = self._token
             if current is not None and current.seconds_left() > self._refresh_margin(current):
                 return current
-            if current is None:
-                log.debug("requesting a bearer token from %s", self.server.host)
-                fresh = self._credentials.request_token(self.session, self.server, self._timeout)
-            else:
-                log.debug("refreshing the bearer token for %s", self.server.host)
-                fresh = self._credentials.refresh_token(
-                    self.session, self.server, self._timeout, current
-                )
+            with self._deadline("requesting a bearer token"):
+                if current is None:
+                    log.debug("requesting a bearer token from %s", self.server.host)
+                    fresh = self._credentials.request_token(
+                        self.session, self.server, self._timeout
+                    )
+                else:
+                    log.debug("refreshing the bearer token for %s", self.server.host)
+                    fresh = self._credentials.refresh_token(
+                        self.session, self.server, self._timeout, current
+                    )
             self._token = fresh
             return fresh
 
@@ -160,19 +175,48 @@ class JamfHttpClient:
         if token is None or token.seconds_left() <= 0:
             return
         try:
-            response = self.session.post(
-                self.server.url("/api/v1/auth/invalidate-token"),
-                headers={"Authorization": f"Bearer {token.value}"},
-                timeout=self._timeout,
-                allow_redirects=False,
-                verify=self.session.verify,
-                stream=True,
-            )
-            response.close()  # the answer does not matter; do not read it
-        except requests.RequestException:
+            with self._deadline("invalidating the token"):
+                response = self.session.post(
+                    self.server.url("/api/v1/auth/invalidate-token"),
+                    headers={"Authorization": f"Bearer {token.value}"},
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                    verify=self.session.verify,
+                    stream=True,
+                )
+                response.close()  # the answer does not matter; do not read it
+        except (requests.RequestException, RequestDeadlineError):
             log.debug("could not invalidate the token; it will expire by itself")
 
     # --- requests -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _deadline(self, operation: str, bounded: bool = True) -> Iterator[None]:
+        """Bound the block by ``request_deadline``: a request still unanswered then has its
+        connection severed, and the block raises ``RequestDeadlineError``, whatever it
+        made of the answer cut short (an error, or headers cut off that read as an empty
+        answer)."""
+        if not bounded:
+            yield
+            return
+        seconds = self.config.request_deadline
+        clock: Deadline
+        with self._connections.deadline(seconds) as clock:
+            try:
+                yield
+            except (JamfApiError, requests.RequestException, OSError) as exc:
+                if not clock.expired or isinstance(exc, RequestDeadlineError):
+                    raise  # not the deadline's doing, or already said (a token request's)
+                raise self._too_slow(operation, seconds) from exc
+            if clock.expired:
+                raise self._too_slow(operation, seconds)
+
+    def _too_slow(self, operation: str, seconds: float) -> RequestDeadlineError:
+        return RequestDeadlineError(
+            f"{operation}: {self.server.host} did not answer in full within the request "
+            f"deadline of {seconds} s",
+            operation=operation,
+        )
 
     def request(
         self,
@@ -213,57 +257,59 @@ class JamfHttpClient:
         rewindable = start is not None
         renewed = False  # whether a 401 on the current token already renewed it for this request
         sends = 0
-        while True:
-            sends += 1
-            if stream is not None and sends > 1:
-                assert start is not None
-                stream.seek(start)
-            token = self.token()
-            request_headers = {"Accept": "application/json", **(headers or {})}
-            request_headers["Authorization"] = f"Bearer {token.value}"
-            started = time.monotonic()
-            try:
-                response = self.session.request(
+        # A streamed body (an upload) takes as long as the file is large: no deadline.
+        with self._deadline(operation, bounded=stream is None):
+            while True:
+                sends += 1
+                if stream is not None and sends > 1:
+                    assert start is not None
+                    stream.seek(start)
+                token = self.token()
+                request_headers = {"Accept": "application/json", **(headers or {})}
+                request_headers["Authorization"] = f"Bearer {token.value}"
+                started = time.monotonic()
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        headers=request_headers,
+                        json=json,
+                        data=data,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                        # Explicit, or REQUESTS_CA_BUNDLE would override a CA bundle or False.
+                        verify=self.session.verify,
+                        stream=True,
+                    )
+                except requests.exceptions.SSLError as exc:
+                    raise tls_failure(exc, self.server.host, operation) from exc
+                except requests.Timeout as exc:
+                    raise ServerUnreachableError(
+                        f"{operation}: {self.server.host} did not answer in time",
+                        operation=operation,
+                    ) from exc
+                except requests.RequestException as exc:
+                    raise ServerUnreachableError(
+                        f"{operation}: cannot reach {self.server.host} ({type(exc).__name__})",
+                        operation=operation,
+                    ) from exc
+                log.debug(
+                    "%s %s -> %s in %.3f s",
                     method,
-                    url,
-                    params=params,
-                    headers=request_headers,
-                    json=json,
-                    data=data,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                    # Explicit, or REQUESTS_CA_BUNDLE would override a CA bundle or False.
-                    verify=self.session.verify,
-                    stream=True,
+                    path,
+                    response.status_code,
+                    time.monotonic() - started,
                 )
-            except requests.exceptions.SSLError as exc:
-                raise tls_failure(exc, self.server.host, operation) from exc
-            except requests.Timeout as exc:
-                raise ServerUnreachableError(
-                    f"{operation}: {self.server.host} did not answer in time",
-                    operation=operation,
-                ) from exc
-            except requests.RequestException as exc:
-                raise ServerUnreachableError(
-                    f"{operation}: cannot reach {self.server.host} ({type(exc).__name__})",
-                    operation=operation,
-                ) from exc
-            log.debug(
-                "%s %s -> %s in %.3f s",
-                method,
-                path,
-                response.status_code,
-                time.monotonic() - started,
-            )
-            if response.status_code == 401 and rewindable and sends < MAX_SENDS_AFTER_401:
-                verdict = self._after_401(token, renewed)
-                if verdict is not None:
-                    response.close()
-                    renewed = verdict
-                    continue
-            break
-        status = response.status_code
-        answer = self._read(response, operation, error=not 200 <= status < 300)
+                if response.status_code == 401 and rewindable and sends < MAX_SENDS_AFTER_401:
+                    verdict = self._after_401(token, renewed)
+                    if verdict is not None:
+                        response.close()
+                        renewed = verdict
+                        continue
+                break
+            status = response.status_code
+            answer = self._read(response, operation, error=not 200 <= status < 300)
         if 200 <= status < 300 or status in allowed:
             return answer
         if 300 <= status < 400:

@@ -14,7 +14,7 @@ from jcds2.adapters.fields import (
     read_text,
 )
 from jcds2.adapters.jamf_http import JamfHttpClient
-from jcds2.domain.errors import JamfApiError
+from jcds2.domain.errors import JamfApiError, TooManyPagesError
 from jcds2.domain.models import Package, TransferStatus
 
 SEARCH_PAGE_SIZE = 100
@@ -74,10 +74,13 @@ def find_package(
     """The first package (by id) whose ``field_name`` is exactly ``value``, or ``None``.
 
     One filtered ``GET /api/v1/packages`` per page of ``SEARCH_PAGE_SIZE``; RSQL treats
-    ``*`` as a wildcard, so only exact matches count.
+    ``*`` as a wildcard, so only exact matches count. The search ends at the first page
+    that is short (whatever ``totalCount`` claims) and after ``max_search_pages`` pages
+    at most (``TooManyPagesError``).
     """
-    page = 0
-    while True:
+    pages = http.config.max_search_pages
+    total = 0
+    for page in range(pages):
         response = http.request(
             "GET",
             "/api/v1/packages",
@@ -99,9 +102,14 @@ def find_package(
         for item in results:
             if isinstance(item, dict) and item.get(field_name) == value:
                 return package_from_pro(item, endpoint=endpoint, operation=operation)
-        page += 1
-        if not results or page * SEARCH_PAGE_SIZE >= total:
+        if len(results) < SEARCH_PAGE_SIZE or (page + 1) * SEARCH_PAGE_SIZE >= total:
             return None
+    raise TooManyPagesError(
+        f"{operation}: the search of packages by {field_name} did not end after {pages} "
+        f"pages of {SEARCH_PAGE_SIZE} (the server reported {total} matches); raise "
+        "max_search_pages if the server really holds that many",
+        operation=operation,
+    )
 
 
 def _list(value: Any) -> list[Any]:

@@ -27,6 +27,8 @@ from jcds2.application.ports import ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
+from jcds2.domain.server import check_transport_url
+from jcds2.domain.text import shown
 from jcds2.domain.transfer import Part, TransferConfig, choose_part_size, plan_parts
 
 if TYPE_CHECKING:
@@ -148,8 +150,9 @@ def _cannot_renew(ticket: UploadTicket) -> UploadTicket:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
-    return str(exc) or type(exc).__name__
+        # S3's own words: escaped like all server text quoted in a message.
+        return shown(f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": "))
+    return shown(str(exc)) or type(exc).__name__
 
 
 class S3ObjectUploader:
@@ -208,6 +211,8 @@ class S3ObjectUploader:
         client = session.client(
             "s3", endpoint_url=self._endpoint_url, config=botocore_config, verify=self._verify
         )
+        # The endpoint as resolved (AWS_ENDPOINT_URL_S3 included), under the rule for every host.
+        check_transport_url(client.meta.endpoint_url, "S3")
         # botocore keeps its urllib3 pool manager here; tracking its connections lets a
         # cancelled upload wake a part stuck waiting for S3's answer (if the layout ever
         # changes, such a part just runs into its read timeout instead).

@@ -16,6 +16,7 @@ import attrs
 from jcds2.application.cancel import CancelToken
 from jcds2.application.concurrency import run_all
 from jcds2.application.digest import InOrderDigest
+from jcds2.application.disk_space import check_room
 from jcds2.application.local_directory import (
     PART_SUFFIX,
     RECORD_SUFFIX,
@@ -36,7 +37,7 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.models import DownloadResult, RemoteFile
 from jcds2.domain.names import validate_file_name
-from jcds2.domain.transfer import ByteRange, TransferConfig
+from jcds2.domain.transfer import ByteRange, RangePlan, TransferConfig
 
 log = logging.getLogger("jcds2.download")
 
@@ -206,6 +207,8 @@ class DownloadFile:
             # Without an MD5 or a version, an earlier partial file might be of another file.
             log.info("%s: the server reports no MD5 or version; not resuming", name)
             resume = False
+        # Before anything is written or planned: a size is only what the server claims.
+        check_room(destination, size, held=directory.path / (stem + PART_SUFFIX))
         partial = PartialDownload.open(directory, stem, identity, size, resume)
         ranges = partial.ranges
         resumed = sum(ranges[index].length for index in partial.completed)
@@ -254,7 +257,7 @@ class DownloadFile:
     def _fetch_into(
         self,
         partial: PartialDownload,
-        ranges: list[ByteRange],
+        ranges: RangePlan,
         urls: _UrlSource,
         progress: ProgressCallback | None,
         *,

@@ -18,7 +18,7 @@ from jcds2.application.local_directory import (
     flush,
 )
 from jcds2.domain.errors import DestinationError
-from jcds2.domain.transfer import ByteRange, split_ranges
+from jcds2.domain.transfer import RangePlan
 
 log = logging.getLogger("jcds2.download")
 
@@ -50,7 +50,7 @@ class PartialDownload:
         self.record_path = directory.path / self.record_name
         self.identity = identity
         self.size = size
-        self.ranges: list[ByteRange] = split_ranges(size, identity["range_size"])
+        self.ranges = RangePlan(size, identity["range_size"])
         self.checksums: dict[int, str] = {}
         self.file: os.stat_result | None = None
         self.fd = -1

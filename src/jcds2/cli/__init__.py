@@ -9,7 +9,6 @@ Settings come from flags, then the environment, then ``~/.config/jcds2/config.to
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -30,7 +29,9 @@ from jcds2.cli.output import (
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
+    error_message,
     error_object,
+    json_line,
 )
 from jcds2.cli.parser import build_parser
 from jcds2.cli.session import Session
@@ -114,7 +115,7 @@ def _emulator(arguments: Sequence[str], stderr: TextIO) -> int:
 def _usage_error(
     error: UsageError, args: argparse.Namespace, stdout: TextIO, stderr: TextIO
 ) -> int:
-    print(f"jcds2: {error}", file=stderr)
+    print(f"jcds2: {error_message(error)}", file=stderr)
     if args.json:
         message = {"type": "UsageError", "message": str(error), "exit_code": EXIT_USAGE}
         print(_json_line({"command": args.command, "error": message}), file=stdout)
@@ -122,7 +123,7 @@ def _usage_error(
 
 
 def _json_line(data: object) -> str:
-    return json.dumps(data, default=str, ensure_ascii=False)
+    return json_line(data)
 
 
 def _configure_logging(*, debug: bool) -> None:

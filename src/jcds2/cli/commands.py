@@ -133,11 +133,9 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
     if (result.skipped or result.replaced) and given and not session.output.quiet:
         # The package existed: only its file is ever changed. Say so rather than let
         # the options look applied.
-        print(
+        session.output.note(
             f"jcds2: note: {path}: package {result.package_id} kept its own "
-            f"{', '.join(given)} (an existing package gets a new file at most)",
-            file=session.output.stderr,
-            flush=True,
+            f"{', '.join(given)} (an existing package gets a new file at most)"
         )
 
 
@@ -229,14 +227,9 @@ def remove(session: Session) -> int:
                 "not deleting without confirmation: pass --yes (standard input is not a terminal)"
             )
         listed = ", ".join(names)
-        print(
-            f"Delete {listed} and the packages that use them? [y/N] ",
-            end="",
-            file=session.output.stderr,
-            flush=True,
-        )
+        session.output.note(f"Delete {listed} and the packages that use them? [y/N] ", end="")
         if session.stdin.readline().strip().lower() not in {"y", "yes"}:
-            print("jcds2: nothing deleted", file=session.output.stderr)
+            session.output.note("jcds2: nothing deleted")
             return EXIT_FAILURE
     codes = []
     with session.client() as client:
@@ -289,7 +282,7 @@ def verify(session: Session) -> int:
         detail = f"the server has {compared.remote_size} bytes, {path} has {compared.local_size}"
     else:
         detail = f"{label} {remote_hash[:16]}… on the server, {local_hash[:16]}… in {path}"
-    print(f"jcds2: {name} differs from {path}: {detail}", file=session.output.stderr)
+    session.output.note(f"jcds2: {name} differs from {path}: {detail}")
     if session.output.json:
         session.output.result("", data)
     return EXIT_FAILURE

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from jcds2.domain.text import shown, shown_json
 from jcds2.errors import PackageExistsError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
@@ -40,7 +41,12 @@ _ADVICE_FOR_THE_SHELL = (
 
 
 def error_message(error: BaseException) -> str:
-    """One line for the terminal, with advice phrased for the command line."""
+    """One line for the terminal, with advice phrased for the command line, and every
+    control or bidirectional character a server may have put in it escaped."""
+    return shown(_error_text(error))
+
+
+def _error_text(error: BaseException) -> str:
     if isinstance(error, PackageExistsError) and error.detail is None:
         return (
             f"package {error.package_id} ({error.package_name!r}) already uses the file name "
@@ -67,9 +73,18 @@ def _quote(name: str) -> str:
     return name if name.replace(".", "").replace("-", "").replace("_", "").isalnum() else repr(name)
 
 
+def json_line(data: Any) -> str:
+    """``data`` as one line of JSON, safe to print to a terminal (see :func:`shown_json`)."""
+    return shown_json(json.dumps(data, default=str, ensure_ascii=False))
+
+
 @attrs.define
 class Output:
-    """Where results and errors go: human lines or JSON objects on stdout, errors on stderr."""
+    """Where results and errors go: human lines or JSON objects on stdout, errors on stderr.
+
+    Everything printed passes :func:`~jcds2.domain.text.shown` (JSON: :func:`shown_json`),
+    so names and messages from a server cannot drive the terminal.
+    """
 
     stdout: TextIO
     stderr: TextIO
@@ -78,9 +93,13 @@ class Output:
 
     def result(self, text: str, data: Mapping[str, Any]) -> None:
         if self.json:
-            print(json.dumps(data, default=str, ensure_ascii=False), file=self.stdout, flush=True)
+            print(json_line(data), file=self.stdout, flush=True)
         elif not self.quiet:
-            print(text, file=self.stdout, flush=True)
+            print(shown(text), file=self.stdout, flush=True)
+
+    def note(self, text: str, *, end: str = "\n") -> None:
+        """A line (or a prompt, with ``end=""``) on stderr."""
+        print(shown(text), end=end, file=self.stderr, flush=True)
 
     def error(self, error: BaseException, subject: str | None = None, **data: Any) -> None:
         prefix = f"jcds2: {subject}: " if subject else "jcds2: "

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from jcds2.domain.text import shown
+
 _FORMAT = (
     "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}B/{total_fmt}B "
     "[{elapsed}<{remaining}, {rate_fmt}{postfix}]"
@@ -122,6 +124,7 @@ def _reports_size(stream: TextIO) -> bool:
 
 
 def _shorten(label: str, width: int = 32) -> str:
+    label = shown(label)
     return label if len(label) <= width else label[: width - 1] + "…"
 
 

@@ -29,7 +29,7 @@ from jcds2.domain.models import (
     UploadCapability,
     UploadResult,
 )
-from jcds2.domain.server import JamfServer
+from jcds2.domain.server import JamfServer, check_transport_url
 from jcds2.domain.transfer import TransferConfig
 
 
@@ -228,6 +228,8 @@ class JamfProClient:
         if isinstance(verify, str) and not os.path.exists(verify):
             raise ConfigurationError(f"the CA bundle {verify} does not exist")
         self.server = JamfServer.parse(server)
+        if s3_endpoint_url:
+            check_transport_url(s3_endpoint_url, "the S3 endpoint")
         self.container = Jcds2Container(credentials=providers.Object(credentials))
         self.container.config.from_dict(
             {

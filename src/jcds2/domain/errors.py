@@ -110,6 +110,23 @@ class DestinationExistsError(DestinationError):
         )
 
 
+class DestinationTooSmallError(DestinationError):
+    """Raised when the destination's file system cannot hold the file to download.
+
+    Checked before anything is written: the free space (and, where the file system says,
+    the largest file it takes) against the size the server claims.
+    """
+
+    def __init__(self, path: Path, size: int, room: int, why: str) -> None:
+        self.size = size
+        self.room = room
+        super().__init__(
+            path,
+            f"the server says the file is {size} bytes, but {path.parent} {why} "
+            f"({room} bytes); nothing was written. Free space or choose another destination.",
+        )
+
+
 class DestinationDirectoryMissingError(DestinationError):
     """Raised when the directory that should hold the download does not exist."""
 
@@ -174,6 +191,17 @@ class TlsVerificationError(ServerUnreachableError):
     has proved who it is. A server with a certificate from a private CA needs that CA's
     bundle (``verify="/path/to/ca.pem"``, ``jcds2 --ca-bundle``, or ``REQUESTS_CA_BUNDLE``).
     """
+
+
+class RequestDeadlineError(ServerUnreachableError):
+    """Raised when a request to the Jamf Pro server is not answered in full within
+    ``TransferConfig.request_deadline`` (a server that keeps the connection alive with a
+    trickle of bytes is given up on, whatever its pace)."""
+
+
+class TooManyPagesError(JamfApiError):
+    """Raised when a paged search has not ended after ``TransferConfig.max_search_pages``
+    pages (a server whose answers never say "last page")."""
 
 
 class ResponseTooLargeError(JamfApiError):
@@ -332,6 +360,17 @@ class DownloadError(TransferError):
 
 class DownloadUrlExpiredError(DownloadError):
     """Raised when the signed download URL is refused (expired); a new one can be asked for."""
+
+
+class DownloadDeadlineError(DownloadError):
+    """Raised when a range of a download was not received in full within
+    ``TransferConfig.request_deadline`` on any of its attempts."""
+
+
+class DownloadRedirectRefusedError(DownloadError):
+    """Raised when the download host redirects to a URL jcds2 will not follow: another
+    scheme (``ftp``, ``file``, ...), ``https`` to plain ``http``, plain ``http`` off
+    loopback, or a URL carrying credentials."""
 
 
 class IntegrityError(DownloadError):

@@ -20,6 +20,34 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def check_transport_url(url: str, what: str) -> str:
+    """``url`` if jcds2 may send to it: ``https``, or plain ``http`` to loopback only.
+
+    One rule for every host jcds2 talks to (the Jamf Pro server, S3, the download host).
+    Raises ``InsecureUrlError`` for plain ``http`` elsewhere and ``ConfigurationError``
+    for any other scheme. ``what`` names the URL in the message (never the URL's query:
+    signed URLs carry credentials there).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ConfigurationError(f"refusing an unreadable URL for {what}") from None
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme == "https" and host:
+        return url
+    if scheme == "http" and host:
+        if is_loopback_host(host):
+            return url
+        raise InsecureUrlError(
+            f"refusing plain http:// to {host} for {what}: the bytes would travel "
+            "unencrypted and could be changed on the way. Use https:// (plain http is "
+            "allowed only to loopback addresses)."
+        )
+    shown = f"{scheme}://{host}" if scheme else "a URL without a scheme"
+    raise ConfigurationError(f"refusing {shown} for {what}: only https:// is used")
+
+
 @attrs.frozen
 class JamfServer:
     """A Jamf Pro server's base URL, e.g. ``https://example.jamfcloud.com``.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 
 import attrs
 
@@ -56,6 +57,13 @@ class TransferConfig:
       uploaded file grows from the first to the second (seconds).
     - ``upload_retries``: how many times a file the server reports as failed (size 0
       after the upload) is uploaded again before giving up.
+    - ``request_deadline``: seconds one HTTP request may take in all, its answer read to
+      the end (10 minutes). ``read_timeout`` bounds each wait for a byte; this bounds a
+      server that keeps the connection alive with a trickle of bytes. It applies to every
+      Jamf API call and every download range; raise it on a slow link with a large
+      ``range_size``. A streamed upload body is not under it (its length is the file's).
+    - ``max_search_pages``: the most pages one paged search of the Pro API may take
+      (100, i.e. 10,000 results); a search also stops at the first short page.
     """
 
     multipart_threshold: int = attrs.field(default=1 * GiB)
@@ -72,6 +80,8 @@ class TransferConfig:
     verify_poll_initial: float = attrs.field(default=1.0, validator=_positive)
     verify_poll_max: float = attrs.field(default=30.0, validator=_positive)
     upload_retries: int = attrs.field(default=2, validator=_not_negative)
+    request_deadline: float = attrs.field(default=600.0, validator=_positive)
+    max_search_pages: int = attrs.field(default=100, validator=_positive)
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), jittered.
@@ -109,10 +119,15 @@ class TransferConfig:
 
 @attrs.frozen
 class ByteRange:
-    """An inclusive byte range ``start``-``end``, as HTTP's ``Range`` header has it."""
+    """An inclusive byte range ``start``-``end``, as HTTP's ``Range`` header has it.
+
+    ``total`` is the size of the whole object the range is part of, where known: an
+    answer's ``Content-Range`` must then name the same total.
+    """
 
     start: int
     end: int
+    total: int | None = attrs.field(default=None, kw_only=True)
 
     @property
     def length(self) -> int:
@@ -131,13 +146,51 @@ class Part:
     length: int
 
 
+class RangePlan(Sequence[ByteRange]):
+    """The consecutive ranges of at most ``range_size`` bytes that cover ``size`` bytes.
+
+    Lazy: a range is made when it is asked for, so the memory a plan takes does not
+    depend on the size a server claims. Each range carries ``size`` as its ``total``.
+    """
+
+    def __init__(self, size: int, range_size: int) -> None:
+        if size < 0 or range_size <= 0:
+            raise ValueError("size must be >= 0 and range_size > 0")
+        self.size = size
+        self.range_size = range_size
+        self._count = -(-size // range_size)
+
+    def __repr__(self) -> str:
+        return f"RangePlan(size={self.size}, range_size={self.range_size})"
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> ByteRange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ByteRange]: ...
+
+    def __getitem__(self, index: int | slice) -> ByteRange | Sequence[ByteRange]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        start = index * self.range_size
+        return ByteRange(start, min(start + self.range_size, self.size) - 1, total=self.size)
+
+    def __iter__(self) -> Iterator[ByteRange]:
+        for index in range(self._count):
+            yield self[index]
+
+
 def split_ranges(size: int, range_size: int) -> list[ByteRange]:
-    """Cut ``size`` bytes into consecutive ranges of at most ``range_size`` bytes."""
-    if size < 0 or range_size <= 0:
-        raise ValueError("size must be >= 0 and range_size > 0")
-    return [
-        ByteRange(start, min(start + range_size, size) - 1) for start in range(0, size, range_size)
-    ]
+    """Cut ``size`` bytes into consecutive ranges of at most ``range_size`` bytes (a
+    :class:`RangePlan` made a list: for sizes that are known to be small)."""
+    return list(RangePlan(size, range_size))
 
 
 def choose_part_size(size: int, preferred: int, max_parts: int = S3_MAX_PARTS) -> int:

@@ -146,7 +146,7 @@ def test_a_range_changed_on_disk_since_it_was_recorded_is_fetched_again(
 
     assert result.path.read_bytes() == DATA
     assert result.resumed_bytes == 3 * RANGE_SIZE  # ranges 0, 2 and 3; not 1
-    assert fetcher.fetched[0] == ByteRange(RANGE_SIZE, 2 * RANGE_SIZE - 1)
+    assert fetcher.fetched[0] == ByteRange(RANGE_SIZE, 2 * RANGE_SIZE - 1, total=len(DATA))
     assert _listing(dest_dir) == [NAME]
 
 

@@ -6,11 +6,10 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
-from jcds2.application.cancel import CancelToken
-from jcds2.application.concurrency import run_all
 from jcds2.application.local_files import hash_file
 from jcds2.application.ports import FileStore, ObjectUploader, ProgressCallback
 from jcds2.application.retry import Retrying
@@ -118,35 +117,34 @@ class SendAndConfirm:
     def _send(
         self, target: UploadTarget, algorithms: tuple[str, ...], discard: bool
     ) -> tuple[bool, dict[str, str]]:
-        """Upload to ``target`` while hashing the file with ``algorithms`` alongside (one
-        thread each: hashlib releases the GIL, so they run side by side)."""
+        """Upload to ``target`` while hashing the file with ``algorithms`` alongside.
+
+        The upload runs on the caller's thread, so that an interrupt meets it there and its
+        clean-up (an aborted multipart upload, say) is done before the interrupt propagates;
+        the hashes run beside it on a small pool that never outlives the call.
+        """
         log.info("uploading %s (%d bytes)", self.file_name, self.source.size)
-        source, stop_hashing = self.source, threading.Event()
-        # The send's own token: a failed hash stops the upload and a failed upload the
-        # hashes, while the caller's token (a whole batch's, say) is cancelled only by it.
-        send = CancelToken()
-
-        def upload() -> object:
-            multipart = self.uploader.upload(target, source, progress=self.progress, cancel=send)
-            self.stored = True
-            return multipart
-
-        def hashing(name: str) -> Callable[[], object]:
-            return lambda: hash_file(source.path, name, stop_hashing)
-
-        tasks = [upload, *(hashing(name) for name in algorithms)]
-        try:
-            with self.retrying.cancel.on_cancel(send.cancel), send.on_cancel(stop_hashing.set):
-                multipart, *digests = run_all(
-                    tasks, workers=len(tasks), cancel=send, name="jcds2-send"
+        stop_hashing = threading.Event()
+        with ThreadPoolExecutor(
+            max_workers=max(len(algorithms), 1), thread_name_prefix="jcds2-hash"
+        ) as hasher:
+            # One thread per algorithm: hashlib releases the GIL, so they run side by side.
+            hashing: dict[str, Future[str]] = {
+                name: hasher.submit(hash_file, self.source.path, name, stop_hashing)
+                for name in algorithms
+            }
+            try:
+                multipart = self.uploader.upload(
+                    target, self.source, progress=self.progress, cancel=self.retrying.cancel
                 )
-        except BaseException:
-            if discard:
-                self._discard()  # the store may have kept the file, its answer lost
-            raise
-        return bool(multipart), {
-            name: str(digest) for name, digest in zip(algorithms, digests, strict=True)
-        }
+                self.stored = True
+                digests = {name: future.result() for name, future in hashing.items()}
+            except BaseException:
+                stop_hashing.set()
+                if discard:
+                    self._discard()  # the store may have kept the file, its answer lost
+                raise
+        return multipart, digests
 
     def _discard(self) -> None:
         """Delete the stored file of the source's name only if it is provably this upload:

@@ -133,7 +133,7 @@ class DownloadFile:
     fails verification is always removed.
 
     The destination's folder may be shared with others: the working files are opened
-    there without following links (see :mod:`jcds2.application.local_directory`), a
+    there without following links (see ``jcds2.application.local_directory``), a
     destination that appears meanwhile is not replaced without ``overwrite``, and a
     second download into the same destination fails at once (ADR 0018).
     """

@@ -10,13 +10,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
-from jcds2.application.local_files import hash_file
+from jcds2.application.local_files import current_identity, hash_file, hash_file_all
 from jcds2.application.ports import FileStore, ObjectUploader, ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
     CorruptUploadError,
     RemoteFileNotFoundError,
     ServerRejectedUploadError,
+    SourceChangedError,
     VerificationError,
     VerificationTimeoutError,
 )
@@ -39,7 +40,7 @@ class Sent:
 def explained(error: BaseException, what: str, file_name: str) -> BaseException | None:
     """``error`` again with ``what`` (the state left behind) added to its message, for the
     errors that describe a failed upload; ``None`` for the others (re-raise them as is)."""
-    if isinstance(error, VerificationError):
+    if isinstance(error, (VerificationError, SourceChangedError)):
         return type(error)(f"{error}; {what}.", file_name=file_name)
     return None
 
@@ -117,29 +118,45 @@ class SendAndConfirm:
     def _send(
         self, target: UploadTarget, algorithms: tuple[str, ...], discard: bool
     ) -> tuple[bool, dict[str, str]]:
-        """Upload to ``target`` while hashing the file with ``algorithms`` alongside."""
+        """Upload to ``target`` while hashing the file with ``algorithms`` alongside.
+
+        The digests come from one read of the file, each buffer feeding all of them, so
+        they describe the same bytes; the server's SHA3-512 (verification) then proves
+        those bytes are the stored ones. A file whose identity (``os.stat``) changed by
+        the end of the send raises ``SourceChangedError``: what it stored is unknown.
+        """
         log.info("uploading %s (%d bytes)", self.file_name, self.source.size)
         stop_hashing = threading.Event()
-        with ThreadPoolExecutor(
-            max_workers=max(len(algorithms), 1), thread_name_prefix="jcds2-hash"
-        ) as hasher:
-            # One thread per algorithm: hashlib releases the GIL, so they run side by side.
-            hashing: dict[str, Future[str]] = {
-                name: hasher.submit(hash_file, self.source.path, name, stop_hashing)
-                for name in algorithms
-            }
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
+            hashing: Future[dict[str, str]] | None = (
+                hasher.submit(hash_file_all, self.source.path, algorithms, stop_hashing)
+                if algorithms
+                else None
+            )
             try:
                 multipart = self.uploader.upload(
                     target, self.source, progress=self.progress, cancel=self.retrying.cancel
                 )
                 self.stored = True
-                digests = {name: future.result() for name, future in hashing.items()}
+                digests = hashing.result() if hashing is not None else {}
             except BaseException:
                 stop_hashing.set()
                 if discard:
                     self._discard()  # the store may have kept the file, its answer lost
                 raise
+        self._check_unchanged()
         return multipart, digests
+
+    def _check_unchanged(self) -> None:
+        expected = self.source.identity
+        if expected is None or current_identity(self.source.path) == expected:
+            return
+        raise SourceChangedError(
+            f"{self.source.path} changed while it was being uploaded (written, replaced or "
+            "touched), so what the server stored may be neither the old nor the new file; "
+            "upload it again once nothing writes to it",
+            file_name=self.file_name,
+        )
 
     def _discard(self) -> None:
         """Delete the stored file of the source's name only if it is provably this upload:

@@ -24,6 +24,7 @@ from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import ProgressCallback
 from jcds2.domain.errors import (
     ConfigurationError,
+    SourceChangedError,
     UploadError,
 )
 from jcds2.domain.models import (
@@ -240,10 +241,11 @@ def _source_stat(reader: FileIO, source: LocalFile) -> os.stat_result:
         raise UploadError(f"cannot look at {source.path}: {_strerror(exc)}") from exc
 
 
-def _source_changed(source: LocalFile, how: str) -> UploadError:
-    return UploadError(
+def _source_changed(source: LocalFile, how: str) -> SourceChangedError:
+    return SourceChangedError(
         f"{source.path} changed while it was being copied ({how}); nothing was stored. "
-        "Upload it again once whatever writes it has finished."
+        "Upload it again once whatever writes it has finished.",
+        file_name=source.name,
     )
 
 

@@ -312,6 +312,10 @@ class InMemoryObjectUploader:
         self.uploads.append((ticket, multipart))
         return multipart
 
+    def discard(self, target: UploadTarget) -> bool:
+        """The in-memory store keeps files by name only: it cannot tell uploads apart."""
+        return False
+
 
 @attrs.define
 class InMemoryRangeFetcher:

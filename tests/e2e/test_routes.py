@@ -42,6 +42,9 @@ class Tampering:
     spoil: Callable[[UploadTarget], None]
     armed: bool = False
 
+    def discard(self, target: UploadTarget) -> bool:
+        return self.inner.discard(target)
+
     def upload(
         self,
         target: UploadTarget,

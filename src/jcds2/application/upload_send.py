@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -10,12 +9,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
-from jcds2.application.local_files import current_identity, hash_file, hash_file_all
+from jcds2.application.local_files import current_identity, hash_file_all
 from jcds2.application.ports import FileStore, ObjectUploader, ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
     CorruptUploadError,
-    RemoteFileNotFoundError,
     ServerRejectedUploadError,
     SourceChangedError,
     VerificationError,
@@ -63,6 +61,10 @@ class SendAndConfirm:
     retrying: Retrying
     clock: Callable[[], float]
     stored: bool = False
+    #: Every target a send went to: what this upload may have stored, for the clean-up.
+    sent_to: list[UploadTarget] = attrs.field(factory=list)
+    #: The digests of the file as sent, once a send has completed and been hashed.
+    digests: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def file_name(self) -> str:
@@ -75,13 +77,12 @@ class SendAndConfirm:
         *,
         first: UploadTarget | None = None,
         previous: StoredFileState | None = None,
-        discard: bool = False,
     ) -> Sent:
         """Send, refresh, confirm; ``first`` is a target already opened for the first send,
-        ``previous`` what the store reported before (seeing it again means "not yet"),
-        ``discard`` deletes what a failed send may have left under the file's name."""
+        ``previous`` what the store reported before (seeing it again means "not yet").
+        ``sent_to`` lists the targets for the caller's clean-up after a failure."""
         target = first if first is not None else open_target()
-        multipart, digests = self._send(target, algorithms, discard)
+        multipart, digests = self._send(target, algorithms)
         if not self.verify:
             self.refresh(target)  # the distribution point still has to take the file in
             return Sent(multipart, digests, verified=False)
@@ -102,7 +103,7 @@ class SendAndConfirm:
                 reason,
             )
             target = open_target()
-            multipart, _ = self._send(target, (), discard)
+            multipart, _ = self._send(target, ())
         raise AssertionError("unreachable")  # pragma: no cover
 
     def refresh(self, target: UploadTarget) -> None:
@@ -116,7 +117,7 @@ class SendAndConfirm:
         )
 
     def _send(
-        self, target: UploadTarget, algorithms: tuple[str, ...], discard: bool
+        self, target: UploadTarget, algorithms: tuple[str, ...]
     ) -> tuple[bool, dict[str, str]]:
         """Upload to ``target`` while hashing the file with ``algorithms`` alongside.
 
@@ -133,6 +134,7 @@ class SendAndConfirm:
                 if algorithms
                 else None
             )
+            self.sent_to.append(target)
             try:
                 multipart = self.uploader.upload(
                     target, self.source, progress=self.progress, cancel=self.retrying.cancel
@@ -141,9 +143,8 @@ class SendAndConfirm:
                 digests = hashing.result() if hashing is not None else {}
             except BaseException:
                 stop_hashing.set()
-                if discard:
-                    self._discard()  # the store may have kept the file, its answer lost
                 raise
+        self.digests.update(digests)
         self._check_unchanged()
         return multipart, digests
 
@@ -157,24 +158,6 @@ class SendAndConfirm:
             "upload it again once nothing writes to it",
             file_name=self.file_name,
         )
-
-    def _discard(self) -> None:
-        """Delete the stored file of the source's name only if it is provably this upload:
-        an older file of that name (one no package uses) has another size or MD5."""
-        source, cleanup = self.source, Retrying.of(self.config)
-        try:
-            listing = cleanup.call(self.files.list_files, "listing the files")
-            remote = next((f for f in listing if f.file_name == source.name), None)
-            if remote is None or remote.size != source.size or not remote.md5:
-                return
-            if remote.md5.lower() != hash_file(source.path, "md5"):
-                return
-            with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
-                cleanup.call(lambda: self.files.delete(source.name), f"deleting {source.name}")
-        except Exception:
-            log.warning("could not check for a partial upload of %s", source.name, exc_info=True)
-            return
-        log.info("deleted %s: the upload failed after it was stored", source.name)
 
     def _confirm(
         self, target: UploadTarget, expected: Expected, previous: StoredFileState | None
@@ -197,7 +180,8 @@ class SendAndConfirm:
                 return judgement.reason
             if judgement.verdict is Verdict.CORRUPT:
                 raise CorruptUploadError(
-                    f"the server has other bytes for {self.file_name!r} than were sent: "
+                    f"the server has other bytes for {self.file_name!r} than were sent "
+                    f"(corrupted, or another upload of that name at the same moment): "
                     f"{judgement.reason}",
                     file_name=self.file_name,
                 )

@@ -27,6 +27,7 @@ from jcds2.domain.errors import (
     PackageExistsError,
     PackageNameTakenError,
     ServerUnreachableError,
+    SourceChangedError,
     UnreadableFileError,
     UploadError,
 )
@@ -155,6 +156,22 @@ def test_upload_stores_the_file_and_creates_its_package(world: World, package_fi
     assert result.hash_type is HashType.SHA_512
     assert result.hash_value == sha512
     assert result.multipart is False
+
+
+def test_a_source_changed_during_the_send_is_an_error_and_leaves_nothing(
+    world: World, package_file: Path
+) -> None:
+    old = package_file.stat().st_mtime_ns - 3_600 * 10**9
+    os.utime(package_file, ns=(old, old))
+
+    def rewrite(_count: int) -> None:
+        package_file.write_bytes(CONTENT[::-1])  # same size, other bytes
+
+    with pytest.raises(SourceChangedError, match="changed while it was being uploaded"):
+        world.upload(package_file, progress=rewrite)
+
+    assert world.files.contents == {}
+    assert world.packages.packages == {}
 
 
 def test_upload_accepts_a_string_path(world: World, package_file: Path) -> None:

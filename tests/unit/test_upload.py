@@ -442,6 +442,7 @@ def test_package_creation_failure_deletes_the_uploaded_file(
 def test_creation_and_cleanup_both_failing_tell_the_user_to_delete_by_hand(
     world: World, package_file: Path
 ) -> None:
+    world.uploader.discards = False  # the file goes by name, and that deletion fails
     world.packages.fail_create.append(JamfApiError("internal server error", status=500))
     attempts = world.upload.config.max_attempts
     world.files.fail_delete.extend([ServerUnreachableError("timed out")] * attempts)
@@ -507,6 +508,7 @@ def test_a_package_created_although_the_answer_was_lost_is_returned(
 
 
 def test_a_taken_package_name_removes_the_file(world: World, package_file: Path) -> None:
+    world.uploader.discards = False  # the file goes by name, after a look-up just before
     cause = PackageNameTakenError("the name is in use", status=409)
     world.packages.fail_create.append(cause)
 

@@ -16,6 +16,7 @@ from jcds2.adapters.fields import (
     read_text,
     unexpected_field,
 )
+from jcds2.adapters.http_session import BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_models import find_package, unexpected_answer
 from jcds2.domain.errors import RemoteFileNotFoundError
@@ -35,7 +36,7 @@ class JcdsApiFileStore:
     """The JCDS as a :class:`~jcds2.application.ports.FileStore`, through ``/api/v1/jcds``.
 
     Jamf deprecated these endpoints on 2025-08-28; they are still served, and are the
-    route the seed describes: files are uploaded first, their package is created after.
+    JCDS files route: files are uploaded first, their package is created after.
     """
 
     def __init__(self, http: JamfHttpClient) -> None:
@@ -80,17 +81,22 @@ class JcdsApiFileStore:
             return None
         return StoredFileState(size=listed.size, sha3_512=listed.sha3_512, md5=listed.md5)
 
-    def download_url(self, file_name: str) -> str:
-        operation = f"getting the download URL of {file_name!r}"
+    def _file(self, method: str, file_name: str, operation: str) -> BoundedResponse:
+        """``method`` on ``/api/v1/jcds/files/{file_name}``; ``RemoteFileNotFoundError``
+        for a 404."""
         response = self._http.request(
-            "GET",
+            method,
             f"/api/v1/jcds/files/{quote(file_name, safe='')}",
             operation=operation,
             allow=[404],
         )
         if response.status_code == 404:
             raise RemoteFileNotFoundError(file_name)
-        body = self._http.json(response, operation)
+        return response
+
+    def download_url(self, file_name: str) -> str:
+        operation = f"getting the download URL of {file_name!r}"
+        body = self._http.json(self._file("GET", file_name, operation), operation)
         endpoint = "GET /api/v1/jcds/files/{fileName}"
         uri = field(body, "uri", read_text, endpoint=endpoint, operation=operation)
         if not uri.startswith(("https://", "http://")):
@@ -106,15 +112,7 @@ class JcdsApiFileStore:
         return [_remote_file(item, operation) for item in body]
 
     def delete(self, file_name: str) -> None:
-        operation = f"deleting JCDS file {file_name!r}"
-        response = self._http.request(
-            "DELETE",
-            f"/api/v1/jcds/files/{quote(file_name, safe='')}",
-            operation=operation,
-            allow=[404],
-        )
-        if response.status_code == 404:
-            raise RemoteFileNotFoundError(file_name)
+        self._file("DELETE", file_name, f"deleting JCDS file {file_name!r}")
 
     @staticmethod
     def _ticket(body: Any, file_name: str, operation: str, endpoint: str) -> UploadTicket:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.concurrency import run_all
 from jcds2.application.upload import UploadOptions, UploadPackageFile
 from jcds2.domain.errors import ConfigurationError, Jcds2Error
-from jcds2.domain.models import BatchItem, UploadResult
+from jcds2.domain.models import BatchItem
 
 log = logging.getLogger("jcds2.batch")
 
@@ -57,39 +58,42 @@ class UploadPackageFiles:
         items: list[BatchItem | None] = [None] * len(paths)
         seen: dict[str, Path] = {}
 
-        def one(index: int) -> UploadResult:
+        def one(index: int) -> BatchItem:
             path = paths[index]
             report = None if progress is None else _per_file(progress, path.name)
-            return self.upload(path, attrs.evolve(options, progress=report))
+            try:
+                result = self.upload(path, attrs.evolve(options, progress=report))
+            except TransferCancelledError:
+                raise
+            except Jcds2Error as exc:  # one file's failure does not stop the others
+                log.warning("%s: %s", path, exc)
+                return BatchItem(path, error=exc)
+            return BatchItem(path, result=result)
 
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jcds2-batch")
-        futures: dict[Future[UploadResult], int] = {}
+        tasks: list[Callable[[], BatchItem]] = []
+        slots: list[int] = []
+        for index, path in enumerate(paths):
+            first = seen.setdefault(path.name, path)
+            if first is not path:
+                items[index] = BatchItem(
+                    path,
+                    error=ConfigurationError(
+                        f"{path} has the same file name as {first}, earlier in the batch; "
+                        "one file name makes one package"
+                    ),
+                )
+                continue
+            tasks.append(functools.partial(one, index))
+            slots.append(index)
         try:
-            for index, path in enumerate(paths):
-                first = seen.setdefault(path.name, path)
-                if first is not path:
-                    items[index] = BatchItem(
-                        path,
-                        error=ConfigurationError(
-                            f"{path} has the same file name as {first}, earlier in the batch; "
-                            "one file name makes one package"
-                        ),
-                    )
-                    continue
-                futures[pool.submit(one, index)] = index
-            pending = set(futures)
-            while pending:
-                # A timeout keeps the main thread responsive to Ctrl-C.
-                done, pending = wait(pending, timeout=0.2)
-                for future in done:
-                    items[futures[future]] = _item(paths[futures[future]], future)
+            # An interrupt cancels the uploads in flight; each cleans up what it started,
+            # however long that takes (grace=None), before the interrupt propagates.
+            done = run_all(tasks, workers=workers, cancel=token, name="jcds2-batch", grace=None)
         except BaseException:
-            token.cancel()
-            log.warning("batch interrupted: cancelling the uploads in flight")
+            log.warning("batch interrupted: cancelled the uploads in flight")
             raise
-        finally:
-            # Waits for the uploads in flight to stop and clean up (cancelled: quickly).
-            pool.shutdown(wait=True, cancel_futures=True)
+        for index, item in zip(slots, done, strict=True):
+            items[index] = item
         return [item for item in items if item is not None]
 
 
@@ -98,13 +102,3 @@ def _per_file(progress: BatchProgress, name: str) -> Callable[[int], None]:
         progress(name, count)
 
     return report
-
-
-def _item(path: Path, future: Future[UploadResult]) -> BatchItem:
-    error = future.exception()
-    if error is None:
-        return BatchItem(path, result=future.result())
-    if isinstance(error, Jcds2Error) and not isinstance(error, TransferCancelledError):
-        log.warning("%s: %s", path, error)
-        return BatchItem(path, error=error)
-    raise error

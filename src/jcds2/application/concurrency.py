@@ -70,12 +70,13 @@ def run_all(
     workers: int,
     cancel: CancelToken | None = None,
     name: str = "jcds2-worker",
-    grace: float = STOP_GRACE_SECONDS,
+    grace: float | None = STOP_GRACE_SECONDS,
 ) -> list[_T]:
     """Run ``tasks`` on up to ``workers`` threads and return their results in order.
 
     The first task to fail cancels ``cancel`` (so the others stop) and its exception is
-    raised once the workers have stopped, or ``grace`` seconds after the cancellation.
+    raised once the workers have stopped, or ``grace`` seconds after the cancellation
+    (``None``: once they have all stopped, however long their clean-up takes).
     An exception in the caller while it waits (``KeyboardInterrupt``) does the same and
     then propagates. A cancellation from outside raises ``TransferCancelledError``.
     """
@@ -112,9 +113,14 @@ def run_all(
 
 
 def _stop(
-    threads: Sequence[threading.Thread], started: Sequence[threading.Event], grace: float
+    threads: Sequence[threading.Thread], started: Sequence[threading.Event], grace: float | None
 ) -> None:
     """Give the (cancelled) workers ``grace`` seconds to end; leave the stuck ones behind."""
+    if grace is None:
+        for done in started:
+            while not done.wait(_POLL_SECONDS):
+                pass  # woken often, so that a signal is handled promptly
+        return
     end = time.monotonic() + grace
     for done in started:
         done.wait(max(0.0, end - time.monotonic()))

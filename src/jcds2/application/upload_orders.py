@@ -47,6 +47,14 @@ class Job:
     def file_name(self) -> str:
         return self.spec.file_name
 
+    def find_made(self) -> Package | None:
+        """After a failed ``create``: the package the server made all the same (its answer
+        was lost), or ``None``. Raises ``Jcds2Error`` when that cannot be told."""
+        return self.cleanup.call(
+            lambda: self.packages.find_by_file_name(self.file_name),
+            f"looking for a package using {self.file_name}",
+        )
+
 
 @attrs.frozen
 class Placed:
@@ -138,10 +146,7 @@ class FileFirst:
             # A lost answer (or an interrupt) can hide a package the server did create:
             # look before deleting the file, or a package would be left pointing at nothing.
             try:
-                created = job.cleanup.call(
-                    lambda: job.packages.find_by_file_name(spec.file_name),
-                    f"looking for a package using {spec.file_name}",
-                )
+                created = job.find_made()
             except Jcds2Error:
                 created, known = None, False
             else:
@@ -296,10 +301,7 @@ class PackageFirst:
         except BaseException as exc:
             # A lost answer can hide a package the server did create: look for it.
             try:
-                made = job.cleanup.call(
-                    lambda: job.packages.find_by_file_name(job.file_name),
-                    f"looking for a package using {job.file_name}",
-                )
+                made = job.find_made()
             except Jcds2Error:
                 raise exc from None
             if made is None:

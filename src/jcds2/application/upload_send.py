@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
+from jcds2.application.cancel import CancelToken
+from jcds2.application.concurrency import run_all
 from jcds2.application.local_files import current_identity, hash_file_all
 from jcds2.application.ports import FileStore, ObjectUploader, ProgressCallback
 from jcds2.application.retry import Retrying
@@ -121,32 +122,34 @@ class SendAndConfirm:
     ) -> tuple[bool, dict[str, str]]:
         """Upload to ``target`` while hashing the file with ``algorithms`` alongside.
 
-        The digests come from one read of the file, each buffer feeding all of them, so
-        they describe the same bytes; the server's SHA3-512 (verification) then proves
-        those bytes are the stored ones. A file whose identity (``os.stat``) changed by
-        the end of the send raises ``SourceChangedError``: what it stored is unknown.
+        The digests come from one read of the file on one thread, each buffer feeding all
+        of them, so they describe the same bytes; the server's SHA3-512 (verification)
+        then proves those bytes are the stored ones. A file whose identity (``os.stat``)
+        changed by the end of the send raises ``SourceChangedError``: what it stored is
+        unknown.
         """
         log.info("uploading %s (%d bytes)", self.file_name, self.source.size)
-        stop_hashing = threading.Event()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
-            hashing: Future[dict[str, str]] | None = (
-                hasher.submit(hash_file_all, self.source.path, algorithms, stop_hashing)
-                if algorithms
-                else None
-            )
-            self.sent_to.append(target)
-            try:
-                multipart = self.uploader.upload(
-                    target, self.source, progress=self.progress, cancel=self.retrying.cancel
-                )
-                self.stored = True
-                digests = hashing.result() if hashing is not None else {}
-            except BaseException:
-                stop_hashing.set()
-                raise
+        source, stop_hashing = self.source, threading.Event()
+        # The send's own token: a failed hash stops the upload and a failed upload the
+        # hashes, while the caller's token (a whole batch's, say) is cancelled only by it.
+        send = CancelToken()
+
+        def upload() -> object:
+            multipart = self.uploader.upload(target, source, progress=self.progress, cancel=send)
+            self.stored = True
+            return multipart
+
+        def hashing() -> object:
+            return hash_file_all(source.path, algorithms, stop_hashing)
+
+        tasks = [upload, hashing] if algorithms else [upload]
+        self.sent_to.append(target)
+        with self.retrying.cancel.on_cancel(send.cancel), send.on_cancel(stop_hashing.set):
+            multipart, *hashed = run_all(tasks, workers=len(tasks), cancel=send, name="jcds2-send")
+        digests = next((found for found in hashed if isinstance(found, dict)), {})
         self.digests.update(digests)
         self._check_unchanged()
-        return multipart, digests
+        return bool(multipart), digests
 
     def _check_unchanged(self) -> None:
         expected = self.source.identity

@@ -32,7 +32,7 @@ _ALGORITHMS = {HashType.MD5: "md5", HashType.SHA_512: "sha512", HashType.SHA3_51
 class OnExists(str, enum.Enum):
     """What an upload does when a package already uses the file name.
 
-    - ``fail``: raise ``PackageExistsError`` (the seed's behaviour, and the default).
+    - ``fail``: raise ``PackageExistsError`` (the default).
     - ``skip``: return the existing package without sending a byte when its file's hash
       equals the local file's; raise ``PackageExistsError`` when it differs.
     - ``replace``: upload the local file in place of the package's file, keeping the
@@ -139,6 +139,22 @@ class RemoteFile:
     #: An opaque token that changes whenever the file does, where the store has one
     #: (a file share: inode, size and modification time).
     version: str | None = None
+
+
+class VersionedUrl(str):
+    """A download URL with the version of the file it names beside it (a file share's inode,
+    size and modification time), so that a fetcher can refuse to mix ranges of two versions
+    of a file. The version travels as this value's ``version``, not inside the URL's text."""
+
+    version: str
+
+    def __new__(cls, url: str, version: str) -> VersionedUrl:
+        made = super().__new__(cls, url)
+        made.version = version
+        return made
+
+    def __repr__(self) -> str:
+        return f"VersionedUrl({str(self)!r}, version={self.version!r})"
 
 
 @attrs.frozen

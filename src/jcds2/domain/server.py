@@ -24,7 +24,7 @@ def is_loopback_host(host: str) -> bool:
 class JamfServer:
     """A Jamf Pro server's base URL, e.g. ``https://example.jamfcloud.com``.
 
-    Build it with :meth:`parse`, which takes a bare host name (as the seed does) or a
+    Build it with :meth:`parse`, which takes a bare host name or a
     full URL, and refuses plain ``http`` except to loopback addresses.
     """
 

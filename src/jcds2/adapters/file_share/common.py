@@ -6,7 +6,6 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import secrets
 import stat
 from io import FileIO
@@ -22,6 +21,7 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.models import (
     UploadTarget,
+    VersionedUrl,
 )
 from jcds2.domain.names import MAX_FILE_NAME_BYTES, validate_file_name
 from jcds2.domain.transfer import MiB
@@ -36,7 +36,6 @@ COPY_CHUNK = 4 * MiB
 READ_CHUNK = 1 * MiB
 HASH_CHUNK = 4 * MiB
 
-_VERSION = re.compile(r"v=([0-9a-f]+)-([0-9a-f]+)-([0-9a-f]+)")
 
 #: errno values that mean the share itself is gone (unmounted, server down, stale handle).
 _SHARE_GONE = frozenset(
@@ -151,14 +150,14 @@ def _version(info: os.stat_result) -> str:
     return f"v={info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}"
 
 
-def _file_url(path: Path, version: str = "") -> str:
-    """The ``file://`` URL of an absolute ``path``, with an optional version fragment."""
-    url = "file://" + quote(os.fsencode(path), safe="/")
-    return f"{url}#{version}" if version else url
+def _file_url(path: Path) -> str:
+    """The ``file://`` URL of an absolute ``path``."""
+    return "file://" + quote(os.fsencode(path), safe="/")
 
 
-def _path_of(url: str) -> tuple[Path, tuple[int, int, int] | None]:
-    """The local path a ``file://`` URL names, and the version it expects (if any)."""
+def _path_of(url: str) -> tuple[Path, str | None]:
+    """The local path a ``file://`` URL names, and the version it expects (a
+    :class:`~jcds2.domain.models.VersionedUrl`'s; ``None`` for a plain URL)."""
     parts = urlsplit(url)
     if parts.scheme.lower() != "file":
         raise DownloadError(
@@ -172,10 +171,4 @@ def _path_of(url: str) -> tuple[Path, tuple[int, int, int] | None]:
     path = Path(os.fsdecode(unquote_to_bytes(parts.path)))
     if not path.is_absolute():
         raise DownloadError(f"the file URL {url!r} has no absolute path")
-    if not parts.fragment:
-        return path, None
-    match = _VERSION.fullmatch(parts.fragment)
-    if match is None:
-        raise DownloadError(f"unreadable version {parts.fragment!r} in the file URL of {path}")
-    inode, size, mtime = (int(group, 16) for group in match.groups())
-    return path, (inode, size, mtime)
+    return path, url.version if isinstance(url, VersionedUrl) else None

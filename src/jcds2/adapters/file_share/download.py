@@ -13,6 +13,7 @@ from jcds2.adapters.file_share.common import (
     _open_regular,
     _path_of,
     _strerror,
+    _version,
 )
 from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import RangeSink
@@ -93,7 +94,7 @@ class FileRangeFetcher:
         path: Path,
         handle: FileIO,
         before: os.stat_result,
-        version: tuple[int, int, int] | None,
+        version: str | None,
         byte_range: ByteRange,
         *,
         sink: RangeSink,
@@ -125,8 +126,8 @@ class FileRangeFetcher:
             raise _changed(path)
 
 
-def _check_version(path: Path, info: os.stat_result, version: tuple[int, int, int] | None) -> None:
-    if version is not None and (info.st_ino, info.st_size, info.st_mtime_ns) != version:
+def _check_version(path: Path, info: os.stat_result, version: str | None) -> None:
+    if version is not None and _version(info) != version:
         raise _changed(path)
 
 

@@ -33,6 +33,7 @@ from jcds2.domain.models import (
     RemoteFile,
     StoredFileState,
     UploadTarget,
+    VersionedUrl,
     expect_target,
 )
 
@@ -141,7 +142,7 @@ class FileShareStore:
         return StoredFileState(size=size, sha3_512=digest)
 
     def download_url(self, file_name: str) -> str:
-        """A ``file://`` URL of the file, carrying the file's version for the fetcher.
+        """A ``file://`` URL of the file, with the file's version beside it for the fetcher.
 
         The version (inode, size, modification time) lets :class:`FileRangeFetcher`
         refuse to mix ranges of two versions of a file replaced during a download.
@@ -155,7 +156,7 @@ class FileShareStore:
             raise DownloadError(f"cannot look at {path}: {_strerror(exc)}") from exc
         if not stat.S_ISREG(info.st_mode):
             raise RemoteFileNotFoundError(file_name)
-        return _file_url(path, _version(info))
+        return VersionedUrl(_file_url(path), _version(info))
 
     def list_files(self) -> list[RemoteFile]:
         """Every regular, non-hidden file of the folder with its size (no hashes)."""

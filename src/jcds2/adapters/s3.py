@@ -280,7 +280,28 @@ class S3ObjectUploader:
             # ticket's alone, so whatever stands there is this upload's to delete.
             self._delete_own(access, ticket)
             raise
+        finally:
+            self._abort_strays(access, ticket)
         return len(parts) > 1
+
+    def _abort_strays(self, access: _S3Access, ticket: UploadTicket) -> None:
+        """Abort the multipart uploads still in progress at the ticket's own key: a create
+        given up on (its answer too slow) may have started one all the same (best effort)."""
+        try:
+            listed = self._retrying(
+                access,
+                lambda client: client.list_multipart_uploads(
+                    Bucket=ticket.bucket, Prefix=ticket.key
+                ),
+                CancelToken(),
+                f"listing the uploads in progress of {ticket.file_name}",
+            )
+        except Exception as exc:  # the credentials may not allow it: S3 lifecycle rules will
+            log.debug("could not list the uploads of %s: %s", ticket.file_name, _describe(exc))
+            return
+        for item in listed.get("Uploads", []):
+            if item.get("Key") == ticket.key and "UploadId" in item:
+                self._abort(access, ticket, item["UploadId"])
 
     def _complete(
         self,

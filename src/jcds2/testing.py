@@ -289,6 +289,10 @@ class InMemoryObjectUploader:
     uploads: list[tuple[UploadTarget, bool]] = attrs.field(factory=list)
     fail_upload: list[Exception] = attrs.field(factory=list)
     renew_before_upload: bool = False
+    #: Whether ``discard`` can tell its own uploads apart (as S3 keys and share inodes do);
+    #: ``False``: like an uploader that cannot, leaving the clean-up to the file name.
+    discards: bool = True
+    _stored: list[tuple[UploadTarget, bytes]] = attrs.field(factory=list)
 
     def upload(
         self,
@@ -306,11 +310,22 @@ class InMemoryObjectUploader:
         _pop(self.fail_upload)
         data = source.path.read_bytes()
         self.store.receive(ticket.file_name, data)
+        self._stored.append((target, self.store.contents[ticket.file_name]))
         if progress is not None:
             progress(len(data))
         multipart = source.size >= self.config.multipart_threshold
         self.uploads.append((ticket, multipart))
         return multipart
+
+    def discard(self, target: UploadTarget) -> bool:
+        """Delete the file stored through ``target`` if the store still holds that very
+        upload (the same bytes object) under its name."""
+        if not self.discards:
+            return False
+        for sent, data in self._stored:
+            if sent == target and self.store.contents.get(target.file_name) is data:
+                del self.store.contents[target.file_name]
+        return True
 
 
 @attrs.define

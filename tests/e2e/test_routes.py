@@ -25,7 +25,7 @@ from jcds2.adapters.file_share import FileShareTarget
 from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.application.ports import ObjectUploader, ProgressCallback
 from jcds2.container.client import Jcds2
-from jcds2.domain.errors import CorruptUploadError, PackageExistsError
+from jcds2.domain.errors import CorruptUploadError, PackageExistsError, SourceChangedError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket
 from jcds2.emulator import CorruptUploadFault, JamfEmulator, ZeroSizeUploadFault
 from tests.helpers import make_file, on_route
@@ -40,6 +40,9 @@ class Tampering:
     inner: ObjectUploader
     spoil: Callable[[UploadTarget], None]
     armed: bool = False
+
+    def discard(self, target: UploadTarget) -> bool:
+        return self.inner.discard(target)
 
     def upload(
         self,
@@ -342,6 +345,33 @@ def test_an_interrupted_upload_leaves_nothing(route: Route, tmp_path: Path) -> N
     assert route.stored_names() == []
     if route.share is not None:
         assert os.listdir(route.share) == []  # no temporary file either
+    if route.name == "jcds":
+        assert route.emulator.multipart_uploads_in_progress() == []
+
+
+@pytest.mark.parametrize("size", [300_000, 11 * MiB + 3], ids=["single", "multipart-sized"])
+def test_a_source_rewritten_during_the_upload_fails_and_leaves_nothing(
+    route: Route, tmp_path: Path, size: int
+) -> None:
+    source = make_file(tmp_path / "Moving.pkg", size, seed=11)
+    old = source.stat().st_mtime_ns - 3_600 * 10**9
+    os.utime(source, ns=(old, old))  # a rewrite's new time differs, however coarse the clock
+    rewritten: list[int] = []
+
+    def progress(_count: int) -> None:
+        if not rewritten:  # in place: same inode, same size, other bytes
+            rewritten.append(1)
+            with source.open("r+b") as handle:
+                handle.write(os.urandom(4096))
+
+    with pytest.raises(SourceChangedError, match="changed while it was being"):
+        route.api.upload_file(file_path=source, progress=progress)
+
+    assert rewritten
+    assert route.packages() == []
+    assert route.stored_names() == []
+    if route.share is not None:
+        assert os.listdir(route.share) == []
     if route.name == "jcds":
         assert route.emulator.multipart_uploads_in_progress() == []
 

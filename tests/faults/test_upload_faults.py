@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from jcds2.emulator import (
     FaultRule,
     JamfEmulator,
     ResetFault,
+    S3ErrorFault,
+    StallFault,
     StatusFault,
 )
 from jcds2.errors import PackageCreationError
@@ -163,6 +167,35 @@ def test_a_lasting_part_fault_aborts_the_upload_and_leaves_nothing(
     assert emulator.packages() == []
 
 
+def test_a_send_given_up_on_that_reaches_s3_later_stores_nothing(
+    emulator: JamfEmulator, fast_client: JamfProClient, small: Path
+) -> None:
+    # Soak schedule 2876: the first send stalls past the read timeout and is given up on,
+    # the next ones are refused until the upload fails; the stalled one reaches S3 later.
+    put: dict[str, Any] = {"server": "s3", "method": "PUT", "path": object_path(emulator)}
+    emulator.set_fault_plan(
+        FaultPlan(
+            rules=[
+                StallFault(seconds=STALL_SECONDS, times=1, **put),
+                S3ErrorFault(code="SlowDown", times=3, **put),
+            ]
+        )
+    )
+
+    with pytest.raises(UploadError):
+        fast_client.jcds2.upload_file(file_path=small)
+
+    # The stalled request is logged once the S3 server has answered it (after the stall).
+    stalled = threading.Event()
+    deadline = time.monotonic() + 30
+    while len([r for r in emulator.s3_request_log if r.method == "PUT"]) < 4:
+        assert time.monotonic() < deadline, "the stalled request was never answered"
+        stalled.wait(0.05)
+    assert emulator.jcds_files() == []
+    assert emulator.packages() == []
+    assert emulator.multipart_uploads_in_progress() == []
+
+
 def test_a_refused_package_creation_deletes_the_uploaded_file(
     emulator: JamfEmulator, fast_client: JamfProClient, small: Path
 ) -> None:
@@ -206,10 +239,11 @@ def test_cleanup_outlasts_a_failing_look_up_and_deletion(
                     skip=1,
                     times=2,
                 ),
+                # the deletion of this upload's own object (by its key)
                 StatusFault(
-                    server="jamf",
+                    server="s3",
                     method="DELETE",
-                    path="/api/v1/jcds/files/.+",
+                    path=object_path(emulator),
                     status=500,
                     times=2,
                 ),

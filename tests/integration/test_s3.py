@@ -9,11 +9,12 @@ import attrs
 import boto3
 import pytest
 
+from jcds2.adapters.bodies import FileSlice
 from jcds2.adapters.http_session import build_session
 from jcds2.adapters.jamf_auth import BasicAuthProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import JcdsApiFileStore
-from jcds2.adapters.s3 import FileSlice, S3ObjectUploader
+from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTicket
 from jcds2.domain.server import JamfServer
@@ -57,7 +58,7 @@ def test_file_slice_reads_only_its_window(tmp_path: Path) -> None:
         assert bytes(buffer[:20]) == bytes(range(10, 30))
 
 
-def test_small_file_goes_in_one_request(
+def test_small_file_goes_in_one_part(
     emulator: JamfEmulator, transfer_config: TransferConfig, tmp_path: Path
 ) -> None:
     source = make_file(tmp_path / "small.pkg", 3 * MiB + 17, seed=1)
@@ -84,7 +85,7 @@ def test_large_file_goes_in_parts(
     )
     assert multipart is True
     assert stored_bytes(emulator, ticket) == source.read_bytes()
-    assert sorted(seen) == [2 * MiB + 5, 5 * MiB, 5 * MiB, 5 * MiB]
+    assert sum(seen) == source.stat().st_size  # each byte once, as it is read
     assert emulator.multipart_uploads_in_progress() == []
 
 

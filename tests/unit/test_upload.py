@@ -27,6 +27,7 @@ from jcds2.domain.errors import (
     PackageExistsError,
     PackageNameTakenError,
     ServerUnreachableError,
+    SourceChangedError,
     UnreadableFileError,
     UploadError,
 )
@@ -72,6 +73,9 @@ class StoresThenFails:
 
     inner: InMemoryObjectUploader
     error: Exception
+
+    def discard(self, target: UploadTarget) -> bool:
+        return self.inner.discard(target)
 
     def upload(
         self,
@@ -152,6 +156,22 @@ def test_upload_stores_the_file_and_creates_its_package(world: World, package_fi
     assert result.hash_type is HashType.SHA_512
     assert result.hash_value == sha512
     assert result.multipart is False
+
+
+def test_a_source_changed_during_the_send_is_an_error_and_leaves_nothing(
+    world: World, package_file: Path
+) -> None:
+    old = package_file.stat().st_mtime_ns - 3_600 * 10**9
+    os.utime(package_file, ns=(old, old))
+
+    def rewrite(_count: int) -> None:
+        package_file.write_bytes(CONTENT[::-1])  # same size, other bytes
+
+    with pytest.raises(SourceChangedError, match="changed while it was being uploaded"):
+        world.upload(package_file, progress=rewrite)
+
+    assert world.files.contents == {}
+    assert world.packages.packages == {}
 
 
 def test_upload_accepts_a_string_path(world: World, package_file: Path) -> None:
@@ -422,6 +442,7 @@ def test_package_creation_failure_deletes_the_uploaded_file(
 def test_creation_and_cleanup_both_failing_tell_the_user_to_delete_by_hand(
     world: World, package_file: Path
 ) -> None:
+    world.uploader.discards = False  # the file goes by name, and that deletion fails
     world.packages.fail_create.append(JamfApiError("internal server error", status=500))
     attempts = world.upload.config.max_attempts
     world.files.fail_delete.extend([ServerUnreachableError("timed out")] * attempts)
@@ -487,6 +508,7 @@ def test_a_package_created_although_the_answer_was_lost_is_returned(
 
 
 def test_a_taken_package_name_removes_the_file(world: World, package_file: Path) -> None:
+    world.uploader.discards = False  # the file goes by name, after a look-up just before
     cause = PackageNameTakenError("the name is in use", status=409)
     world.packages.fail_create.append(cause)
 
@@ -498,8 +520,9 @@ def test_a_taken_package_name_removes_the_file(world: World, package_file: Path)
     assert "the name is in use" in str(caught.value)
     assert world.files.contents == {}
     assert world.packages.packages == {}
-    # it looked again, in case the package had been created after all
-    assert world.packages.lookups == 2
+    # it looked again, in case the package had been created after all, and once more just
+    # before deleting the file by name (no package may use it)
+    assert world.packages.lookups == 3
 
 
 def test_an_unexpected_exception_from_create_still_removes_the_file(

@@ -26,7 +26,7 @@ from jcds2.domain.errors import (
     UploadError,
     VerificationTimeoutError,
 )
-from jcds2.domain.models import HashType, OnExists
+from jcds2.domain.models import HashType, OnExists, Package, PackageSpec
 from jcds2.domain.transfer import TransferConfig
 from jcds2.testing import (
     InMemoryFileStore,
@@ -434,3 +434,35 @@ def test_a_cancelled_batch_stops_and_cleans_up(route: Route, tmp_path: Path) -> 
 
     assert route.files.contents == {}
     assert route.packages.packages == {}
+
+
+# --- another upload of the same file name at the same moment --------------------------------
+
+
+@attrs.define
+class OutrunRepository(InMemoryPackageRepository):
+    """Another upload of the same file name makes its package just before this one's."""
+
+    def create(self, spec: PackageSpec) -> Package:
+        if not any(p.file_name == spec.file_name for p in self.packages.values()):
+            self.add(spec.name, spec.file_name, hash_type="SHA_512", hash_value="ab" * 64)
+            raise PackageNameTakenError("Duplicate name", status=409)
+        return super().create(spec)
+
+
+@pytest.mark.parametrize("package_first", [False, True], ids=["file-first", "package-first"])
+def test_an_upload_outrun_by_another_of_the_same_name_is_told_so(
+    package_first: bool, old_file: Path
+) -> None:
+    route = make_route(package_first)
+    route.packages = OutrunRepository(store=route.files)
+    route.upload.packages = route.packages
+
+    with pytest.raises(PackageExistsError, match="at the same moment"):
+        route.upload(old_file)
+
+    (other,) = route.packages.packages.values()
+    assert other.hash_value == "ab" * 64  # the other upload's package is kept as it was
+    assert route.packages.deleted == []
+    if package_first:
+        assert route.uploader.uploads == []  # no byte was sent into the other's package

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 from typing import Any
+
+from jcds2.application.cancel import CancelToken
+from jcds2.application.ports import ProgressCallback
+from jcds2.domain.transfer import Part
 
 
 class SeekableFileBody(io.RawIOBase):
@@ -70,3 +75,49 @@ class SeekableFileBody(io.RawIOBase):
         if not self.closed:
             os.close(self._fd)
         super().close()
+
+
+class FileSlice(SeekableFileBody):
+    """A read-only, seekable window ``[offset, offset + length)`` of a file.
+
+    Many slices of one file can be read at once (``os.pread``), and no part is ever held
+    in memory whole. A cancelled ``cancel`` stops a part mid-body.
+    """
+
+    def __init__(
+        self, path: Path, offset: int, length: int, cancel: CancelToken | None = None
+    ) -> None:
+        super().__init__(os.open(path, os.O_RDONLY), length)
+        self._offset = offset
+        self._cancel = cancel
+
+    def _check(self) -> None:
+        if self._cancel is not None:
+            self._cancel.check()
+
+    def _read_at(self, position: int, count: int) -> bytes:
+        return os.pread(self._fd, count, self._offset + position)
+
+
+class PartBody(FileSlice):
+    """A part's slice that reports each of its bytes to ``progress`` once, however many
+    times botocore reads it (a checksum pass, the send, the sends of later attempts)."""
+
+    def __init__(
+        self,
+        path: Path,
+        part: Part,
+        cancel: CancelToken,
+        progress: ProgressCallback | None,
+        reported: list[int],
+    ) -> None:
+        super().__init__(path, part.offset, part.length, cancel)
+        self._progress = progress
+        self._reported = reported  # shared by the attempts at this part
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if self._progress is not None and self.tell() > self._reported[0]:
+            self._progress(self.tell() - self._reported[0])
+            self._reported[0] = self.tell()
+        return data

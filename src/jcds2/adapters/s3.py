@@ -9,16 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from jcds2.adapters.bodies import SeekableFileBody
+from jcds2.adapters.bodies import PartBody
 from jcds2.adapters.connections import ConnectionRegistry
 from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken
@@ -64,44 +62,6 @@ RenewTicket = Callable[[UploadTicket], UploadTicket]
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-class FileSlice(SeekableFileBody):
-    """A read-only, seekable window ``[offset, offset + length)`` of a file.
-
-    Many slices of one file can be read at once (``os.pread``), and no part is ever held
-    in memory whole. A cancelled ``cancel`` stops a part mid-body.
-    """
-
-    def __init__(
-        self, path: Path, offset: int, length: int, cancel: CancelToken | None = None
-    ) -> None:
-        super().__init__(os.open(path, os.O_RDONLY), length)
-        self._offset = offset
-        self._cancel = cancel
-
-    def _check(self) -> None:
-        if self._cancel is not None:
-            self._cancel.check()
-
-    def _read_at(self, position: int, count: int) -> bytes:
-        return os.pread(self._fd, count, self._offset + position)
-
-
-class _ProgressReader(FileSlice):
-    """A whole-file slice that reports each byte once, even when botocore reads twice."""
-
-    def __init__(self, path: Path, length: int, progress: ProgressCallback | None) -> None:
-        super().__init__(path, 0, length)
-        self._progress = progress
-        self._reported = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
-        if self._progress is not None and self.tell() > self._reported:
-            self._progress(self.tell() - self._reported)
-            self._reported = self.tell()
-        return data
 
 
 class _S3Access:
@@ -156,14 +116,16 @@ def _describe(exc: BaseException) -> str:
 
 
 class S3ObjectUploader:
-    """Uploads to S3: one ``PutObject`` below the threshold, a multipart upload above.
+    """Uploads to S3, always through a multipart upload: one part below the threshold,
+    parts of ``config.part_size`` (grown to stay within 10,000 parts) above it.
 
-    Multipart parts (``config.part_size``, grown to stay within 10,000 parts) are
-    uploaded ``config.concurrency`` at a time, each with a CRC32 checksum S3 verifies,
-    each retried by botocore's standard retry mode. Credentials are renewed through
-    ``renew`` (the JCDS's ``renew-credentials``, wired by the container) before they run
-    out, or when S3 says they have. If anything fails, the multipart upload is aborted,
-    so S3 keeps no orphaned parts.
+    Parts are uploaded ``config.concurrency`` at a time, each with a CRC32 checksum S3
+    verifies. Credentials are renewed through ``renew`` (the JCDS's ``renew-credentials``,
+    wired by the container) before they run out, or when S3 says they have. Only
+    ``CompleteMultipartUpload`` makes the object, so a request given up on (a stall past the
+    read timeout) that reaches S3 later is refused once the upload is completed or aborted
+    (ADR 0020). If anything fails, the upload is aborted and the object at the ticket's own
+    key (unique to the ticket) is deleted, so S3 keeps neither parts nor a file.
     """
 
     def __init__(
@@ -240,11 +202,7 @@ class S3ObjectUploader:
                 self._config.credential_renewal_margin,
                 self._clock,
             )
-            if source.size < self._config.multipart_threshold:
-                self._put(access, ticket, source, progress, outer)
-                return False
-            self._multipart(access, ticket, source, progress, outer)
-            return True
+            return self._multipart(access, ticket, source, progress, outer)
         except (ClientError, BotoCoreError, OSError) as exc:
             raise UploadError(
                 f"uploading {source.name!r} to the JCDS failed: {_describe(exc)}"
@@ -277,26 +235,6 @@ class S3ObjectUploader:
 
         return Retrying.of(self._config, cancel).call(attempt, what, _transient, _describe)
 
-    def _put(
-        self,
-        access: _S3Access,
-        ticket: UploadTicket,
-        source: LocalFile,
-        progress: ProgressCallback | None,
-        outer: CancelToken,
-    ) -> None:
-        def put(client: S3Client) -> None:
-            with _ProgressReader(source.path, source.size, progress) as body:
-                client.put_object(
-                    Bucket=ticket.bucket,
-                    Key=ticket.key,
-                    Body=cast("IO[bytes]", body),
-                    ContentLength=source.size,
-                    ChecksumAlgorithm="CRC32",
-                )
-
-        self._retrying(access, put, outer, f"uploading {source.name}")
-
     def _multipart(
         self,
         access: _S3Access,
@@ -304,8 +242,12 @@ class S3ObjectUploader:
         source: LocalFile,
         progress: ProgressCallback | None,
         outer: CancelToken,
-    ) -> None:
-        part_size = choose_part_size(source.size, self._config.part_size)
+    ) -> bool:
+        """Upload ``source`` in parts; whether it took more than one."""
+        if source.size < self._config.multipart_threshold:
+            part_size = source.size  # one part (S3 allows a last part of any size)
+        else:
+            part_size = choose_part_size(source.size, self._config.part_size)
         parts = plan_parts(source.size, part_size)
         created = self._retrying(
             access,
@@ -339,7 +281,32 @@ class S3ObjectUploader:
             self._complete(access, ticket, source, upload_id, completed)
         except BaseException:
             self._abort(access, ticket, upload_id)
+            # An attempt given up on may have completed it all the same: the key is this
+            # ticket's alone, so whatever stands there is this upload's to delete.
+            self._delete_own(access, ticket)
             raise
+        finally:
+            self._abort_strays(access, ticket)
+        return len(parts) > 1
+
+    def _abort_strays(self, access: _S3Access, ticket: UploadTicket) -> None:
+        """Abort the multipart uploads still in progress at the ticket's own key: a create
+        given up on (its answer too slow) may have started one all the same (best effort)."""
+        try:
+            listed = self._retrying(
+                access,
+                lambda client: client.list_multipart_uploads(
+                    Bucket=ticket.bucket, Prefix=ticket.key
+                ),
+                CancelToken(),
+                f"listing the uploads in progress of {ticket.file_name}",
+            )
+        except Exception as exc:  # the credentials may not allow it: S3 lifecycle rules will
+            log.debug("could not list the uploads of %s: %s", ticket.file_name, _describe(exc))
+            return
+        for item in listed.get("Uploads", []):
+            if item.get("Key") == ticket.key and "UploadId" in item:
+                self._abort(access, ticket, item["UploadId"])
 
     def _complete(
         self,
@@ -391,8 +358,10 @@ class S3ObjectUploader:
         cancel: CancelToken,
         progress: ProgressCallback | None,
     ) -> CompletedPartTypeDef:
+        reported = [0]
+
         def send(client: S3Client) -> Any:
-            with FileSlice(source.path, part.offset, part.length, cancel) as body:
+            with PartBody(source.path, part, cancel, progress, reported) as body:
                 return client.upload_part(
                     Bucket=ticket.bucket,
                     Key=ticket.key,
@@ -404,8 +373,6 @@ class S3ObjectUploader:
                 )
 
         answer = self._retrying(access, send, cancel, f"part {part.number} of {source.name}")
-        if progress is not None:
-            progress(part.length)
         completed: CompletedPartTypeDef = {"PartNumber": part.number, "ETag": answer["ETag"]}
         if "ChecksumCRC32" in answer:
             completed["ChecksumCRC32"] = answer["ChecksumCRC32"]
@@ -433,6 +400,33 @@ class S3ObjectUploader:
             )
         else:
             log.info("aborted the multipart upload of %s", ticket.file_name)
+
+    def discard(self, target: UploadTarget) -> bool:
+        """Delete the object at ``target``'s own key: what uploads with this ticket stored,
+        and nothing another upload stored. ``False`` if S3 refuses (the credentials may
+        not allow it): the caller then has to look by file name."""
+        ticket = expect_target(target, UploadTicket, "the S3 uploader")
+        access = _S3Access(
+            ticket,
+            self._renew,
+            self._make_client,
+            self._config.credential_renewal_margin,
+            self._clock,
+        )
+        return self._delete_own(access, ticket)
+
+    def _delete_own(self, access: _S3Access, ticket: UploadTicket) -> bool:
+        try:
+            self._retrying(
+                access,
+                lambda client: client.delete_object(Bucket=ticket.bucket, Key=ticket.key),
+                CancelToken(),
+                f"deleting the object of {ticket.file_name}",
+            )
+        except (ClientError, BotoCoreError, OSError, UploadError) as exc:
+            log.warning("could not delete the object of %s: %s", ticket.file_name, _describe(exc))
+            return False
+        return True
 
 
 def _code(exc: ClientError) -> str | None:

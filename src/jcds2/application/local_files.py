@@ -40,7 +40,27 @@ def inspect_upload_source(path: str | os.PathLike[str]) -> LocalFile:
             handle.read(1)
     except OSError as exc:
         raise UnreadableFileError(file_path, exc.strerror or str(exc)) from exc
-    return LocalFile(path=file_path.absolute(), size=info.st_size)
+    return LocalFile(path=file_path.absolute(), size=info.st_size, identity=identity(info))
+
+
+def identity(info: os.stat_result) -> tuple[int, ...]:
+    """What tells a file's versions apart: a write, a truncation, a replacement by another
+    file and a ``touch`` each change it (the change time cannot be set back)."""
+    return (
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+    )
+
+
+def current_identity(path: Path) -> tuple[int, ...] | None:
+    """The identity of the file at ``path`` now (``None``: it cannot be looked at)."""
+    try:
+        return identity(path.stat())
+    except OSError:
+        return None
 
 
 def hash_file(path: Path, algorithm: str, stop: threading.Event | None = None) -> str:
@@ -48,15 +68,28 @@ def hash_file(path: Path, algorithm: str, stop: threading.Event | None = None) -
 
     Setting ``stop`` abandons the work (the result is then meaningless).
     """
-    digest = hashlib.new(algorithm)
+    return hash_file_all(path, (algorithm,), stop)[algorithm]
+
+
+def hash_file_all(
+    path: Path, algorithms: tuple[str, ...], stop: threading.Event | None = None
+) -> dict[str, str]:
+    """Hex digests of a whole file with each of ``algorithms``, all from one read of it:
+    each buffer read feeds every digest, so the digests describe the same bytes even if
+    the file changes meanwhile (they agree with each other, whatever they describe).
+
+    Setting ``stop`` abandons the work (the result is then meaningless).
+    """
+    digests = [hashlib.new(name) for name in algorithms]
     buffer = bytearray(HASH_CHUNK)
     view = memoryview(buffer)
     try:
         with path.open("rb", buffering=0) as handle:
             while count := handle.readinto(buffer):
-                digest.update(view[:count])
+                for digest in digests:
+                    digest.update(view[:count])
                 if stop is not None and stop.is_set():
                     break
     except OSError as exc:
         raise UnreadableFileError(path, exc.strerror or str(exc)) from exc
-    return digest.hexdigest()
+    return {name: digest.hexdigest() for name, digest in zip(algorithms, digests, strict=True)}

@@ -129,6 +129,15 @@ class ObjectUploader(Protocol):
         """
         ...
 
+    def discard(self, target: UploadTarget) -> bool:
+        """Delete what uploads to ``target`` stored, and nothing another upload stored.
+
+        ``True`` once nothing stored through ``target`` is left; ``False`` when this
+        uploader cannot tell its own file from another upload's of the same name (the
+        caller then decides by what the store serves). Never raises for a failed deletion.
+        """
+        ...
+
 
 @runtime_checkable
 class RangeFetcher(Protocol):

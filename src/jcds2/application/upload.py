@@ -131,6 +131,9 @@ class UploadPackageFile:
             return result(replaced, replaced=True)
 
         taken = self.packages.find_by_name(spec.name)
+        if taken is not None and taken.file_name == file_name:
+            # Made since the look-up above: another upload of this file name, just now.
+            raise PackageExistsError(file_name, taken.id, taken.name)
         if taken is not None:
             # Better said now than after sending gigabytes.
             raise PackageNameTakenError(

@@ -8,22 +8,26 @@ packages route). The container picks one per route; ``UploadPackageFile`` runs i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
 import attrs
 
+from jcds2.application.local_files import hash_file
 from jcds2.application.ports import FileStore, PackageRepository
 from jcds2.application.retry import Retrying
 from jcds2.application.upload_send import SendAndConfirm, Sent, explained
 from jcds2.domain.errors import (
     Jcds2Error,
     PackageCreationError,
+    PackageExistsError,
+    PackageNameTakenError,
     RemoteFileNotFoundError,
     UploadError,
 )
-from jcds2.domain.models import HashType, Package, PackageSpec, UploadTarget
+from jcds2.domain.models import HashType, Package, PackageSpec, RemoteFile, UploadTarget
 
 log = logging.getLogger("jcds2.upload")
 
@@ -102,18 +106,17 @@ class FileFirst:
 
     def new(self, job: Job) -> Placed:
         try:
-            sent = job.send(
-                lambda: job.files.open_upload(job.file_name), ("sha3_512", "sha512"), discard=True
-            )
+            sent = job.send(lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
         except BaseException as exc:
+            # Stored, maybe (an answer lost, a send given up on), but not confirmed: no
+            # package will use it. Only this upload's own file is deleted.
+            removed = _remove_own_file(job)
             if not job.send.stored:
-                raise  # nothing is stored (a failed send discards its own leftovers)
-            # Stored but not confirmed (or interrupted meanwhile): no package will use it.
-            removed = self._remove_file(job)
+                raise
             what = (
                 "the uploaded file was deleted again"
                 if removed
-                else (f"delete file {job.file_name!r} by hand")
+                else (f"delete file {job.file_name!r} by hand if no package uses it")
             )
             if (error := explained(exc, what, job.file_name)) is not None:
                 raise error from exc
@@ -127,7 +130,7 @@ class FileFirst:
 
     def replace(self, job: Job, existing: Package) -> Placed:
         sent = _replace(
-            job, existing, lambda: job.files.open_upload(job.file_name), ("sha3_512", "sha512")
+            job, existing, lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS
         )
         sha512 = sent.digests["sha512"]
         job.cleanup.call(
@@ -149,12 +152,31 @@ class FileFirst:
             else:
                 known = True
             interrupted = not isinstance(exc, Exception)
+            if created is not None and not _records(created, spec):
+                # Another upload of this file name made its package meanwhile: this
+                # upload lost the race, and only its own file is deleted.
+                removed = _remove_own_file(job)
+                if interrupted:
+                    raise
+                raise PackageExistsError(
+                    spec.file_name,
+                    created.id,
+                    created.name,
+                    detail=(
+                        "Another upload of the same file name made it at the same moment; "
+                        + (
+                            "this upload's file was deleted again."
+                            if removed
+                            else "this upload's file could not be deleted: check the file."
+                        )
+                    ),
+                ) from exc
             if created is not None:
                 if interrupted:
                     raise  # the package and its file are both there: nothing to undo
                 log.warning("package creation reported %r, but the package exists", exc)
                 return created
-            removed = known and self._remove_file(job)
+            removed = known and _remove_own_file(job)
             if removed:
                 what = "the uploaded file was deleted again"
             elif known:
@@ -175,17 +197,73 @@ class FileFirst:
                 file_removed=removed,
             ) from exc
 
-    @staticmethod
-    def _remove_file(job: Job) -> bool:
-        try:
-            job.cleanup.call(lambda: job.files.delete(job.file_name), f"deleting {job.file_name}")
-        except RemoteFileNotFoundError:
-            pass  # an earlier attempt deleted it, but its answer was lost
-        except Exception:
-            log.exception("could not delete the orphaned file %s", job.file_name)
-            return False
-        log.info("deleted %s again: it is not to be left without a package", job.file_name)
-        return True
+
+#: What a file-first upload hashes: SHA3-512 to verify, SHA-512 to record, MD5 to tell its
+#: own file from another upload's of the same name.
+_FILE_FIRST_DIGESTS = ("sha3_512", "sha512", "md5")
+
+
+def _records(package: Package, spec: PackageSpec) -> bool:
+    """Whether ``package`` records the hash ``spec`` carries (this upload's package)."""
+    algorithm = HashType(spec.hash_type).algorithm if spec.hash_type else None
+    reported = package.digests()
+    return algorithm is not None and reported.get(algorithm) == (spec.hash_value or "").lower()
+
+
+def _remove_own_file(job: Job) -> bool:
+    """Delete what this upload stored, and nothing another upload stored; whether none of
+    it is known to remain.
+
+    First each target's own copy (the S3 object at the ticket's key, the file this
+    uploader renamed into place on a share). Then, if the store still serves this
+    upload's bytes under the file name (same size and MD5) and, looked at just before,
+    no package uses the name, that file by name. Files served with no MD5 are left to
+    the first step (what an uploader cannot tell apart is not deleted).
+    """
+    send = job.send
+    if not send.sent_to:
+        return True  # nothing was sent: nothing of this upload's can be there
+    discarded = [send.uploader.discard(target) for target in send.sent_to]  # each one
+    try:
+        return _remove_by_name_if_own(job, own_deleted=all(discarded))
+    except Exception:
+        log.exception("could not delete the orphaned file %s", job.file_name)
+        return False
+
+
+def _remove_by_name_if_own(job: Job, *, own_deleted: bool) -> bool:
+    listing = job.cleanup.call(job.files.list_files, "listing the files")
+    remote = next((f for f in listing if f.file_name == job.file_name), None)
+    own = None if remote is None else _is_own(job, remote)
+    if own is None:
+        return remote is None or own_deleted
+    if not own:
+        return True  # another upload's file: not this upload's to delete
+    user = job.cleanup.call(
+        lambda: job.packages.find_by_file_name(job.file_name),
+        f"looking for a package using {job.file_name}",
+    )
+    if user is not None:
+        log.warning(
+            "%s: package %d uses this file name; its file is left alone", job.file_name, user.id
+        )
+        return False
+    with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
+        job.cleanup.call(lambda: job.files.delete(job.file_name), f"deleting {job.file_name}")
+    log.info("deleted %s again: it is not to be left without a package", job.file_name)
+    return True
+
+
+def _is_own(job: Job, remote: RemoteFile) -> bool | None:
+    """Whether the store serves this upload's bytes as ``remote`` (``None``: no MD5 listed,
+    so it cannot tell)."""
+    source = job.send.source
+    if remote.size != source.size:
+        return False
+    if not remote.md5:
+        return None
+    md5 = job.send.digests.get("md5") or hash_file(source.path, "md5")
+    return remote.md5.lower() == md5
 
 
 class PackageFirst:
@@ -228,6 +306,15 @@ class PackageFirst:
                 raise exc from None
             if made is None:
                 raise
+            if isinstance(exc, PackageNameTakenError):
+                # Not a lost answer: the name was taken when this request arrived, by the
+                # package of another upload of the same file name made at the same moment.
+                raise PackageExistsError(
+                    job.file_name,
+                    made.id,
+                    made.name,
+                    detail="Another upload of the same file name made it at the same moment.",
+                ) from exc
             if isinstance(exc, Exception):
                 log.warning("package creation reported %r, but the package exists", exc)
                 return made

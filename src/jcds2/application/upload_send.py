@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -10,13 +9,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
-from jcds2.application.local_files import hash_file
+from jcds2.application.local_files import current_identity, hash_file_all
 from jcds2.application.ports import FileStore, ObjectUploader, ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
     CorruptUploadError,
-    RemoteFileNotFoundError,
     ServerRejectedUploadError,
+    SourceChangedError,
     VerificationError,
     VerificationTimeoutError,
 )
@@ -39,7 +38,7 @@ class Sent:
 def explained(error: BaseException, what: str, file_name: str) -> BaseException | None:
     """``error`` again with ``what`` (the state left behind) added to its message, for the
     errors that describe a failed upload; ``None`` for the others (re-raise them as is)."""
-    if isinstance(error, VerificationError):
+    if isinstance(error, (VerificationError, SourceChangedError)):
         return type(error)(f"{error}; {what}.", file_name=file_name)
     return None
 
@@ -62,6 +61,10 @@ class SendAndConfirm:
     retrying: Retrying
     clock: Callable[[], float]
     stored: bool = False
+    #: Every target a send went to: what this upload may have stored, for the clean-up.
+    sent_to: list[UploadTarget] = attrs.field(factory=list)
+    #: The digests of the file as sent, once a send has completed and been hashed.
+    digests: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def file_name(self) -> str:
@@ -74,13 +77,12 @@ class SendAndConfirm:
         *,
         first: UploadTarget | None = None,
         previous: StoredFileState | None = None,
-        discard: bool = False,
     ) -> Sent:
         """Send, refresh, confirm; ``first`` is a target already opened for the first send,
-        ``previous`` what the store reported before (seeing it again means "not yet"),
-        ``discard`` deletes what a failed send may have left under the file's name."""
+        ``previous`` what the store reported before (seeing it again means "not yet").
+        ``sent_to`` lists the targets for the caller's clean-up after a failure."""
         target = first if first is not None else open_target()
-        multipart, digests = self._send(target, algorithms, discard)
+        multipart, digests = self._send(target, algorithms)
         if not self.verify:
             self.refresh(target)  # the distribution point still has to take the file in
             return Sent(multipart, digests, verified=False)
@@ -101,7 +103,7 @@ class SendAndConfirm:
                 reason,
             )
             target = open_target()
-            multipart, _ = self._send(target, (), discard)
+            multipart, _ = self._send(target, ())
         raise AssertionError("unreachable")  # pragma: no cover
 
     def refresh(self, target: UploadTarget) -> None:
@@ -115,54 +117,50 @@ class SendAndConfirm:
         )
 
     def _send(
-        self, target: UploadTarget, algorithms: tuple[str, ...], discard: bool
+        self, target: UploadTarget, algorithms: tuple[str, ...]
     ) -> tuple[bool, dict[str, str]]:
         """Upload to ``target`` while hashing the file with ``algorithms`` alongside.
 
         The upload runs on the caller's thread, so that an interrupt meets it there and its
-        clean-up (an aborted multipart upload, say) is done before the interrupt propagates;
-        the hashes run beside it on a small pool that never outlives the call.
+        clean-up (an aborted multipart upload, say) is done before the interrupt propagates.
+        The digests come from one read of the file on one thread beside it, each buffer
+        feeding all of them, so they describe the same bytes; the server's SHA3-512
+        (verification) then proves those bytes are the stored ones. A file whose identity
+        (``os.stat``) changed by the end of the send raises ``SourceChangedError``: what it
+        stored is unknown.
         """
         log.info("uploading %s (%d bytes)", self.file_name, self.source.size)
-        stop_hashing = threading.Event()
-        with ThreadPoolExecutor(
-            max_workers=max(len(algorithms), 1), thread_name_prefix="jcds2-hash"
-        ) as hasher:
-            # One thread per algorithm: hashlib releases the GIL, so they run side by side.
-            hashing: dict[str, Future[str]] = {
-                name: hasher.submit(hash_file, self.source.path, name, stop_hashing)
-                for name in algorithms
-            }
+        source, stop_hashing = self.source, threading.Event()
+        self.sent_to.append(target)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
+            hashing: Future[dict[str, str]] | None = (
+                hasher.submit(hash_file_all, source.path, algorithms, stop_hashing)
+                if algorithms
+                else None
+            )
             try:
                 multipart = self.uploader.upload(
-                    target, self.source, progress=self.progress, cancel=self.retrying.cancel
+                    target, source, progress=self.progress, cancel=self.retrying.cancel
                 )
                 self.stored = True
-                digests = {name: future.result() for name, future in hashing.items()}
+                digests = hashing.result() if hashing is not None else {}
             except BaseException:
                 stop_hashing.set()
-                if discard:
-                    self._discard()  # the store may have kept the file, its answer lost
                 raise
+        self.digests.update(digests)
+        self._check_unchanged()
         return multipart, digests
 
-    def _discard(self) -> None:
-        """Delete the stored file of the source's name only if it is provably this upload:
-        an older file of that name (one no package uses) has another size or MD5."""
-        source, cleanup = self.source, Retrying.of(self.config)
-        try:
-            listing = cleanup.call(self.files.list_files, "listing the files")
-            remote = next((f for f in listing if f.file_name == source.name), None)
-            if remote is None or remote.size != source.size or not remote.md5:
-                return
-            if remote.md5.lower() != hash_file(source.path, "md5"):
-                return
-            with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
-                cleanup.call(lambda: self.files.delete(source.name), f"deleting {source.name}")
-        except Exception:
-            log.warning("could not check for a partial upload of %s", source.name, exc_info=True)
+    def _check_unchanged(self) -> None:
+        expected = self.source.identity
+        if expected is None or current_identity(self.source.path) == expected:
             return
-        log.info("deleted %s: the upload failed after it was stored", source.name)
+        raise SourceChangedError(
+            f"{self.source.path} changed while it was being uploaded (written, replaced or "
+            "touched), so what the server stored may be neither the old nor the new file; "
+            "upload it again once nothing writes to it",
+            file_name=self.file_name,
+        )
 
     def _confirm(
         self, target: UploadTarget, expected: Expected, previous: StoredFileState | None
@@ -185,7 +183,8 @@ class SendAndConfirm:
                 return judgement.reason
             if judgement.verdict is Verdict.CORRUPT:
                 raise CorruptUploadError(
-                    f"the server has other bytes for {self.file_name!r} than were sent: "
+                    f"the server has other bytes for {self.file_name!r} than were sent "
+                    f"(corrupted, or another upload of that name at the same moment): "
                     f"{judgement.reason}",
                     file_name=self.file_name,
                 )

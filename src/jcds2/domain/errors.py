@@ -316,6 +316,15 @@ class UploadError(TransferError):
     """Raised when uploading a file fails; nothing of the upload is left on the server."""
 
 
+class SourceChangedError(UploadError):
+    """Raised when the local file changed (was written, replaced, truncated or touched)
+    while it was being uploaded; what the upload stored is deleted again."""
+
+    def __init__(self, message: str, *, file_name: str) -> None:
+        self.file_name = file_name
+        super().__init__(message)
+
+
 class PackageCreationError(UploadError):
     """Raised when the file was uploaded but the package object could not be created.
 

@@ -212,10 +212,16 @@ class UploadTicket(UploadTarget):
 
 @attrs.frozen
 class LocalFile:
-    """A local file checked for upload: regular, readable and not empty."""
+    """A local file checked for upload: regular, readable and not empty.
+
+    ``identity`` is what ``os.stat`` said when it was checked (device, inode, size and the
+    modification and change times in nanoseconds; ``None`` if not recorded): the same
+    identity after the upload means the file was not changed meanwhile.
+    """
 
     path: Path
     size: int
+    identity: tuple[int, ...] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def name(self) -> str:

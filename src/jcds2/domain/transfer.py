@@ -39,7 +39,7 @@ class TransferConfig:
     """Every knob of a transfer, in one place, with defaults that suit most machines.
 
     - ``multipart_threshold``: files of at least this many bytes are uploaded in parts
-      (1 GiB); smaller ones in a single request.
+      (1 GiB); smaller ones in a single part (ADR 0020).
     - ``part_size``: the preferred multipart part size; grown for very large files so
       that no upload needs more than S3's 10,000 parts.
     - ``range_size``: bytes per HTTP range request when downloading (20 MiB).

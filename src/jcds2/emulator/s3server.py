@@ -210,11 +210,21 @@ class S3FaultMiddleware:
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_RANGE"),
         )
-        note = functools.partial(self._note, facts)
+        noted: list[int | None] = []
+
+        def note(status: int | None) -> None:
+            noted.append(status)
+            self._note(facts, status)
+
         fired = self._engine.take(facts)
-        if fired is None:
-            return self._app(environ, _noting(start_response, note))
-        return self._spoil(fired.rule, environ, start_response, note)
+        try:
+            if fired is None:
+                return self._app(environ, _noting(start_response, note))
+            return self._spoil(fired.rule, environ, start_response, note)
+        except Exception:
+            if not noted:  # a reset notes itself; anything else gets werkzeug's 500
+                note(500)
+            raise
 
     def _note(self, facts: RequestFacts, status: int | None) -> None:
         self._log.record(

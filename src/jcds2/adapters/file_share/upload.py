@@ -7,6 +7,7 @@ import errno
 import os
 import stat
 import sys
+import threading
 from io import FileIO
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import ProgressCallback
 from jcds2.domain.errors import (
     ConfigurationError,
+    SourceChangedError,
     UploadError,
 )
 from jcds2.domain.models import (
@@ -140,6 +142,9 @@ class FileShareUploader:
             raise ConfigurationError(f"chunk_size must be positive, not {chunk_size}")
         self._config = config
         self._chunk_size = chunk_size
+        # The file each destination got from this uploader, to delete only that one.
+        self._placed: dict[Path, tuple[int, int]] = {}
+        self._placed_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FileShareUploader(chunk_size={self._chunk_size})"
@@ -164,6 +169,25 @@ class FileShareUploader:
         log.info("copied %s to %s", source.path, share_target.path)
         return False
 
+    def discard(self, target: UploadTarget) -> bool:
+        """Delete the file at ``target`` if it is still the one this uploader put there
+        (same device and inode); another upload's file of that name is left alone."""
+        share_target = expect_target(target, FileShareTarget, "a file share", _PAIRING)
+        with self._placed_lock:
+            placed = self._placed.pop(share_target.path, None)
+        if placed is None:
+            return True  # nothing was put there by this uploader
+        try:
+            info = share_target.path.lstat()
+            if (info.st_dev, info.st_ino) == placed:
+                share_target.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not delete %s: %s", share_target.path, _strerror(exc))
+            return False
+        return True
+
     def _copy(
         self,
         reader: FileIO,
@@ -182,6 +206,7 @@ class FileShareUploader:
                 self._fill(fd, reader, source, progress, cancel)
                 _keep_mode(target.path, fd)
                 _flush(fd)
+                written = os.fstat(fd)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.close(fd)
@@ -190,6 +215,8 @@ class FileShareUploader:
             if cancel is not None:
                 cancel.check()  # the last moment: after the rename there is no going back
             os.replace(temporary, target.path)
+            with self._placed_lock:
+                self._placed[target.path] = (written.st_dev, written.st_ino)
         except BaseException as exc:
             _remove(temporary)
             if isinstance(exc, OSError):
@@ -240,10 +267,11 @@ def _source_stat(reader: FileIO, source: LocalFile) -> os.stat_result:
         raise UploadError(f"cannot look at {source.path}: {_strerror(exc)}") from exc
 
 
-def _source_changed(source: LocalFile, how: str) -> UploadError:
-    return UploadError(
+def _source_changed(source: LocalFile, how: str) -> SourceChangedError:
+    return SourceChangedError(
         f"{source.path} changed while it was being copied ({how}); nothing was stored. "
-        "Upload it again once whatever writes it has finished."
+        "Upload it again once whatever writes it has finished.",
+        file_name=source.name,
     )
 
 

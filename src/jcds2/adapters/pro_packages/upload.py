@@ -149,6 +149,11 @@ class PackageFormUploader:
     def __repr__(self) -> str:
         return f"PackageFormUploader({self._http.server.base_url!r})"
 
+    def discard(self, target: UploadTarget) -> bool:
+        """A file sent into a package goes with the package: nothing to do here, and
+        ``False`` (the package-first order deletes the package it made instead)."""
+        return False
+
     def upload(
         self,
         target: UploadTarget,

@@ -10,7 +10,6 @@ import contextlib
 import http.client
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +18,7 @@ import requests
 import urllib3.exceptions
 
 from jcds2.adapters.connections import ConnectionRegistry
+from jcds2.adapters.read_buffer import ThreadBuffers
 from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import RangeSink
 from jcds2.application.retry import Retrying
@@ -129,7 +129,7 @@ class HttpRangeFetcher:
         self._config = config
         self._timeout = (config.connect_timeout, config.read_timeout)
         self._chunk_size = chunk_size
-        self._local = threading.local()
+        self._buffers = ThreadBuffers(chunk_size)
         self._connections = ConnectionRegistry()
         self._connections.install(session)
 
@@ -252,13 +252,6 @@ class HttpRangeFetcher:
         if received != byte_range.length:
             raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
 
-    def _buffer(self) -> memoryview:
-        buffer: memoryview | None = getattr(self._local, "buffer", None)
-        if buffer is None:
-            buffer = memoryview(bytearray(self._chunk_size))
-            self._local.buffer = buffer
-        return buffer
-
     def _drain(self, response: requests.Response, byte_range: ByteRange, sink: RangeSink) -> int:
         """Hand the body to ``sink``; return the number of bytes received.
 
@@ -274,7 +267,7 @@ class HttpRangeFetcher:
                 sink(byte_range.start + received, memoryview(chunk))
                 received += len(chunk)
             return received
-        buffer = self._buffer()
+        buffer = self._buffers.get()
         received = 0
         while received < byte_range.length:
             want = min(len(buffer), byte_range.length - received)

@@ -14,7 +14,6 @@ from jcds2.adapters.file_share.common import (
     _drop_cached_pages,
     _file_url,
     _hash,
-    _NotARegularFileError,
     _open_regular,
     _strerror,
     _version,
@@ -126,13 +125,9 @@ class FileShareStore:
         path = expect_target(target, FileShareTarget, "a file share", _PAIRING).path
         self._require_directory()
         try:
-            handle, _ = _open_regular(path)
+            handle, _ = _open_regular(path, TransferError, "read back", "; remove or rename it")
         except FileNotFoundError:
             return None
-        except _NotARegularFileError:
-            raise TransferError(f"{path} is not a regular file; remove or rename it") from None
-        except OSError as exc:
-            raise TransferError(f"cannot read back {path}: {_strerror(exc)}") from exc
         with handle:
             try:
                 _drop_cached_pages(handle.fileno())

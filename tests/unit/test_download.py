@@ -29,6 +29,7 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
 from jcds2.testing import InMemoryFileStore, InMemoryRangeFetcher
+from tests.fakes import FailsOnFetch
 
 NAME = "Firefox 128.pkg"
 CONTENT = random.Random(20240607).randbytes(10_500)
@@ -115,35 +116,6 @@ class ExpiresAfterSize:
             wait = self.calls <= self.together
         if wait:
             self._barrier.wait(timeout=3)
-        self.inner.fetch(url, byte_range, sink, cancel=cancel)
-
-
-@attrs.define
-class FailsOnFetch:
-    """Fails the ``nth`` fetch (1-based) with ``error``; serves every other one."""
-
-    inner: InMemoryRangeFetcher
-    nth: int
-    error: Exception
-    calls: int = 0
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-
-    def size(self, url: str) -> int:
-        return self.inner.size(url)
-
-    def fetch(
-        self,
-        url: str,
-        byte_range: ByteRange,
-        sink: RangeSink,
-        *,
-        cancel: CancelToken | None = None,
-    ) -> None:
-        with self._lock:
-            self.calls += 1
-            fail = self.calls == self.nth
-        if fail:
-            raise self.error
         self.inner.fetch(url, byte_range, sink, cancel=cancel)
 
 

@@ -145,6 +145,14 @@ def _raise_for_token_status(response: BoundedResponse, server: JamfServer, what:
     )
 
 
+def _require(identity: str, secret: str, needs: str) -> None:
+    """Refuse an empty identity or secret (``needs`` says what is missing); the secret is
+    kept out of every log record from now on."""
+    if not identity or not secret:
+        raise ConfigurationError(needs)
+    register_secret(secret)
+
+
 class CredentialsProvider(abc.ABC):
     """Trades long-lived credentials for bearer tokens. Subclass to add a new kind."""
 
@@ -176,9 +184,7 @@ class BasicAuthProvider(CredentialsProvider):
     password: str = attrs.field(repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.username or not self.password:
-            raise ConfigurationError("BasicAuthProvider needs a user name and a password")
-        register_secret(self.password)
+        _require(self.username, self.password, "BasicAuthProvider needs a user name and a password")
 
     def request_token(
         self, session: requests.Session, server: JamfServer, timeout: Timeout
@@ -241,9 +247,11 @@ class ApiClientCredentialsProvider(CredentialsProvider):
     client_secret: str = attrs.field(repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.client_id or not self.client_secret:
-            raise ConfigurationError("ApiClientCredentialsProvider needs a client id and a secret")
-        register_secret(self.client_secret)
+        _require(
+            self.client_id,
+            self.client_secret,
+            "ApiClientCredentialsProvider needs a client id and a secret",
+        )
 
     def request_token(
         self, session: requests.Session, server: JamfServer, timeout: Timeout

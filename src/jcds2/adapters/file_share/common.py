@@ -131,6 +131,17 @@ def _open_regular(
     raise error(f"{path} is not a regular file{advice}")
 
 
+def _look_at(path: Path) -> os.stat_result:
+    """The status of ``path``; ``FileNotFoundError`` is the caller's to word, any other
+    failure is a ``DownloadError``."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise DownloadError(f"cannot look at {path}: {_strerror(exc)}") from exc
+
+
 def _close(fd: int) -> None:
     if fd >= 0:
         os.close(fd)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jcds2.adapters.file_share.common import (
     READ_CHUNK,
+    _look_at,
     _open_regular,
     _path_of,
     _strerror,
@@ -48,11 +49,9 @@ class FileRangeFetcher:
     def size(self, url: str) -> int:
         path, version = _path_of(url)
         try:
-            info = path.stat()
+            info = _look_at(path)
         except FileNotFoundError:
             raise _gone(path) from None
-        except OSError as exc:
-            raise DownloadError(f"cannot look at {path}: {_strerror(exc)}") from exc
         _check_version(path, info, version)
         return info.st_size
 

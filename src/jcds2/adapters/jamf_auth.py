@@ -105,14 +105,11 @@ def _post(
 
 
 def _json_body(response: BoundedResponse, server: JamfServer, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise NotJamfServerError(
-            f"{what}: {server.base_url} did not answer with JSON; is it a Jamf Pro server?",
-            status=response.status_code,
-            operation=what,
-        ) from exc
+    body = response.json_or(
+        what,
+        f"{server.base_url} did not answer with JSON; is it a Jamf Pro server?",
+        NotJamfServerError,
+    )
     if not isinstance(body, dict):
         raise NotJamfServerError(
             f"{what}: unexpected answer from {server.base_url}; is it a Jamf Pro server?",

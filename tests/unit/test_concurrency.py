@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import functools
 import threading
 import time
 
@@ -179,7 +180,8 @@ def test_on_done_hears_of_each_task_once_it_has_returned() -> None:
         with lock:
             done.append(index)
 
-    results = run_all([lambda n=n: n * 10 for n in range(5)], workers=3, on_done=note)
+    tasks = [functools.partial(int, str(n * 10)) for n in range(5)]
+    results = run_all(tasks, workers=3, on_done=note)
 
     assert results == [0, 10, 20, 30, 40]
     assert sorted(done) == [0, 1, 2, 3, 4]

@@ -231,26 +231,26 @@ class DownloadFile:
 
         ranges = partial.ranges
         digest = InOrderDigest(partial.fd, ranges, "md5", partial.completed) if hash_md5 else None
-
-        def completed(index: int) -> None:
-            partial.mark_completed(index)
-            if digest is not None:
-                digest.completed(index)
-
-        # Each task is the fetcher's own call, through the URL source (a refused URL is
-        # renewed); a range is recorded once its task has returned.
         missing = [index for index in range(len(ranges)) if index not in partial.completed]
+        # Each task is the fetcher's own call, through the URL source (a refused URL is
+        # renewed); its range is recorded once it has returned.
         tasks = [
             functools.partial(urls.run, self.fetcher.fetch, ranges[index], sink, cancel=cancel)
             for index in missing
         ]
+
+        def record(task: int) -> None:
+            partial.mark_completed(missing[task])
+            if digest is not None:
+                digest.completed(missing[task])
+
         try:
             run_all(
                 tasks,
                 workers=self.config.concurrency,
                 cancel=cancel,
                 name="jcds2-download",
-                on_done=lambda task: completed(missing[task]),
+                on_done=record,
             )
             md5 = digest.hexdigest() if digest is not None else None
             flush(partial.fd)

@@ -13,15 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import attrs
 import pytest
 
 from jcds2.adapters.file_share import FileRangeFetcher, FileShareStore
-from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
-from jcds2.application.ports import RangeSink
 from jcds2.domain.errors import DownloadError
 from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
+from tests.fakes import FailsOnFetch
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "Xcode 16.pkg"
@@ -104,29 +102,12 @@ def test_the_lock_of_a_killed_download_does_not_stop_the_next_one(
 # --- records that cannot be trusted -------------------------------------------------------
 
 
-@attrs.define
-class FailsAt:
+def _fails_at(nth: int) -> FailsOnFetch:
     """A ``FileRangeFetcher`` whose ``nth`` fetch (1-based) fails."""
-
-    nth: int
-    inner: FileRangeFetcher = attrs.field(factory=FileRangeFetcher)
-    fetched: list[ByteRange] = attrs.field(factory=list)
-    calls: int = 0
-
-    def size(self, url: str) -> int:
-        return self.inner.size(url)
-
-    def fetch(
-        self, url: str, byte_range: ByteRange, sink: RangeSink, *, cancel: CancelToken | None = None
-    ) -> None:
-        self.calls += 1
-        if self.calls == self.nth:
-            raise DownloadError("the share went away for a moment")
-        self.inner.fetch(url, byte_range, sink, cancel=cancel)
-        self.fetched.append(byte_range)
+    return FailsOnFetch(FileRangeFetcher(), nth, DownloadError("the share went away for a moment"))
 
 
-def _download(share: Path, fetcher: FailsAt) -> DownloadFile:
+def _download(share: Path, fetcher: FailsOnFetch) -> DownloadFile:
     config = TransferConfig(range_size=RANGE_SIZE, concurrency=1)
     return DownloadFile(FileShareStore(share), fetcher, config)
 
@@ -135,12 +116,12 @@ def test_a_range_changed_on_disk_since_it_was_recorded_is_fetched_again(
     share: Path, dest_dir: Path
 ) -> None:
     with pytest.raises(DownloadError):
-        _download(share, FailsAt(nth=5))(NAME, dest_dir)
+        _download(share, _fails_at(5))(NAME, dest_dir)
     part = dest_dir / f"{NAME}.part"
     with part.open("r+b") as handle:  # a crash, a bad disk or another process
         handle.seek(RANGE_SIZE + 7)
         handle.write(b"\x00\xff")
-    fetcher = FailsAt(nth=0)
+    fetcher = _fails_at(0)
 
     result = _download(share, fetcher)(NAME, dest_dir)
 
@@ -166,7 +147,7 @@ def test_a_record_without_checksums_of_its_ranges_is_not_trusted(
         "completed": list(range(len(ranges))),
     }
     (dest_dir / f"{NAME}.part.json").write_text(json.dumps(record), encoding="utf-8")
-    fetcher = FailsAt(nth=0)
+    fetcher = _fails_at(0)
 
     result = _download(share, fetcher)(NAME, dest_dir)
 

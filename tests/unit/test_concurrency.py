@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import functools
 import threading
 import time
 
@@ -169,3 +170,26 @@ def test_an_interrupt_while_the_workers_start_cancels_those_already_running(
 
     assert cancel.cancelled
     assert ended == ["starting-0"]
+
+
+def test_on_done_hears_of_each_task_once_it_has_returned() -> None:
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def note(index: int) -> None:
+        with lock:
+            done.append(index)
+
+    tasks = [functools.partial(int, str(n * 10)) for n in range(5)]
+    results = run_all(tasks, workers=3, on_done=note)
+
+    assert results == [0, 10, 20, 30, 40]
+    assert sorted(done) == [0, 1, 2, 3, 4]
+
+
+def test_a_failing_on_done_fails_the_run_like_its_task() -> None:
+    def refuse(index: int) -> None:
+        raise TransferError(f"could not record task {index}")
+
+    with pytest.raises(TransferError, match="could not record task 0"):
+        run_all([lambda: 1], workers=1, on_done=refuse)

@@ -29,6 +29,7 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
 from jcds2.testing import InMemoryFileStore, InMemoryRangeFetcher
+from tests.fakes import FailsOnFetch
 
 NAME = "Firefox 128.pkg"
 CONTENT = random.Random(20240607).randbytes(10_500)
@@ -80,71 +81,21 @@ class ConcurrencyProbe:
                 self.in_flight -= 1
 
 
-@attrs.define
-class ExpiresAfterSize:
-    """The URL generations in ``expire`` start answering as expired once the size is known.
+def expires_after_size(
+    inner: InMemoryRangeFetcher, expire: set[int], together: int = 1
+) -> FailsOnFetch:
+    """A fetcher whose URL generations in ``expire`` answer as expired from the first
+    fetch on (the size is known by then). The first ``together`` fetches wait for each
+    other before going on, so that they all meet the same expired URL at once."""
+    barrier = threading.Barrier(together)
 
-    The first ``together`` fetches wait for each other before going on, so that they
-    all meet the same expired URL at once.
-    """
+    def meet(call: int) -> None:
+        if call == 1:
+            inner.expired_generations |= expire
+        if call <= together:
+            barrier.wait(timeout=3)
 
-    inner: InMemoryRangeFetcher
-    expire: set[int]
-    together: int = 1
-    calls: int = 0
-    _barrier: threading.Barrier = attrs.field(
-        default=attrs.Factory(lambda self: threading.Barrier(self.together), takes_self=True)
-    )
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-
-    def size(self, url: str) -> int:
-        size = self.inner.size(url)
-        self.inner.expired_generations |= self.expire
-        return size
-
-    def fetch(
-        self,
-        url: str,
-        byte_range: ByteRange,
-        sink: RangeSink,
-        *,
-        cancel: CancelToken | None = None,
-    ) -> None:
-        with self._lock:
-            self.calls += 1
-            wait = self.calls <= self.together
-        if wait:
-            self._barrier.wait(timeout=3)
-        self.inner.fetch(url, byte_range, sink, cancel=cancel)
-
-
-@attrs.define
-class FailsOnFetch:
-    """Fails the ``nth`` fetch (1-based) with ``error``; serves every other one."""
-
-    inner: InMemoryRangeFetcher
-    nth: int
-    error: Exception
-    calls: int = 0
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-
-    def size(self, url: str) -> int:
-        return self.inner.size(url)
-
-    def fetch(
-        self,
-        url: str,
-        byte_range: ByteRange,
-        sink: RangeSink,
-        *,
-        cancel: CancelToken | None = None,
-    ) -> None:
-        with self._lock:
-            self.calls += 1
-            fail = self.calls == self.nth
-        if fail:
-            raise self.error
-        self.inner.fetch(url, byte_range, sink, cancel=cancel)
+    return FailsOnFetch(inner, hook=meet)
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -537,7 +488,7 @@ def test_a_file_known_by_neither_md5_nor_version_is_not_resumed(
 def test_an_expired_url_is_renewed_and_the_download_completes(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
 ) -> None:
-    expiring = ExpiresAfterSize(fetcher, expire={1}, together=4)
+    expiring = expires_after_size(fetcher, expire={1}, together=4)
 
     result = _download_with(files, expiring, concurrency=4)(NAME, dest_dir)
 
@@ -574,7 +525,7 @@ def test_a_url_refused_at_every_size_probe_gives_up(
 def test_a_url_that_keeps_expiring_gives_up(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path
 ) -> None:
-    expiring = ExpiresAfterSize(fetcher, expire=set(range(1, 100)))
+    expiring = expires_after_size(fetcher, expire=set(range(1, 100)))
 
     with pytest.raises(DownloadError, match="kept being refused"):
         _download_with(files, expiring, max_attempts=2)(NAME, dest_dir)

@@ -10,7 +10,6 @@ import errno
 import json
 import os
 import random
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -18,52 +17,21 @@ from typing import NoReturn
 import attrs
 import pytest
 
-from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
-from jcds2.application.ports import RangeFetcher, RangeSink
+from jcds2.application.ports import RangeFetcher
 from jcds2.domain.errors import (
     DestinationExistsError,
     DownloadError,
     UnsafeDestinationFileError,
 )
-from jcds2.domain.transfer import ByteRange, TransferConfig, split_ranges
+from jcds2.domain.transfer import TransferConfig, split_ranges
 from jcds2.testing import InMemoryFileStore, InMemoryRangeFetcher
+from tests.fakes import FailsOnFetch
 
 NAME = "Firefox 128.pkg"
 CONTENT = random.Random(20261203).randbytes(10_500)
 RANGE_SIZE = 1000
 VICTIM = b"a file of the user's that no download may touch\n"
-
-
-@attrs.define
-class Hooked:
-    """Serves through ``inner``; ``before(n)`` runs before the ``n``-th fetch (1-based), and
-    the ``fail``-th fetch fails."""
-
-    inner: InMemoryRangeFetcher
-    before: Callable[[int], None] = lambda _n: None
-    fail: int = 0
-    calls: int = 0
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-
-    def size(self, url: str) -> int:
-        return self.inner.size(url)
-
-    def fetch(
-        self,
-        url: str,
-        byte_range: ByteRange,
-        sink: RangeSink,
-        *,
-        cancel: CancelToken | None = None,
-    ) -> None:
-        with self._lock:
-            self.calls += 1
-            call = self.calls
-        self.before(call)
-        if call == self.fail:
-            raise DownloadError("the connection dropped")
-        self.inner.fetch(url, byte_range, sink, cancel=cancel)
 
 
 @pytest.fixture
@@ -167,7 +135,7 @@ def test_a_part_with_a_second_hard_link_is_not_resumed_into(
     files: InMemoryFileStore, fetcher: InMemoryRangeFetcher, dest_dir: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(DownloadError):
-        _download(files, Hooked(fetcher, fail=4))(NAME, dest_dir)
+        _download(files, FailsOnFetch(fetcher, nth=4))(NAME, dest_dir)
     other = tmp_path / "other-name-of-the-part"
     os.link(dest_dir / f"{NAME}.part", other)
     before = other.read_bytes()
@@ -213,7 +181,7 @@ def test_a_destination_that_appears_during_the_download_is_not_replaced(
             destination.write_bytes(b"theirs")
 
     with pytest.raises(DestinationExistsError) as caught:
-        _download(files, Hooked(fetcher, before=someone_writes_the_destination))(NAME, dest_dir)
+        _download(files, FailsOnFetch(fetcher, hook=someone_writes_the_destination))(NAME, dest_dir)
 
     assert caught.value.path == destination
     assert destination.read_bytes() == b"theirs"
@@ -262,7 +230,7 @@ def test_a_name_near_the_limit_downloads_and_resumes(dest_dir: Path, name: str) 
     files = InMemoryFileStore(contents={name: CONTENT})
     fetcher = InMemoryRangeFetcher(files)
     with pytest.raises(DownloadError, match="connection dropped"):
-        _download(files, Hooked(fetcher, fail=4))(name, dest_dir)
+        _download(files, FailsOnFetch(fetcher, nth=4))(name, dest_dir)
     kept = _listing(dest_dir)
     assert len(kept) == 2
     assert all(len(entry.encode("utf-8")) <= 255 for entry in kept)
@@ -335,7 +303,7 @@ def test_the_record_claims_a_range_only_once_its_bytes_are_flushed(
         claims_seen.append(len(indices))
 
     with pytest.raises(DownloadError):
-        _download(files, Hooked(fetcher, before=check_the_record, fail=8))(NAME, dest_dir)
+        _download(files, FailsOnFetch(fetcher, nth=8, hook=check_the_record))(NAME, dest_dir)
     check_the_record(0)  # the record the failure left
 
     assert claims_seen[-1] == 7

@@ -137,3 +137,43 @@ def test_the_log_never_sees_what_describe_leaves_out(caplog: pytest.LogCaptureFi
         retrying.call(action, "range request", describe=lambda exc: "reset")
     assert "SECRET" not in caplog.text
     assert "range request failed (reset); attempt 2" in caplog.text
+
+
+def test_tries_is_the_same_policy_as_a_loop_of_attempts() -> None:
+    retrying, waits = make()
+    action = Flaky(ServerUnreachableError("timed out"), JamfApiError("busy", status=503))
+    numbers: list[int] = []
+
+    def attempt_once() -> str:
+        for attempt in retrying.tries("asking"):
+            numbers.append(attempt.number)
+            with attempt:
+                return action()
+        raise AssertionError("the loop ended without a result")
+
+    assert attempt_once() == "done"
+    assert numbers == [1, 2, 3]
+    assert waits == [1.0, 2.0]
+
+
+def test_tries_lets_a_failure_it_does_not_retry_through_at_once() -> None:
+    retrying, waits = make()
+    action = Flaky(ValueError("permanent"))
+
+    def attempt_once() -> str:
+        for attempt in retrying.tries("asking"):
+            with attempt:
+                return action()
+        raise AssertionError("the loop ended without a result")
+
+    with pytest.raises(ValueError, match="permanent"):
+        attempt_once()
+    assert action.calls == 1
+    assert waits == []
+
+
+def test_tries_ends_after_an_attempt_that_succeeds_without_returning() -> None:
+    retrying, _ = make()
+    ran = [attempt.number for attempt in retrying.tries("asking") if not attempt.failed]
+
+    assert ran == [1]

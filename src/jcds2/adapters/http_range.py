@@ -6,11 +6,11 @@ URL points at a CDN or S3, not at the Jamf Pro server.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import re
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +18,7 @@ import requests
 import urllib3.exceptions
 
 from jcds2.adapters.connections import ConnectionRegistry
+from jcds2.adapters.read_buffer import ThreadBuffers
 from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import RangeSink
 from jcds2.application.retry import Retrying
@@ -128,60 +129,15 @@ class HttpRangeFetcher:
         self._config = config
         self._timeout = (config.connect_timeout, config.read_timeout)
         self._chunk_size = chunk_size
-        self._local = threading.local()
+        self._buffers = ThreadBuffers(chunk_size)
         self._connections = ConnectionRegistry()
         self._connections.install(session)
 
     def __repr__(self) -> str:
         return "HttpRangeFetcher()"
 
-    def _get(self, url: str, byte_range: ByteRange) -> requests.Response:
-        """The answer to a range request, redirects followed as :func:`redirect_target` allows.
-
-        Only the range headers are sent, to every hop: the session has no credentials.
-        """
-        check_transport_url(url, "the download")
-        for _ in range(MAX_REDIRECTS + 1):
-            try:
-                response = self._session.get(
-                    url,
-                    headers={"Range": byte_range.header(), "Accept-Encoding": "identity"},
-                    stream=True,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                    # Per request: a session-level setting would lose to REQUESTS_CA_BUNDLE.
-                    verify=self._session.verify,
-                )
-            except ValueError as exc:  # requests parses a redirect's Location even unfollowed
-                raise DownloadError(
-                    f"the answer of {redact(url)} could not be read "
-                    f"({type(exc).__name__}: {shown(scrub(str(exc)))})"
-                ) from None
-            location = response.headers.get("Location")
-            if response.status_code not in _REDIRECTS or location is None:
-                return response
-            response.close()
-            url = redirect_target(url, location)
-        raise DownloadError(f"the download host redirected more than {MAX_REDIRECTS} times")
-
-    @staticmethod
-    def _check_status(response: requests.Response, url: str) -> None:
-        status = response.status_code
-        if status == 206:
-            return
-        where = redact(url)
-        if status == 403:
-            raise DownloadUrlExpiredError(f"the download URL was refused (HTTP 403): {where}")
-        if status == 404:
-            raise DownloadError(f"the file is no longer at its download URL (HTTP 404): {where}")
-        if status == 200:
-            raise _Transient(f"{where} ignored the range request and sent the whole file")
-        if status in (408, 429) or status >= 500:
-            raise _Transient(f"{where} answered HTTP {status}")
-        raise DownloadError(f"the download server answered HTTP {status}: {where}")
-
     def size(self, url: str) -> int:
-        return self._retrying(url, lambda: self._size_once(url), None)
+        return self._request(url, ByteRange(0, 0), lambda answer: _size_of(answer, url))
 
     def fetch(
         self,
@@ -191,16 +147,59 @@ class HttpRangeFetcher:
         *,
         cancel: CancelToken | None = None,
     ) -> None:
-        self._retrying(url, lambda: self._fetch_once(url, byte_range, sink, cancel), cancel)
+        self._request(
+            url, byte_range, lambda answer: self._take(answer, url, byte_range, sink), cancel
+        )
 
-    def _retrying(self, url: str, attempt_once: Callable[[], _T], cancel: CancelToken | None) -> _T:
-        """``attempt_once()``, each attempt under the deadline, repeated with backoff while
-        it fails transiently."""
+    def _request(
+        self,
+        url: str,
+        byte_range: ByteRange,
+        read: Callable[[requests.Response], _T],
+        cancel: CancelToken | None = None,
+    ) -> _T:
+        """``read(answer)`` of a request for ``byte_range`` of ``url``.
+
+        Each attempt runs within the request deadline and is severed by ``cancel``; a
+        redirect is followed as :func:`redirect_target` allows, with only the range
+        headers sent to every hop (the session has no credentials). Transient failures
+        are tried again with backoff; what remains is a ``DownloadError`` that never
+        quotes the signed URL whole.
+        """
         retrying = Retrying.of(self._config, cancel)
         try:
-            return retrying.call(
-                lambda: self._within_deadline(attempt_once), "range request", _transient, _reason
-            )
+            for attempt in retrying.tries("range request", _transient, _reason):
+                with attempt, self._deadline(), self._connections.severable(cancel):
+                    hop = check_transport_url(url, "the download")
+                    for _ in range(MAX_REDIRECTS + 1):
+                        try:
+                            answer = self._session.get(
+                                hop,
+                                headers={
+                                    "Range": byte_range.header(),
+                                    "Accept-Encoding": "identity",
+                                },
+                                stream=True,
+                                timeout=self._timeout,
+                                allow_redirects=False,
+                                # Per request: a session-level setting would lose to
+                                # REQUESTS_CA_BUNDLE.
+                                verify=self._session.verify,
+                            )
+                        except ValueError as exc:  # requests parses even an unfollowed Location
+                            raise DownloadError(
+                                f"the answer of {redact(hop)} could not be read "
+                                f"({type(exc).__name__}: {shown(scrub(str(exc)))})"
+                            ) from None
+                        location = answer.headers.get("Location")
+                        if answer.status_code not in _REDIRECTS or location is None:
+                            with answer:
+                                return read(answer)
+                        answer.close()
+                        hop = redirect_target(hop, location)
+                    raise DownloadError(
+                        f"the download host redirected more than {MAX_REDIRECTS} times"
+                    )
         except (_Transient, *_TRANSIENT) as exc:
             # Not chained: the cause's text quotes the signed URL whole.
             kind = DownloadDeadlineError if isinstance(exc, _DeadlineExceeded) else DownloadError
@@ -213,12 +212,15 @@ class HttpRangeFetcher:
             raise DownloadError(
                 f"downloading from {redact(url)} failed: {type(exc).__name__}: {_reason(exc)}"
             ) from None
+        raise AssertionError("an attempt ends in a result or an exception")  # pragma: no cover
 
-    def _within_deadline(self, attempt_once: Callable[[], _T]) -> _T:
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """A failure of an attempt that outlived ``request_deadline`` is ``_DeadlineExceeded``."""
         deadline = self._config.request_deadline
         with self._connections.deadline(deadline) as clock:
             try:
-                return attempt_once()
+                yield
             except (_Transient, *_TRANSIENT, OSError, http.client.HTTPException) as exc:
                 if not clock.expired or isinstance(exc, Jcds2Error):
                     raise
@@ -226,48 +228,29 @@ class HttpRangeFetcher:
                     f"the answer was not complete within the request deadline of {deadline} s"
                 ) from exc
 
-    def _size_once(self, url: str) -> int:
-        with self._get(url, ByteRange(0, 0)) as response:
-            if response.status_code == 416:
-                return _empty_object_size(response, url)
-            self._check_status(response, url)
-            start, end, total = _content_range(response)
-            if total is None:
-                raise DownloadError(f"{redact(url)} did not say how large the file is")
-            if (start, end) != (0, 0) or total <= 0:
-                raise _Transient(f"asked for bytes 0-0 of the file, got {start}-{end}/{total}")
-            return total
-
-    def _fetch_once(
-        self, url: str, byte_range: ByteRange, sink: RangeSink, cancel: CancelToken | None
+    def _take(
+        self, answer: requests.Response, url: str, byte_range: ByteRange, sink: RangeSink
     ) -> None:
-        with self._connections.severable(cancel), self._get(url, byte_range) as response:
-            self._check_status(response, url)
-            start, end, total = _content_range(response)
-            if (start, end) != (byte_range.start, byte_range.end):
-                raise _Transient(
-                    f"asked for bytes {byte_range.start}-{byte_range.end}, got {start}-{end}"
-                )
-            if byte_range.total is not None and total != byte_range.total:
-                # Another file (or another version of it) behind the URL: never mix them.
-                raise _Transient(
-                    f"the answer is part of a file of {total} bytes, not {byte_range.total}"
-                )
-            length = response.headers.get("Content-Length", "").strip()
-            if length and (not length.isdigit() or int(length) != byte_range.length):
-                raise _Transient(
-                    f"Content-Length {shown(length)!r} for a {byte_range.length}-byte range"
-                )
-            received = self._drain(response, byte_range, sink)
-            if received != byte_range.length:
-                raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
-
-    def _buffer(self) -> memoryview:
-        buffer: memoryview | None = getattr(self._local, "buffer", None)
-        if buffer is None:
-            buffer = memoryview(bytearray(self._chunk_size))
-            self._local.buffer = buffer
-        return buffer
+        """Hand the body of ``answer`` to ``sink`` if it is exactly ``byte_range``."""
+        _check_status(answer, url)
+        start, end, total = _content_range(answer)
+        if (start, end) != (byte_range.start, byte_range.end):
+            raise _Transient(
+                f"asked for bytes {byte_range.start}-{byte_range.end}, got {start}-{end}"
+            )
+        if byte_range.total is not None and total != byte_range.total:
+            # Another file (or another version of it) behind the URL: never mix them.
+            raise _Transient(
+                f"the answer is part of a file of {total} bytes, not {byte_range.total}"
+            )
+        length = answer.headers.get("Content-Length", "").strip()
+        if length and (not length.isdigit() or int(length) != byte_range.length):
+            raise _Transient(
+                f"Content-Length {shown(length)!r} for a {byte_range.length}-byte range"
+            )
+        received = self._drain(answer, byte_range, sink)
+        if received != byte_range.length:
+            raise _Transient(f"the body ended after {received} of {byte_range.length} bytes")
 
     def _drain(self, response: requests.Response, byte_range: ByteRange, sink: RangeSink) -> int:
         """Hand the body to ``sink``; return the number of bytes received.
@@ -284,7 +267,7 @@ class HttpRangeFetcher:
                 sink(byte_range.start + received, memoryview(chunk))
                 received += len(chunk)
             return received
-        buffer = self._buffer()
+        buffer = self._buffers.get()
         received = 0
         while received < byte_range.length:
             want = min(len(buffer), byte_range.length - received)
@@ -297,6 +280,35 @@ class HttpRangeFetcher:
             sink(byte_range.start + received, buffer[:count])
             received += count
         return received
+
+
+def _check_status(answer: requests.Response, url: str) -> None:
+    status = answer.status_code
+    if status == 206:
+        return
+    where = redact(url)
+    if status == 403:
+        raise DownloadUrlExpiredError(f"the download URL was refused (HTTP 403): {where}")
+    if status == 404:
+        raise DownloadError(f"the file is no longer at its download URL (HTTP 404): {where}")
+    if status == 200:
+        raise _Transient(f"{where} ignored the range request and sent the whole file")
+    if status in (408, 429) or status >= 500:
+        raise _Transient(f"{where} answered HTTP {status}")
+    raise DownloadError(f"the download server answered HTTP {status}: {where}")
+
+
+def _size_of(answer: requests.Response, url: str) -> int:
+    """The file's size from the answer to a request for its first byte."""
+    if answer.status_code == 416:
+        return _empty_object_size(answer, url)
+    _check_status(answer, url)
+    start, end, total = _content_range(answer)
+    if total is None:
+        raise DownloadError(f"{redact(url)} did not say how large the file is")
+    if (start, end) != (0, 0) or total <= 0:
+        raise _Transient(f"asked for bytes 0-0 of the file, got {start}-{end}/{total}")
+    return total
 
 
 def _content_range(response: requests.Response) -> tuple[int, int, int | None]:

@@ -12,7 +12,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from jcds2.domain.errors import ResponseTooLargeError, TlsVerificationError
+from jcds2.domain.errors import JamfApiError, ResponseTooLargeError, TlsVerificationError
 from jcds2.domain.transfer import KiB, MiB, TransferConfig
 
 #: Answers that mean the server did not act on the request, so even a POST may be repeated.
@@ -116,6 +116,17 @@ class BoundedResponse:
         if self.truncated:
             raise ValueError("the body was truncated")
         return json.loads(self.content)
+
+    def json_or(
+        self, operation: str, not_json: str, error: type[JamfApiError] = JamfApiError
+    ) -> Any:
+        """The body as JSON, or ``error`` (``"{operation}: {not_json}"``) if it is not."""
+        try:
+            return self.json()
+        except ValueError as exc:
+            raise error(
+                f"{operation}: {not_json}", status=self.status_code, operation=operation
+            ) from exc
 
 
 def read_bounded(

@@ -105,14 +105,11 @@ def _post(
 
 
 def _json_body(response: BoundedResponse, server: JamfServer, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise NotJamfServerError(
-            f"{what}: {server.base_url} did not answer with JSON; is it a Jamf Pro server?",
-            status=response.status_code,
-            operation=what,
-        ) from exc
+    body = response.json_or(
+        what,
+        f"{server.base_url} did not answer with JSON; is it a Jamf Pro server?",
+        NotJamfServerError,
+    )
     if not isinstance(body, dict):
         raise NotJamfServerError(
             f"{what}: unexpected answer from {server.base_url}; is it a Jamf Pro server?",
@@ -143,6 +140,14 @@ def _raise_for_token_status(response: BoundedResponse, server: JamfServer, what:
     raise JamfApiError(
         f"{what}: {server.host} answered HTTP {status}", status=status, operation=what
     )
+
+
+def _require(identity: str, secret: str, needs: str) -> None:
+    """Refuse an empty identity or secret (``needs`` says what is missing); the secret is
+    kept out of every log record from now on."""
+    if not identity or not secret:
+        raise ConfigurationError(needs)
+    register_secret(secret)
 
 
 class CredentialsProvider(abc.ABC):
@@ -176,9 +181,7 @@ class BasicAuthProvider(CredentialsProvider):
     password: str = attrs.field(repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.username or not self.password:
-            raise ConfigurationError("BasicAuthProvider needs a user name and a password")
-        register_secret(self.password)
+        _require(self.username, self.password, "BasicAuthProvider needs a user name and a password")
 
     def request_token(
         self, session: requests.Session, server: JamfServer, timeout: Timeout
@@ -241,9 +244,11 @@ class ApiClientCredentialsProvider(CredentialsProvider):
     client_secret: str = attrs.field(repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.client_id or not self.client_secret:
-            raise ConfigurationError("ApiClientCredentialsProvider needs a client id and a secret")
-        register_secret(self.client_secret)
+        _require(
+            self.client_id,
+            self.client_secret,
+            "ApiClientCredentialsProvider needs a client id and a secret",
+        )
 
     def request_token(
         self, session: requests.Session, server: JamfServer, timeout: Timeout

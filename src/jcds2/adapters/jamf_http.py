@@ -360,11 +360,4 @@ class JamfHttpClient:
 
     def json(self, response: BoundedResponse, operation: str) -> Any:
         """The JSON body of ``response``, or a ``JamfApiError`` saying it is not JSON."""
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise JamfApiError(
-                f"{operation}: {self.server.host} did not answer with JSON",
-                status=response.status_code,
-                operation=operation,
-            ) from exc
+        return response.json_or(operation, f"{self.server.host} did not answer with JSON")

@@ -28,8 +28,14 @@ _POLL_SECONDS = 0.1
 
 
 class _Run(Generic[_T]):
-    def __init__(self, tasks: Sequence[Callable[[], _T]], cancel: CancelToken) -> None:
+    def __init__(
+        self,
+        tasks: Sequence[Callable[[], _T]],
+        cancel: CancelToken,
+        on_done: Callable[[int], object] | None = None,
+    ) -> None:
         self.tasks = tasks
+        self.on_done = on_done
         self.cancel = cancel
         self.results: list[_T | None] = [None] * len(tasks)
         self.error: BaseException | None = None
@@ -57,6 +63,8 @@ class _Run(Generic[_T]):
             while (index := self.take()) is not None:
                 try:
                     self.results[index] = self.tasks[index]()
+                    if self.on_done is not None:
+                        self.on_done(index)
                 except BaseException as exc:  # handed to the caller
                     self.fail(exc)
                     return
@@ -71,6 +79,7 @@ def run_all(
     cancel: CancelToken | None = None,
     name: str = "jcds2-worker",
     grace: float | None = STOP_GRACE_SECONDS,
+    on_done: Callable[[int], object] | None = None,
 ) -> list[_T]:
     """Run ``tasks`` on up to ``workers`` threads and return their results in order.
 
@@ -79,9 +88,11 @@ def run_all(
     (``None``: once they have all stopped, however long their clean-up takes).
     An exception in the caller while it waits (``KeyboardInterrupt``) does the same and
     then propagates. A cancellation from outside raises ``TransferCancelledError``.
+    ``on_done(index)`` runs on the worker once task ``index`` has returned (a failure
+    there is the task's).
     """
     token = cancel if cancel is not None else CancelToken()
-    run: _Run[_T] = _Run(tasks, token)
+    run: _Run[_T] = _Run(tasks, token, on_done)
     count = max(1, min(workers, len(tasks)))
     # Each worker sets its own event when it ends. The caller waits on those, not on
     # Thread.join: a join interrupted by Ctrl-C can leave the thread looking finished

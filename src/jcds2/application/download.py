@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
@@ -37,11 +37,12 @@ from jcds2.domain.errors import (
 )
 from jcds2.domain.models import DownloadResult, RemoteFile
 from jcds2.domain.names import validate_file_name
-from jcds2.domain.transfer import ByteRange, RangePlan, TransferConfig
+from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.download")
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 __all__ = ["PART_SUFFIX", "RECORD_SUFFIX", "DownloadFile", "resolve_destination"]
 
@@ -89,12 +90,14 @@ class _UrlSource:
         with self.lock:
             return self.url, self.generation
 
-    def run(self, action: Callable[[str], _T]) -> _T:
-        """``action(url)``, asking for a fresh URL whenever the current one has expired."""
+    def run(
+        self, action: Callable[Concatenate[str, _P], _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        """``action(url, ...)``, asking for a fresh URL whenever the current one has expired."""
         while True:
             url, generation = self.current()
             try:
-                result = action(url)
+                result = action(url, *args, **kwargs)
             except DownloadUrlExpiredError:
                 self.refresh(generation)
                 continue
@@ -157,86 +160,41 @@ class DownloadFile:
         destination = resolve_destination(download_path, name)
         if os.path.lexists(destination) and not overwrite:
             raise DestinationExistsError(destination)
-        try:
-            directory = Directory(destination.parent)
-        except OSError as exc:
-            raise DestinationError(
-                destination.parent, f"cannot open {destination.parent}: {exc.strerror or exc}"
-            ) from exc
+        directory = _open_directory(destination.parent)
         stem = working_stem(destination.name)
         with directory, DestinationLock(directory, stem, destination):
-            return self._download(
-                name,
-                destination,
-                directory,
-                stem,
-                overwrite=overwrite,
-                resume=resume,
-                progress=progress,
-                started=started,
+            urls = _UrlSource(
+                self.files, name, self.files.download_url(name), self.config.max_attempts
             )
-
-    def _download(
-        self,
-        name: str,
-        destination: Path,
-        directory: Directory,
-        stem: str,
-        *,
-        overwrite: bool,
-        resume: bool,
-        progress: ProgressCallback | None,
-        started: float,
-    ) -> DownloadResult:
-        urls = _UrlSource(self.files, name, self.files.download_url(name), self.config.max_attempts)
-        remote = self._describe(name)
-        size = urls.run(self.fetcher.size)
-        if remote is not None and remote.size != size:
-            raise IntegrityError(
-                f"the server lists {name!r} as {remote.size} bytes but serves {size} bytes"
-            )
-
-        identity = {
-            "file_name": name,
-            "size": size,
-            "md5": (remote.md5 or "").lower() if remote is not None else "",
-            "version": (remote.version or "") if remote is not None else "",
-            "range_size": self.config.range_size,
-        }
-        if resume and not (identity["md5"] or identity["version"]):
-            # Without an MD5 or a version, an earlier partial file might be of another file.
-            log.info("%s: the server reports no MD5 or version; not resuming", name)
-            resume = False
-        # Before anything is written or planned: a size is only what the server claims.
-        check_room(destination, size, held=directory.path / (stem + PART_SUFFIX))
-        partial = PartialDownload.open(directory, stem, identity, size, resume)
-        ranges = partial.ranges
-        resumed = sum(ranges[index].length for index in partial.completed)
-        if resumed:
-            log.info("resuming %s: %d of %d bytes already downloaded", name, resumed, size)
-        try:
-            md5 = self._fetch_into(partial, ranges, urls, progress, hash_md5=bool(identity["md5"]))
-            verified_md5 = self._verify(partial, size, remote, md5)
-            if overwrite:
-                directory.replace(partial.part_name, destination.name)
-            else:  # a destination that appeared meanwhile is not replaced
-                directory.rename_without_replacing(partial.part_name, destination.name)
-            partial.forget_record()
-            directory.sync()
-        except IntegrityError:
-            partial.discard()
-            raise
-        except BaseException as exc:
-            if resume and partial.completed:
-                partial.close()
-                log.info("kept %s to resume from next time", partial.path)
-            else:
-                partial.discard()
-            if isinstance(exc, OSError):
-                raise DownloadError(
-                    f"could not finish writing {destination}: {exc.strerror or exc}"
-                ) from exc
-            raise
+            remote = self._describe(name)
+            size = urls.run(self.fetcher.size)
+            if remote is not None and remote.size != size:
+                raise IntegrityError(
+                    f"the server lists {name!r} as {remote.size} bytes but serves {size} bytes"
+                )
+            identity = _identity(name, size, remote, self.config.range_size)
+            if resume and not (identity["md5"] or identity["version"]):
+                # Without an MD5 or a version, an earlier partial file might be of another file.
+                log.info("%s: the server reports no MD5 or version; not resuming", name)
+                resume = False
+            # Before anything is written or planned: a size is only what the server claims.
+            check_room(destination, size, held=directory.path / (stem + PART_SUFFIX))
+            partial = PartialDownload.open(directory, stem, identity, size, resume)
+            resumed = sum(partial.ranges[index].length for index in partial.completed)
+            if resumed:
+                log.info("resuming %s: %d of %d bytes already downloaded", name, resumed, size)
+            try:
+                md5 = self._fetch_into(partial, urls, progress, hash_md5=bool(identity["md5"]))
+                verified_md5 = _verify(partial, size, remote, md5)
+                if overwrite:
+                    directory.replace(partial.part_name, destination.name)
+                else:  # a destination that appeared meanwhile is not replaced
+                    directory.rename_without_replacing(partial.part_name, destination.name)
+                partial.forget_record()
+                directory.sync()
+            except BaseException as exc:
+                _give_up(partial, destination, exc, keep=resume)
+                raise
         log.info("downloaded %s to %s (%d bytes)", name, destination, size)
         return DownloadResult(
             file_name=name,
@@ -257,7 +215,6 @@ class DownloadFile:
     def _fetch_into(
         self,
         partial: PartialDownload,
-        ranges: RangePlan,
         urls: _UrlSource,
         progress: ProgressCallback | None,
         *,
@@ -272,21 +229,29 @@ class DownloadFile:
             if progress is not None:
                 progress(written)
 
+        ranges = partial.ranges
         digest = InOrderDigest(partial.fd, ranges, "md5", partial.completed) if hash_md5 else None
-
-        def fetch(index: int, byte_range: ByteRange) -> None:
-            urls.run(lambda url: self.fetcher.fetch(url, byte_range, sink, cancel=cancel))
-            partial.mark_completed(index)
-            if digest is not None:
-                digest.completed(index)
-
+        missing = [index for index in range(len(ranges)) if index not in partial.completed]
+        # Each task is the fetcher's own call, through the URL source (a refused URL is
+        # renewed); its range is recorded once it has returned.
         tasks = [
-            functools.partial(fetch, index, byte_range)
-            for index, byte_range in enumerate(ranges)
-            if index not in partial.completed
+            functools.partial(urls.run, self.fetcher.fetch, ranges[index], sink, cancel=cancel)
+            for index in missing
         ]
+
+        def record(task: int) -> None:
+            partial.mark_completed(missing[task])
+            if digest is not None:
+                digest.completed(missing[task])
+
         try:
-            run_all(tasks, workers=self.config.concurrency, cancel=cancel, name="jcds2-download")
+            run_all(
+                tasks,
+                workers=self.config.concurrency,
+                cancel=cancel,
+                name="jcds2-download",
+                on_done=record,
+            )
             md5 = digest.hexdigest() if digest is not None else None
             flush(partial.fd)
         except OSError as exc:
@@ -297,25 +262,61 @@ class DownloadFile:
             partial.close()
         return md5
 
-    def _verify(
-        self, partial: PartialDownload, size: int, remote: RemoteFile | None, md5: str | None
-    ) -> bool:
-        written = partial.current_file()
-        if written is None:
-            raise DownloadError(
-                f"{partial.path} was replaced by another file during the download; "
-                "download again once nothing else writes there"
-            )
-        if written.st_size != size:
-            raise IntegrityError(
-                f"downloaded {written.st_size} bytes of {partial.part_name}, expected {size}"
-            )
-        if remote is None or not remote.md5:
-            return False
-        if md5 is None:
-            raise DownloadError(f"no MD5 was computed for {partial.part_name}")  # pragma: no cover
-        if md5.lower() != remote.md5.lower():
-            raise IntegrityError(
-                f"{remote.file_name!r} is corrupt: its MD5 is {md5}, the server says {remote.md5}"
-            )
-        return True
+
+def _verify(
+    partial: PartialDownload, size: int, remote: RemoteFile | None, md5: str | None
+) -> bool:
+    written = partial.current_file()
+    if written is None:
+        raise DownloadError(
+            f"{partial.path} was replaced by another file during the download; "
+            "download again once nothing else writes there"
+        )
+    if written.st_size != size:
+        raise IntegrityError(
+            f"downloaded {written.st_size} bytes of {partial.part_name}, expected {size}"
+        )
+    if remote is None or not remote.md5:
+        return False
+    if md5 is None:
+        raise DownloadError(f"no MD5 was computed for {partial.part_name}")  # pragma: no cover
+    if md5.lower() != remote.md5.lower():
+        raise IntegrityError(
+            f"{remote.file_name!r} is corrupt: its MD5 is {md5}, the server says {remote.md5}"
+        )
+    return True
+
+
+def _open_directory(path: Path) -> Directory:
+    try:
+        return Directory(path)
+    except OSError as exc:
+        raise DestinationError(path, f"cannot open {path}: {exc.strerror or exc}") from exc
+
+
+def _identity(name: str, size: int, remote: RemoteFile | None, range_size: int) -> dict[str, Any]:
+    """What a ``.part.json`` must record to be resumed: the file, its version, the plan."""
+    return {
+        "file_name": name,
+        "size": size,
+        "md5": (remote.md5 or "").lower() if remote is not None else "",
+        "version": (remote.version or "") if remote is not None else "",
+        "range_size": range_size,
+    }
+
+
+def _give_up(
+    partial: PartialDownload, destination: Path, error: BaseException, *, keep: bool
+) -> None:
+    """Keep ``partial`` to resume from (``keep`` and some ranges done) or remove it; a
+    file that failed verification is always removed. An ``OSError`` becomes a
+    ``DownloadError``."""
+    if keep and partial.completed and not isinstance(error, IntegrityError):
+        partial.close()
+        log.info("kept %s to resume from next time", partial.path)
+    else:
+        partial.discard()
+    if isinstance(error, OSError):
+        raise DownloadError(
+            f"could not finish writing {destination}: {error.strerror or error}"
+        ) from error

@@ -9,7 +9,8 @@ so nothing sleeps through a cancellation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import TracebackType
 from typing import TypeVar
 
 import attrs
@@ -53,6 +54,30 @@ class Retrying:
         """The policy of ``config`` (``max_attempts``, ``backoff``)."""
         return cls(config.max_attempts, config.backoff, cancel or CancelToken(), sleep)
 
+    def tries(
+        self,
+        what: str,
+        transient: Transient = any_passing_error,
+        describe: Callable[[BaseException], str] = str,
+    ) -> Iterator[Attempt]:
+        """The attempts of one operation, each a context manager around one try.
+
+        ``for attempt in retrying.tries(...): with attempt: return action()`` tries
+        again after a failure ``transient`` accepts, until a try succeeds or the attempts
+        run out (then the last failure propagates). Nothing is attempted once the token is
+        cancelled, and a failure that ``transient`` accepts after the cancellation (a
+        severed connection, say) raises ``TransferCancelledError``. ``describe`` words a
+        failure for the log (an adapter passes one that keeps secrets such as signed URLs
+        out). The caller's own code stays on its own stack: nothing here calls it.
+        """
+        number = 1
+        while True:
+            attempt = Attempt(self, number, what, transient, describe)
+            yield attempt
+            if not attempt.failed:
+                return
+            number += 1
+
     def call(
         self,
         action: Callable[[], _T],
@@ -60,31 +85,11 @@ class Retrying:
         transient: Transient = any_passing_error,
         describe: Callable[[BaseException], str] = str,
     ) -> _T:
-        """``action()``, again after a failure ``transient`` accepts, until it succeeds or
-        the attempts run out (then its last exception propagates).
-
-        Nothing is attempted once the token is cancelled, and a failure that ``transient``
-        accepts after the cancellation (a severed connection, say) raises
-        ``TransferCancelledError``. ``describe`` words a failure for the log (an adapter
-        passes one that keeps secrets such as signed URLs out).
-        """
-        attempt = 1
-        while True:
-            self.cancel.check()
-            try:
+        """``action()`` through :meth:`tries`."""
+        for attempt in self.tries(what, transient, describe):
+            with attempt:
                 return action()
-            except Exception as exc:
-                if not transient(exc):
-                    raise
-                if self.cancel.cancelled:
-                    raise TransferCancelledError(f"{what}: cancelled") from None
-                if attempt >= self.attempts:
-                    raise
-                delay = self.backoff(attempt)
-                reason = describe(exc) or type(exc).__name__
-                log.info("%s failed (%s); attempt %d in %.2f s", what, reason, attempt + 1, delay)
-                self.pause(delay)
-                attempt += 1
+        raise AssertionError("an attempt ends in a result or an exception")  # pragma: no cover
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds``; raise ``TransferCancelledError`` once cancelled."""
@@ -93,3 +98,38 @@ class Retrying:
         else:
             self.cancel.wait(seconds)
         self.cancel.check()
+
+
+@attrs.define
+class Attempt:
+    """One try of :meth:`Retrying.tries`: a failure worth another try ends it quietly."""
+
+    retrying: Retrying
+    number: int
+    what: str
+    transient: Transient
+    describe: Callable[[BaseException], str]
+    failed: bool = False
+
+    def __enter__(self) -> Attempt:
+        self.retrying.cancel.check()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if not isinstance(error, Exception) or not self.transient(error):
+            return False
+        if self.retrying.cancel.cancelled:
+            raise TransferCancelledError(f"{self.what}: cancelled") from None
+        if self.number >= self.retrying.attempts:
+            return False
+        delay = self.retrying.backoff(self.number)
+        reason = self.describe(error) or type(error).__name__
+        log.info("%s failed (%s); attempt %d in %.2f s", self.what, reason, self.number + 1, delay)
+        self.retrying.pause(delay)
+        self.failed = True
+        return True

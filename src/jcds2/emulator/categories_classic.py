@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
 from xml.etree.ElementTree import Element, SubElement
 
 import attrs
@@ -17,12 +18,12 @@ from jcds2.emulator.categories import (
 )
 from jcds2.emulator.classic_xml import (
     BadDocumentError,
+    ClassicRoutes,
     parse_document,
-    wants_json,
     xml_response,
 )
 from jcds2.emulator.state import PackageStore
-from jcds2.emulator.web import Call, Route, html_error, json_response
+from jcds2.emulator.web import Call, html_error
 
 
 def _fields(request: Request, old: Category | None) -> tuple[str | None, int]:
@@ -56,69 +57,26 @@ def _id_document(category_id: int, status: int, successful: bool = False) -> Res
 
 
 @attrs.frozen
-class ClassicCategoryRoutes:
+class ClassicCategoryRoutes(ClassicRoutes[Category]):
     """List, read, create, partially update and delete categories, Classic style."""
+
+    plural: ClassVar[str] = "categories"
+    singular: ClassVar[str] = "category"
 
     categories: CategoryStore
     packages: PackageStore
 
-    def routes(self) -> list[Route]:
-        methods = ("GET", "POST", "PUT", "DELETE")
-        return [
-            Route("/JSSResource/categories", ("GET",), self.collection),
-            Route("/JSSResource/categories/id/<category_id>", methods, self.by_id),
-            Route("/JSSResource/categories/name/<name>", methods, self.by_name),
-        ]
+    def _listing(self) -> list[tuple[int, str]]:
+        return [(category.id, category.name) for category in self.categories.all()]
 
-    def collection(self, call: Call) -> Response:
-        categories = self.categories.all()
-        if wants_json(call.request):
-            listed = [{"id": c.id, "name": c.name} for c in categories]
-            return json_response({"categories": listed})
-        root = Element("categories")
-        SubElement(root, "size").text = str(len(categories))
-        for category in categories:
-            item = SubElement(root, "category")
-            SubElement(item, "id").text = str(category.id)
-            SubElement(item, "name").text = category.name
-        return xml_response(root)
+    def _get(self, object_id: int) -> Category | None:
+        return self.categories.get(object_id)
 
-    def by_id(self, call: Call) -> Response:
-        if call.request.method == "POST":
-            # Jamf gives the new category an id of its own, whatever the URL says.
-            return self._create(call, None)
-        raw_id = call.args["category_id"]
-        return self._on(call, self.categories.get(int(raw_id)) if raw_id.isdigit() else None)
+    def _by_name(self, name: str) -> Category | None:
+        return self.categories.by_name(name)
 
-    def by_name(self, call: Call) -> Response:
-        name = call.args["name"]
-        if call.request.method == "POST":
-            return self._create(call, name)
-        return self._on(call, self.categories.by_name(name))
-
-    def _on(self, call: Call, category: Category | None) -> Response:
-        if category is None:
-            return html_error(404, "Not Found")
-        method = call.request.method
-        if method == "GET":
-            return self._show(call, category)
-        if method == "DELETE":
-            try:
-                self.categories.delete(category.id)
-            except CategoryNotFoundError:
-                return html_error(404, "Not Found")
-            self.packages.uncategorize(str(category.id))
-            return _id_document(category.id, 200, successful=True)
-        return self._update(call, category)
-
-    def _show(self, call: Call, category: Category) -> Response:
-        fields = {"id": category.id, "name": category.name, "priority": category.priority}
-        if wants_json(call.request):
-            return json_response({"category": fields})
-        root = Element("category")
-        for tag, value in fields.items():
-            SubElement(root, tag).text = str(value)
-        return xml_response(root)
+    def _fields(self, found: Category) -> dict[str, Any]:
+        return {"id": found.id, "name": found.name, "priority": found.priority}
 
     def _create(self, call: Call, url_name: str | None) -> Response:
         try:
@@ -127,20 +85,30 @@ class ClassicCategoryRoutes:
             if not name:
                 raise BadDocumentError("Problem with the request: name is required")
             category = self.categories.create(name, priority)
-        except BadDocumentError as error:
-            return html_error(400, str(error))
-        except DuplicateCategoryError:
-            return html_error(409, "Duplicate name")
+        except (BadDocumentError, DuplicateCategoryError) as error:
+            return _refused(error)
         return _id_document(category.id, 201)
 
-    def _update(self, call: Call, category: Category) -> Response:
+    def _update(self, call: Call, found: Category) -> Response:
         try:
-            name, priority = _fields(call.request, category)
-            updated = self.categories.update(category.id, name or category.name, priority)
-        except BadDocumentError as error:
-            return html_error(400, str(error))
-        except DuplicateCategoryError:
-            return html_error(409, "Duplicate name")
-        except CategoryNotFoundError:
-            return html_error(404, "Not Found")
+            name, priority = _fields(call.request, found)
+            updated = self.categories.update(found.id, name or found.name, priority)
+        except (BadDocumentError, DuplicateCategoryError, CategoryNotFoundError) as error:
+            return _refused(error)
         return _id_document(updated.id, 201)
+
+    def _delete(self, found: Category) -> Response:
+        try:
+            self.categories.delete(found.id)
+        except CategoryNotFoundError as error:
+            return _refused(error)
+        self.packages.uncategorize(str(found.id))
+        return _id_document(found.id, 200, successful=True)
+
+
+def _refused(error: Exception) -> Response:
+    if isinstance(error, BadDocumentError):
+        return html_error(400, str(error))
+    if isinstance(error, DuplicateCategoryError):
+        return html_error(409, "Duplicate name")
+    return html_error(404, "Not Found")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 from werkzeug.wrappers import Response
@@ -17,7 +17,15 @@ from jcds2.emulator.categories import (
 )
 from jcds2.emulator.jsonbody import BodyError, BodyReader
 from jcds2.emulator.state import PackageStore
-from jcds2.emulator.web import Call, Route, api_error, body_error, json_response, no_content
+from jcds2.emulator.web import (
+    Call,
+    ProRoutes,
+    api_error,
+    body_error,
+    json_response,
+    no_content,
+    no_such,
+)
 
 # The published schema allows filtering on name and priority; id works too, as on the
 # other collections.
@@ -43,33 +51,31 @@ def _fields(body: dict[str, Any]) -> tuple[str, int]:
 
 
 def _not_found(raw_id: str) -> Response:
-    return api_error(
-        404,
-        "INVALID_ID",
-        f"Category with id {raw_id} does not exist",
-        field="id",
-        object_id=raw_id,
-    )
+    return no_such("Category", raw_id)
 
 
 @attrs.frozen
-class ProCategoryRoutes:
+class ProCategoryRoutes(ProRoutes[Category]):
     """``/api/v1/categories`` and ``/api/v1/categories/{id}``."""
 
     categories: CategoryStore
     packages: PackageStore
     bodies: BodyReader
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/api/v1/categories", ("GET", "POST"), self.collection),
-            Route("/api/v1/categories/<category_id>", ("GET", "PUT", "DELETE"), self.item),
-        ]
+    path: ClassVar[str] = "/api/v1/categories"
+    kind: ClassVar[str] = "Category"
 
-    def collection(self, call: Call) -> Response:
-        if call.request.method == "GET":
-            rows = [to_pro(category) for category in self.categories.all()]
-            return listing.answer(rows, call.request.args, RULES)
+    def _get(self, object_id: int) -> Category | None:
+        return self.categories.get(object_id)
+
+    def _show(self, found: Category) -> dict[str, Any]:
+        return to_pro(found)
+
+    def _list(self, call: Call) -> Response:
+        rows = [to_pro(category) for category in self.categories.all()]
+        return listing.answer(rows, call.request.args, RULES)
+
+    def _create(self, call: Call) -> Response:
         try:
             body = self.bodies.read(call.request.get_data(), "/v1/categories", "post")
             name, priority = _fields(body)
@@ -81,31 +87,20 @@ class ProCategoryRoutes:
         href = f"{call.request.host_url.rstrip('/')}/api/v1/categories/{category.id}"
         return json_response({"id": str(category.id), "href": href}, 201)
 
-    def item(self, call: Call) -> Response:
-        raw_id = call.args["category_id"]
-        category = self.categories.get(int(raw_id)) if raw_id.isdigit() else None
-        if category is None:
-            return _not_found(raw_id)
-        if call.request.method == "GET":
-            return json_response(to_pro(category))
-        if call.request.method == "DELETE":
-            return self._delete(category, raw_id)
-        return self._replace(call, category, raw_id)
-
-    def _delete(self, category: Category, raw_id: str) -> Response:
+    def _delete(self, found: Category, raw_id: str) -> Response:
         try:
-            self.categories.delete(category.id)
+            self.categories.delete(found.id)
         except CategoryNotFoundError:
             return _not_found(raw_id)
         # Packages filed under it have no category from now on.
-        self.packages.uncategorize(str(category.id))
+        self.packages.uncategorize(str(found.id))
         return no_content()
 
-    def _replace(self, call: Call, category: Category, raw_id: str) -> Response:
+    def _replace(self, call: Call, found: Category, raw_id: str) -> Response:
         try:
             body = self.bodies.read(call.request.get_data(), "/v1/categories/{id}", "put")
             name, priority = _fields(body)
-            updated = self.categories.update(category.id, name, priority)
+            updated = self.categories.update(found.id, name, priority)
         except BodyError as error:
             return body_error(error)
         except DuplicateCategoryError:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-from xml.etree.ElementTree import Element, SubElement
+from typing import Any, ClassVar
 
 import attrs
 from werkzeug.wrappers import Request, Response
@@ -12,9 +11,8 @@ from jcds2.emulator.categories import CategoryStore
 from jcds2.emulator.classic_xml import (
     XML_DECLARATION,
     BadDocumentError,
+    ClassicRoutes,
     parse_document,
-    wants_json,
-    xml_response,
     xml_text,
 )
 from jcds2.emulator.s3 import S3Bucket
@@ -24,7 +22,7 @@ from jcds2.emulator.state import (
     PackageNotFoundError,
     PackageStore,
 )
-from jcds2.emulator.web import Call, Route, html_error, json_response
+from jcds2.emulator.web import Call, html_error
 
 # Classic element -> (Package attribute, kind). Kinds: "str", "nstr" (empty means none),
 # "int", "bool".
@@ -116,7 +114,7 @@ def _parse_body(request: Request) -> dict[str, Any]:
 
 
 @attrs.frozen
-class ClassicPackageRoutes:
+class ClassicPackageRoutes(ClassicRoutes[Package]):
     """List, read, create, partially update and delete packages, Classic style.
 
     Packages name their category by name; a name no category has is refused with 409
@@ -127,111 +125,59 @@ class ClassicPackageRoutes:
     bucket: S3Bucket
     categories: CategoryStore
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/JSSResource/packages", ("GET",), self.collection),
-            Route(
-                "/JSSResource/packages/id/<package_id>",
-                ("GET", "POST", "PUT", "DELETE"),
-                self.by_id,
-            ),
-            Route(
-                "/JSSResource/packages/name/<name>",
-                ("GET", "POST", "PUT", "DELETE"),
-                self.by_name,
-            ),
-        ]
+    plural: ClassVar[str] = "packages"
+    singular: ClassVar[str] = "package"
 
-    def collection(self, call: Call) -> Response:
-        packages = self.store.all()
-        if wants_json(call.request):
-            return json_response(
-                {"packages": [{"id": p.id, "name": p.package_name} for p in packages]}
-            )
-        root = Element("packages")
-        SubElement(root, "size").text = str(len(packages))
-        for package in packages:
-            item = SubElement(root, "package")
-            SubElement(item, "id").text = str(package.id)
-            SubElement(item, "name").text = package.package_name
-        return xml_response(root)
+    def _listing(self) -> list[tuple[int, str]]:
+        return [(package.id, package.package_name) for package in self.store.all()]
 
-    def by_id(self, call: Call) -> Response:
-        if call.request.method == "POST":
-            return self._create(call)
-        raw_id = call.args["package_id"]
-        package = self.store.get(int(raw_id)) if raw_id.isdigit() else None
-        return self._on(call, package)
+    def _get(self, object_id: int) -> Package | None:
+        return self.store.get(object_id)
 
-    def by_name(self, call: Call) -> Response:
-        if call.request.method == "POST":
-            # The published Classic schema allows POST on this URL too; the name in the
-            # URL stands in for a body without one.
-            return self._create(call, default_name=call.args["name"])
-        return self._on(call, self.store.by_name(call.args["name"]))
+    def _by_name(self, name: str) -> Package | None:
+        return self.store.by_name(name)
 
-    def _on(self, call: Call, package: Package | None) -> Response:
-        if package is None:
-            return html_error(404, "Not Found")
-        method = call.request.method
-        if method == "GET":
-            return self._show(call, package)
-        if method == "DELETE":
-            try:
-                self.store.delete(package.id)
-            except PackageNotFoundError:
-                return html_error(404, "Not Found")
-            self.bucket.delete_file(package.file_name)
-            body = (
-                f"{XML_DECLARATION}<package><id>{package.id}</id>"
-                "<successful>True</successful></package>"
-            )
-            return Response(body, status=200, mimetype="text/xml")
-        return self._update(call, package.id)
+    def _fields(self, found: Package) -> dict[str, Any]:
+        return to_classic(found, self.categories.classic_name(found.category_id))
 
-    def _show(self, call: Call, package: Package) -> Response:
-        fields = to_classic(package, self.categories.classic_name(package.category_id))
-        if wants_json(call.request):
-            return json_response({"package": fields})
-        root = Element("package")
-        for name, value in fields.items():
-            element = SubElement(root, name)
-            if not isinstance(value, dict):
-                element.text = xml_text(value)
-        return xml_response(root)
-
-    def _create(self, call: Call, default_name: str | None = None) -> Response:
+    def _create(self, call: Call, url_name: str | None) -> Response:
         try:
             values = _parse_body(call.request)
-            if default_name is not None:
-                values.setdefault("package_name", default_name)
+            if url_name is not None:
+                values.setdefault("package_name", url_name)
             if "package_name" not in values or "file_name" not in values:
                 raise BadDocumentError("Problem with the request: name and filename are required")
             values["category_id"] = self._category_id(values.pop("category", ""))
             package = self.store.create(lambda new_id: Package(id=new_id, **values))
-        except BadDocumentError as error:
-            return html_error(400, str(error))
-        except _UnknownCategoryError:
-            return _unknown_category()
-        except DuplicateNameError:
-            return html_error(409, "Duplicate name")
+        except (BadDocumentError, _UnknownCategoryError, DuplicateNameError) as error:
+            return _refused(error)
         return _id_response(package.id, 201)
 
-    def _update(self, call: Call, package_id: int) -> Response:
+    def _update(self, call: Call, found: Package) -> Response:
         try:
             values = _parse_body(call.request)
             if "category" in values:
                 values["category_id"] = self._category_id(values.pop("category"))
-            updated = self.store.update(package_id, lambda old: attrs.evolve(old, **values))
-        except BadDocumentError as error:
-            return html_error(400, str(error))
-        except _UnknownCategoryError:
-            return _unknown_category()
-        except DuplicateNameError:
-            return html_error(409, "Duplicate name")
-        except PackageNotFoundError:
-            return html_error(404, "Not Found")
+            updated = self.store.update(found.id, lambda old: attrs.evolve(old, **values))
+        except (
+            BadDocumentError,
+            _UnknownCategoryError,
+            DuplicateNameError,
+            PackageNotFoundError,
+        ) as error:
+            return _refused(error)
         return _id_response(updated.id, 201)
+
+    def _delete(self, found: Package) -> Response:
+        try:
+            self.store.delete(found.id)
+        except PackageNotFoundError as error:
+            return _refused(error)
+        self.bucket.delete_file(found.file_name)
+        body = (
+            f"{XML_DECLARATION}<package><id>{found.id}</id><successful>True</successful></package>"
+        )
+        return Response(body, status=200, mimetype="text/xml")
 
     def _category_id(self, name: str) -> str:
         """The Pro API category id for the ``<category>`` a client sent ("": none)."""
@@ -245,7 +191,13 @@ class _UnknownCategoryError(Exception):
     """Raised when a package names a category that does not exist."""
 
 
-def _unknown_category() -> Response:
-    # Real servers answer a category name they do not know with 409 "Problem with category
-    # name" rather than creating the category (python-jss issue #15, jamf/Replicator #22).
-    return html_error(409, "Problem with category name")
+def _refused(error: Exception) -> Response:
+    if isinstance(error, BadDocumentError):
+        return html_error(400, str(error))
+    if isinstance(error, _UnknownCategoryError):
+        # Real servers answer a category name they do not know with 409 "Problem with
+        # category name" rather than creating it (python-jss issue #15, jamf/Replicator #22).
+        return html_error(409, "Problem with category name")
+    if isinstance(error, DuplicateNameError):
+        return html_error(409, "Duplicate name")
+    return html_error(404, "Not Found")

@@ -47,33 +47,6 @@ def _put_plan(request: Request, controls: Controls) -> Response:
     return no_content()
 
 
-def _get_plan(request: Request, controls: Controls) -> Response:
-    del request
-    return json_response(controls.faults.plan.to_dict())
-
-
-def _clear_plan(request: Request, controls: Controls) -> Response:
-    del request
-    controls.faults.clear()
-    return no_content()
-
-
-def _get_log(request: Request, controls: Controls) -> Response:
-    del request
-    return json_response([attrs.asdict(record) for record in controls.faults.log()])
-
-
-def _clear_log(request: Request, controls: Controls) -> Response:
-    del request
-    controls.faults.clear_log()
-    return no_content()
-
-
-def _get_strict(request: Request, controls: Controls) -> Response:
-    del request
-    return json_response({"strict": controls.bodies.strict})
-
-
 def _put_strict(request: Request, controls: Controls) -> Response:
     try:
         body = json.loads(request.get_data())
@@ -86,10 +59,38 @@ def _put_strict(request: Request, controls: Controls) -> Response:
     return no_content()
 
 
-_ROUTES: dict[str, dict[str, Callable[[Request, Controls], Response]]] = {
-    "/_emulator/faults": {"GET": _get_plan, "PUT": _put_plan, "DELETE": _clear_plan},
-    "/_emulator/faults/log": {"GET": _get_log, "DELETE": _clear_log},
-    "/_emulator/strict-json": {"GET": _get_strict, "PUT": _put_strict},
+_Handler = Callable[[Request, Controls], Response]
+
+
+def _shows(read: Callable[[Controls], object]) -> _Handler:
+    """A handler that answers ``read(controls)`` as JSON, whatever the request says."""
+    return lambda _request, controls: json_response(read(controls))
+
+
+def _does(change: Callable[[Controls], object]) -> _Handler:
+    """A handler that makes ``change`` and answers 204, whatever the request says."""
+
+    def handler(_request: Request, controls: Controls) -> Response:
+        change(controls)
+        return no_content()
+
+    return handler
+
+
+_ROUTES: dict[str, dict[str, _Handler]] = {
+    "/_emulator/faults": {
+        "GET": _shows(lambda controls: controls.faults.plan.to_dict()),
+        "PUT": _put_plan,
+        "DELETE": _does(lambda controls: controls.faults.clear()),
+    },
+    "/_emulator/faults/log": {
+        "GET": _shows(lambda controls: [attrs.asdict(record) for record in controls.faults.log()]),
+        "DELETE": _does(lambda controls: controls.faults.clear_log()),
+    },
+    "/_emulator/strict-json": {
+        "GET": _shows(lambda controls: {"strict": controls.bodies.strict}),
+        "PUT": _put_strict,
+    },
 }
 
 

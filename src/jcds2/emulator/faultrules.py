@@ -232,27 +232,31 @@ class S3ErrorFault(FaultRule):
 
 
 @attrs.frozen(kw_only=True)
-class ResetFault(FaultRule):
+class CutFault(FaultRule):
+    """The kinds that cut a body short: after ``after_bytes`` bytes, the connection ends."""
+
+    after_bytes: int = attrs.field(default=0, validator=_AFTER_BYTES)
+
+
+@attrs.frozen(kw_only=True)
+class ResetFault(CutFault):
     """Process the request, send ``after_bytes`` of the answer's body, then reset (RST)."""
 
     kind: ClassVar[str] = "reset"
-    after_bytes: int = attrs.field(default=0, validator=_AFTER_BYTES)
 
 
 @attrs.frozen(kw_only=True)
-class ResetUploadFault(FaultRule):
+class ResetUploadFault(CutFault):
     """Read ``after_bytes`` of the request body, then reset; the request is not processed."""
 
     kind: ClassVar[str] = "reset_upload"
-    after_bytes: int = attrs.field(default=0, validator=_AFTER_BYTES)
 
 
 @attrs.frozen(kw_only=True)
-class TruncateFault(FaultRule):
+class TruncateFault(CutFault):
     """Process the request, send ``after_bytes`` of the answer's body, then close (FIN)."""
 
     kind: ClassVar[str] = "truncate"
-    after_bytes: int = attrs.field(default=0, validator=_AFTER_BYTES)
 
 
 @attrs.frozen(kw_only=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 from werkzeug.wrappers import Response
@@ -26,7 +26,15 @@ from jcds2.emulator.state import (
     PackageNotFoundError,
     PackageStore,
 )
-from jcds2.emulator.web import Call, Route, api_error, body_error, json_response, no_content
+from jcds2.emulator.web import (
+    Call,
+    ProRoutes,
+    api_error,
+    body_error,
+    json_response,
+    no_content,
+    no_such,
+)
 
 FILTER_FIELDS = frozenset(
     {
@@ -130,7 +138,7 @@ def package_values(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @attrs.frozen
-class ProPackageRoutes:
+class ProPackageRoutes(ProRoutes[Package]):
     """List (filter, sort, page), create, read, replace and delete packages."""
 
     store: PackageStore
@@ -139,32 +147,21 @@ class ProPackageRoutes:
     history: PackageHistory
     checks: PackageChecks = attrs.Factory(PackageChecks)
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/api/v1/packages", ("GET", "POST"), self.collection),
-            Route("/api/v1/packages/<package_id>", ("GET", "PUT", "DELETE"), self.item),
-        ]
+    path: ClassVar[str] = "/api/v1/packages"
+    kind: ClassVar[str] = "Package"
 
-    def collection(self, call: Call) -> Response:
-        if call.request.method == "POST":
-            return self._create(call)
-        return self._search(call)
+    def _get(self, object_id: int) -> Package | None:
+        return self.store.get(object_id)
 
-    def item(self, call: Call) -> Response:
-        raw_id = call.args["package_id"]
-        package_id = int(raw_id) if raw_id.isdigit() else -1
-        package = self.store.get(package_id)
-        if package is None:
+    def _show(self, found: Package) -> dict[str, Any]:
+        return to_pro(found)
+
+    def _delete(self, found: Package, raw_id: str) -> Response:
+        try:
+            self.delete(found.id)
+        except PackageNotFoundError:
             return no_such_package(raw_id)
-        if call.request.method == "GET":
-            return json_response(to_pro(package))
-        if call.request.method == "DELETE":
-            try:
-                self.delete(package_id)
-            except PackageNotFoundError:
-                return no_such_package(raw_id)
-            return no_content()
-        return self._replace(call, package_id)
+        return no_content()
 
     def delete(self, package_id: int) -> None:
         """Delete a package, its JCDS file and its history; ``PackageNotFoundError``."""
@@ -186,7 +183,9 @@ class ProPackageRoutes:
         self.history.add(package.id, call, "Package created")
         return json_response(href_response(call, package.id), 201)
 
-    def _replace(self, call: Call, package_id: int) -> Response:
+    def _replace(self, call: Call, found: Package, raw_id: str) -> Response:
+        package_id = found.id
+
         def replace(old: Package) -> Package:
             fresh = Package(id=package_id, **values)
             # A metadata PUT keeps the digests but blanks the size until the next inventory.
@@ -219,11 +218,11 @@ class ProPackageRoutes:
         except DuplicateNameError:
             return _duplicate_name()
         except PackageNotFoundError:
-            return no_such_package(str(package_id))
+            return no_such_package(raw_id)
         self.history.add(package_id, call, "Package updated")
         return json_response(to_pro(updated))
 
-    def _search(self, call: Call) -> Response:
+    def _list(self, call: Call) -> Response:
         args = call.request.args
         try:
             query = Query(
@@ -244,13 +243,7 @@ class ProPackageRoutes:
 
 
 def no_such_package(raw_id: str) -> Response:
-    return api_error(
-        404,
-        "INVALID_ID",
-        f"Package with id {raw_id} does not exist",
-        field="id",
-        object_id=raw_id,
-    )
+    return no_such("Package", raw_id)
 
 
 def href_response(call: Call, package_id: int) -> dict[str, str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import abc
 import html
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 from werkzeug.wrappers import Request, Response
@@ -27,6 +28,8 @@ class Call:
 
 
 Handler = Callable[[Call], Response]
+
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -87,6 +90,69 @@ def api_error(
     return json_response(
         api_error_body(status, code, description, field=field, object_id=object_id), status, headers
     )
+
+
+def no_such(kind: str, raw_id: str) -> Response:
+    """The Pro API's answer to an id that names no ``kind`` ("Package", "Category")."""
+    return api_error(
+        404,
+        "INVALID_ID",
+        f"{kind} with id {raw_id} does not exist",
+        field="id",
+        object_id=raw_id,
+    )
+
+
+class ProRoutes(abc.ABC, Generic[_T]):
+    """One kind of object the Pro API way: ``{path}`` lists (GET) and creates (POST);
+    ``{path}/<object_id>`` reads, replaces (PUT) and deletes one.
+
+    A subclass says how its objects are found, shown, listed, created, replaced and
+    deleted; the URLs, the dispatch on the method and the unknown id are the same.
+    """
+
+    path: ClassVar[str]
+    kind: ClassVar[str]
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(self.path, ("GET", "POST"), self.collection),
+            Route(f"{self.path}/<object_id>", ("GET", "PUT", "DELETE"), self.item),
+        ]
+
+    def collection(self, call: Call) -> Response:
+        if call.request.method == "POST":
+            return self._create(call)
+        return self._list(call)
+
+    def item(self, call: Call) -> Response:
+        raw_id = call.args["object_id"]
+        found = self._get(int(raw_id)) if raw_id.isdigit() else None
+        if found is None:
+            return no_such(self.kind, raw_id)
+        if call.request.method == "GET":
+            return json_response(self._show(found))
+        if call.request.method == "DELETE":
+            return self._delete(found, raw_id)
+        return self._replace(call, found, raw_id)
+
+    @abc.abstractmethod
+    def _get(self, object_id: int) -> _T | None: ...
+
+    @abc.abstractmethod
+    def _show(self, found: _T) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def _list(self, call: Call) -> Response: ...
+
+    @abc.abstractmethod
+    def _create(self, call: Call) -> Response: ...
+
+    @abc.abstractmethod
+    def _replace(self, call: Call, found: _T, raw_id: str) -> Response: ...
+
+    @abc.abstractmethod
+    def _delete(self, found: _T, raw_id: str) -> Response: ...
 
 
 def html_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:

@@ -18,6 +18,7 @@ from jcds2.domain.errors import (
     ConfigurationError,
     DownloadError,
     InvalidFileNameError,
+    Jcds2Error,
 )
 from jcds2.domain.models import (
     UploadTarget,
@@ -102,24 +103,48 @@ class FileShareTarget(UploadTarget):
 _PAIRING = "pair FileShareStore with FileShareUploader"
 
 
-class _NotARegularFileError(Exception):
-    """The path names a folder, device or pipe rather than a file."""
-
-
-def _open_regular(path: Path) -> tuple[FileIO, os.stat_result]:
+def _open_regular(
+    path: Path, error: type[Jcds2Error], doing: str, advice: str = ""
+) -> tuple[FileIO, os.stat_result]:
     """``path`` opened for reading, and its status, if it is a regular file.
 
-    Opened non-blocking, so that a named pipe in its place cannot hang the caller.
+    Opened non-blocking, so that a named pipe in its place cannot hang the caller. A
+    missing file raises ``FileNotFoundError`` (what that means is the caller's to say);
+    a folder, device or pipe, or a failure to open (``cannot {doing} {path}``), raises
+    ``error``.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fd = -1
     try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _NotARegularFileError(path)
-        return FileIO(fd, "rb"), info
-    except BaseException:
-        os.close(fd)
+        if stat.S_ISREG(info.st_mode):
+            return FileIO(fd, "rb"), info
+    except FileNotFoundError:
         raise
+    except OSError as exc:
+        _close(fd)
+        raise error(f"cannot {doing} {path}: {_strerror(exc)}") from exc
+    except BaseException:
+        _close(fd)
+        raise
+    os.close(fd)
+    raise error(f"{path} is not a regular file{advice}")
+
+
+def _look_at(path: Path) -> os.stat_result:
+    """The status of ``path``; ``FileNotFoundError`` is the caller's to word, any other
+    failure is a ``DownloadError``."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise DownloadError(f"cannot look at {path}: {_strerror(exc)}") from exc
+
+
+def _close(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
 
 
 def _hash(handle: FileIO, algorithm: str) -> tuple[int, str]:

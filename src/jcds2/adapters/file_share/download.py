@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-import threading
 from io import FileIO
 from pathlib import Path
 
 from jcds2.adapters.file_share.common import (
     READ_CHUNK,
-    _NotARegularFileError,
+    _look_at,
     _open_regular,
     _path_of,
     _strerror,
     _version,
 )
+from jcds2.adapters.read_buffer import ThreadBuffers
 from jcds2.application.cancel import CancelToken
 from jcds2.application.ports import RangeSink
 from jcds2.domain.errors import (
@@ -41,7 +41,7 @@ class FileRangeFetcher:
         if chunk_size <= 0:
             raise ConfigurationError(f"chunk_size must be positive, not {chunk_size}")
         self._chunk_size = chunk_size
-        self._local = threading.local()
+        self._buffers = ThreadBuffers(chunk_size)
 
     def __repr__(self) -> str:
         return "FileRangeFetcher()"
@@ -49,11 +49,9 @@ class FileRangeFetcher:
     def size(self, url: str) -> int:
         path, version = _path_of(url)
         try:
-            info = path.stat()
+            info = _look_at(path)
         except FileNotFoundError:
-            raise DownloadError(f"{path} is gone: it was deleted or the share unmounted") from None
-        except OSError as exc:
-            raise DownloadError(f"cannot look at {path}: {_strerror(exc)}") from exc
+            raise _gone(path) from None
         _check_version(path, info, version)
         return info.st_size
 
@@ -69,25 +67,14 @@ class FileRangeFetcher:
             cancel.check()
         path, version = _path_of(url)
         try:
-            handle, info = _open_regular(path)
+            handle, info = _open_regular(path, DownloadError, "open")
         except FileNotFoundError:
-            raise DownloadError(f"{path} is gone: it was deleted or the share unmounted") from None
-        except _NotARegularFileError:
-            raise DownloadError(f"{path} is not a regular file") from None
-        except OSError as exc:
-            raise DownloadError(f"cannot open {path}: {_strerror(exc)}") from exc
+            raise _gone(path) from None
         with handle:
             try:
                 self._read(path, handle, info, version, byte_range, sink=sink, cancel=cancel)
             except OSError as exc:
                 raise DownloadError(f"reading {path} failed: {_strerror(exc)}") from exc
-
-    def _buffer(self) -> memoryview:
-        buffer: memoryview | None = getattr(self._local, "buffer", None)
-        if buffer is None:
-            buffer = memoryview(bytearray(self._chunk_size))
-            self._local.buffer = buffer
-        return buffer
 
     def _read(
         self,
@@ -107,7 +94,7 @@ class FileRangeFetcher:
                 f"{byte_range.start}-{byte_range.end}"
             )
         handle.seek(byte_range.start)
-        buffer = self._buffer()
+        buffer = self._buffers.get()
         received = 0
         while received < byte_range.length:
             if cancel is not None:
@@ -136,3 +123,7 @@ def _changed(path: Path) -> DownloadError:
         f"{path} changed during the download (replaced or rewritten on the share); "
         "download it again"
     )
+
+
+def _gone(path: Path) -> DownloadError:
+    return DownloadError(f"{path} is gone: it was deleted or the share unmounted")

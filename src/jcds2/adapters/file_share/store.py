@@ -14,7 +14,7 @@ from jcds2.adapters.file_share.common import (
     _drop_cached_pages,
     _file_url,
     _hash,
-    _NotARegularFileError,
+    _look_at,
     _open_regular,
     _strerror,
     _version,
@@ -22,7 +22,6 @@ from jcds2.adapters.file_share.common import (
 )
 from jcds2.domain.errors import (
     ConfigurationError,
-    DownloadError,
     InvalidFileNameError,
     RemoteFileNotFoundError,
     TransferError,
@@ -126,13 +125,9 @@ class FileShareStore:
         path = expect_target(target, FileShareTarget, "a file share", _PAIRING).path
         self._require_directory()
         try:
-            handle, _ = _open_regular(path)
+            handle, _ = _open_regular(path, TransferError, "read back", "; remove or rename it")
         except FileNotFoundError:
             return None
-        except _NotARegularFileError:
-            raise TransferError(f"{path} is not a regular file; remove or rename it") from None
-        except OSError as exc:
-            raise TransferError(f"cannot read back {path}: {_strerror(exc)}") from exc
         with handle:
             try:
                 _drop_cached_pages(handle.fileno())
@@ -149,11 +144,9 @@ class FileShareStore:
         """
         path = self._path(file_name)
         try:
-            info = path.stat()
+            info = _look_at(path)
         except FileNotFoundError:
             raise RemoteFileNotFoundError(file_name) from None
-        except OSError as exc:
-            raise DownloadError(f"cannot look at {path}: {_strerror(exc)}") from exc
         if not stat.S_ISREG(info.st_mode):
             raise RemoteFileNotFoundError(file_name)
         return VersionedUrl(_file_url(path), _version(info))

@@ -1,35 +1,193 @@
-"""The two orders in which a file and its package come into being.
+"""The two orders in which a file and its package come into being, and the step they share.
 
 :class:`FileFirst`: the file is sent and confirmed, then its package is made with the
 file's SHA-512 (the JCDS files route, a file share). :class:`PackageFirst`: the package
 is made, then the file is sent into it and the server records its hashes (Jamf's
-packages route). The container picks one per route; ``UploadPackageFile`` runs it.
+packages route). Both send through :class:`SendAndConfirm`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+import threading
 from collections.abc import Callable
-from typing import Protocol
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NoReturn, Protocol
 
 import attrs
 
-from jcds2.application.local_files import hash_file
-from jcds2.application.ports import FileStore, PackageRepository
+from jcds2.application.local_files import current_identity, hash_file, hash_file_all
+from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
 from jcds2.application.retry import Retrying
-from jcds2.application.upload_send import SendAndConfirm, Sent, explained
 from jcds2.domain.errors import (
+    CorruptUploadError,
     Jcds2Error,
     PackageCreationError,
     PackageExistsError,
     PackageNameTakenError,
     RemoteFileNotFoundError,
+    ServerRejectedUploadError,
+    SourceChangedError,
     UploadError,
+    VerificationError,
+    VerificationTimeoutError,
 )
-from jcds2.domain.models import HashType, Package, PackageSpec, RemoteFile, UploadTarget
+from jcds2.domain.models import (
+    HashType,
+    LocalFile,
+    Package,
+    PackageSpec,
+    StoredFileState,
+    UploadTarget,
+)
+from jcds2.domain.transfer import TransferConfig
+from jcds2.domain.verification import Expected, Verdict, judge
 
 log = logging.getLogger("jcds2.upload")
+
+#: What a file-first upload hashes: SHA3-512 to verify, SHA-512 to record, MD5 to tell its
+#: own file from another upload's of the same name.
+_FILE_FIRST_DIGESTS = ("sha3_512", "sha512", "md5")
+
+
+@attrs.frozen
+class Sent:
+    """What sending a file produced: whether in parts, its digests, whether confirmed."""
+
+    multipart: bool
+    digests: dict[str, str]
+    verified: bool
+
+
+@attrs.define
+class SendAndConfirm:
+    """Send ``source`` to a target, have the store take it in and wait for its verdict.
+
+    A failed verdict (the server lost the upload) sends the file again, up to
+    ``config.upload_retries`` times. For the clean-up after a failure: ``stored``, whether
+    a send completed (the store may hold the file); ``sent_to``, every target a send went
+    to; ``digests``, the file's as sent.
+    """
+
+    files: FileStore
+    uploader: ObjectUploader
+    config: TransferConfig
+    source: LocalFile
+    verify: bool
+    progress: ProgressCallback | None
+    retrying: Retrying
+    clock: Callable[[], float]
+    stored: bool = False
+    sent_to: list[UploadTarget] = attrs.field(factory=list)
+    digests: dict[str, str] = attrs.field(factory=dict)
+
+    def __call__(
+        self,
+        open_target: Callable[[], UploadTarget],
+        algorithms: tuple[str, ...],
+        *,
+        first: UploadTarget | None = None,
+        previous: StoredFileState | None = None,
+    ) -> Sent:
+        """Send, refresh, confirm; ``first`` is a target already opened for the first send,
+        ``previous`` what the store reported before (seeing it again means "not yet").
+
+        The upload runs on the caller's thread, so that an interrupt meets it there and its
+        clean-up (an aborted multipart upload, say) is done before the interrupt propagates.
+        The first send's digests come from one read of the file on one thread beside it, so
+        they describe the same bytes, which the server's SHA3-512 then proves stored. A
+        file whose identity (``os.stat``) changed meanwhile raises ``SourceChangedError``.
+        """
+        source, name = self.source, self.source.name
+        target = first if first is not None else open_target()
+        for sends in itertools.count(1):
+            log.info("uploading %s (%d bytes)", name, source.size)
+            self.sent_to.append(target)
+            stop_hashing = threading.Event()
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
+                hashing: Future[dict[str, str]] | None = None
+                if sends == 1 and algorithms:
+                    hashing = hasher.submit(hash_file_all, source.path, algorithms, stop_hashing)
+                try:
+                    multipart = self.uploader.upload(
+                        target, source, progress=self.progress, cancel=self.retrying.cancel
+                    )
+                    self.stored = True
+                    self.digests.update(hashing.result() if hashing is not None else {})
+                except BaseException:
+                    stop_hashing.set()
+                    raise
+            if source.identity is not None and current_identity(source.path) != source.identity:
+                raise SourceChangedError(
+                    f"{source.path} changed while it was being uploaded (written, replaced or "
+                    "touched), so what the server stored may be neither the old nor the new "
+                    "file; upload it again once nothing writes to it",
+                    file_name=name,
+                )
+            if not self.verify:
+                self.refresh(target)  # the distribution point still has to take the file in
+                return Sent(multipart, self.digests, verified=False)
+            expected = Expected(size=source.size, sha3_512=self.digests["sha3_512"])
+            reason = self._confirm(target, expected, previous)
+            if reason is None:
+                return Sent(multipart, self.digests, verified=True)
+            if sends > self.config.upload_retries:
+                raise ServerRejectedUploadError(
+                    f"{name!r} was uploaded {sends} times, and each time the server reported "
+                    f"it as failed ({reason})",
+                    file_name=name,
+                )
+            log.warning(
+                "the server reports the upload of %s as failed (%s); sending it again",
+                name,
+                reason,
+            )
+            target = open_target()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def refresh(self, target: UploadTarget) -> None:
+        self.retrying.call(
+            lambda: self.files.refresh(target), f"refreshing the inventory for {self.source.name}"
+        )
+
+    def describe(self, target: UploadTarget) -> StoredFileState | None:
+        return self.retrying.call(
+            lambda: self.files.describe(target), f"looking at {self.source.name}"
+        )
+
+    def _confirm(
+        self, target: UploadTarget, expected: Expected, previous: StoredFileState | None
+    ) -> str | None:
+        """Wait until the store reports the file as ``expected`` (``None``) or as failed
+        (the reason); ``CorruptUploadError`` when it has other bytes,
+        ``VerificationTimeoutError`` after ``config.verify_timeout`` seconds."""
+        name, deadline = self.source.name, self.clock() + self.config.verify_timeout
+        self.refresh(target)
+        for look in itertools.count(1):
+            judgement = judge(self.describe(target), expected, previous)
+            log.debug("%s, look %d: %s", name, look, judgement.reason)
+            if judgement.verdict is Verdict.READY:
+                return None
+            if judgement.verdict is Verdict.FAILED:
+                return judgement.reason
+            if judgement.verdict is Verdict.CORRUPT:
+                raise CorruptUploadError(
+                    f"the server has other bytes for {name!r} than were sent (corrupted, or "
+                    f"another upload of that name at the same moment): {judgement.reason}",
+                    file_name=name,
+                )
+            left = deadline - self.clock()
+            if left <= 0:
+                raise VerificationTimeoutError(
+                    f"the server did not confirm {name!r} within "
+                    f"{self.config.verify_timeout:g} s (last: {judgement.reason}); large "
+                    "files can take longer: raise verify_timeout",
+                    file_name=name,
+                )
+            self.retrying.pause(min(self.config.verify_poll(look), left))
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 @attrs.frozen
@@ -48,8 +206,8 @@ class Job:
         return self.spec.file_name
 
     def find_made(self) -> Package | None:
-        """After a failed ``create``: the package the server made all the same (its answer
-        was lost), or ``None``. Raises ``Jcds2Error`` when that cannot be told."""
+        """The package using the file name, say one the server made though its answer was
+        lost; ``Jcds2Error`` when that cannot be told."""
         return self.cleanup.call(
             lambda: self.packages.find_by_file_name(self.file_name),
             f"looking for a package using {self.file_name}",
@@ -78,6 +236,17 @@ class UploadOrder(Protocol):
         ...
 
 
+def _fail(exc: BaseException, job: Job, what: str, *also: type[UploadError]) -> NoReturn:
+    """Raise ``exc`` again after a failed upload, with ``what`` (the state left behind)
+    added to the message of the errors that describe the upload (and of ``also``)."""
+    log.warning("uploading %s failed (%s); %s", job.file_name, exc, what)
+    if isinstance(exc, (VerificationError, SourceChangedError)):
+        raise type(exc)(f"{exc}; {what}.", file_name=job.file_name) from exc
+    if type(exc) in also:
+        raise type(exc)(f"{exc}; {what}.") from exc
+    raise exc
+
+
 def _replace(
     job: Job,
     existing: Package,
@@ -91,14 +260,12 @@ def _replace(
     try:
         return job.send(open_target, algorithms, first=first, previous=previous)
     except BaseException as exc:
-        what = (
-            f"package {existing.id} is kept; its file may still be the old one or "
-            "already the new one: upload again with on_exists='replace'"
+        _fail(
+            exc,
+            job,
+            f"package {existing.id} is kept; its file may still be the old one or already "
+            "the new one: upload again with on_exists='replace'",
         )
-        log.warning("replacing the file of %s failed (%s); %s", job.file_name, exc, what)
-        if (error := explained(exc, what, job.file_name)) is not None:
-            raise error from exc
-        raise
 
 
 class FileFirst:
@@ -113,15 +280,13 @@ class FileFirst:
             removed = _remove_own_file(job)
             if not job.send.stored:
                 raise
-            what = (
+            _fail(
+                exc,
+                job,
                 "the uploaded file was deleted again"
                 if removed
-                else (f"delete file {job.file_name!r} by hand if no package uses it")
+                else f"delete file {job.file_name!r} by hand if no package uses it",
             )
-            if (error := explained(exc, what, job.file_name)) is not None:
-                raise error from exc
-            log.warning("%s: %s", job.file_name, what)
-            raise
         sha512 = sent.digests["sha512"]
         spec = attrs.evolve(job.spec, hash_type=HashType.SHA_512, hash_value=sha512)
         package = self._create(job, spec)
@@ -139,44 +304,40 @@ class FileFirst:
         )
         return Placed(existing, HashType.SHA_512, sha512, sent)
 
-    def _create(self, job: Job, spec: PackageSpec) -> Package:
+    @staticmethod
+    def _create(job: Job, spec: PackageSpec) -> Package:
         try:
             return job.packages.create(spec)
         except BaseException as exc:
             # A lost answer (or an interrupt) can hide a package the server did create:
             # look before deleting the file, or a package would be left pointing at nothing.
             try:
-                created = job.find_made()
+                made, known = job.find_made(), True
             except Jcds2Error:
-                created, known = None, False
-            else:
-                known = True
+                made, known = None, False
             interrupted = not isinstance(exc, Exception)
-            if created is not None and not _records(created, spec):
-                # Another upload of this file name made its package meanwhile: this
-                # upload lost the race, and only its own file is deleted.
-                removed = _remove_own_file(job)
+            if made is not None and _records(made, spec):
+                if interrupted:
+                    raise  # the package and its file are both there: nothing to undo
+                log.warning("package creation reported %r, but the package exists", exc)
+                return made
+            removed = known and _remove_own_file(job)
+            if made is not None:
+                # Another upload of this file name made its package meanwhile: this upload
+                # lost the race, and only its own file was deleted.
                 if interrupted:
                     raise
                 raise PackageExistsError(
                     spec.file_name,
-                    created.id,
-                    created.name,
-                    detail=(
-                        "Another upload of the same file name made it at the same moment; "
-                        + (
-                            "this upload's file was deleted again."
-                            if removed
-                            else "this upload's file could not be deleted: check the file."
-                        )
+                    made.id,
+                    made.name,
+                    detail="Another upload of the same file name made it at the same moment; "
+                    + (
+                        "this upload's file was deleted again."
+                        if removed
+                        else "this upload's file could not be deleted: check the file."
                     ),
                 ) from exc
-            if created is not None:
-                if interrupted:
-                    raise  # the package and its file are both there: nothing to undo
-                log.warning("package creation reported %r, but the package exists", exc)
-                return created
-            removed = known and _remove_own_file(job)
             if removed:
                 what = "the uploaded file was deleted again"
             elif known:
@@ -187,20 +348,13 @@ class FileFirst:
                     f"Jamf Pro for a package using {spec.file_name!r} and delete the file if none"
                 )
             if interrupted:
-                log.warning(
-                    "interrupted while creating the package for %s; %s", spec.file_name, what
-                )
+                log.warning("interrupted creating the package for %s; %s", spec.file_name, what)
                 raise
             raise PackageCreationError(
                 f"uploaded {spec.file_name!r} but could not create its package: {exc}; {what}.",
                 file_name=spec.file_name,
                 file_removed=removed,
             ) from exc
-
-
-#: What a file-first upload hashes: SHA3-512 to verify, SHA-512 to record, MD5 to tell its
-#: own file from another upload's of the same name.
-_FILE_FIRST_DIGESTS = ("sha3_512", "sha512", "md5")
 
 
 def _records(package: Package, spec: PackageSpec) -> bool:
@@ -216,54 +370,35 @@ def _remove_own_file(job: Job) -> bool:
 
     First each target's own copy (the S3 object at the ticket's key, the file this
     uploader renamed into place on a share). Then, if the store still serves this
-    upload's bytes under the file name (same size and MD5) and, looked at just before,
-    no package uses the name, that file by name. Files served with no MD5 are left to
-    the first step (what an uploader cannot tell apart is not deleted).
+    upload's bytes under the file name (same size and MD5) and no package uses the name,
+    that file by name. A file listed without an MD5 is left to the first step.
     """
     send = job.send
     if not send.sent_to:
         return True  # nothing was sent: nothing of this upload's can be there
-    discarded = [send.uploader.discard(target) for target in send.sent_to]  # each one
+    own_deleted = all([send.uploader.discard(target) for target in send.sent_to])  # each one
     try:
-        return _remove_by_name_if_own(job, own_deleted=all(discarded))
+        listing = job.cleanup.call(job.files.list_files, "listing the files")
+        remote = next((f for f in listing if f.file_name == job.file_name), None)
+        if remote is None or remote.size != send.source.size:
+            return True  # nothing there, or another upload's file: not this upload's
+        if not remote.md5:
+            return own_deleted  # this upload's or another's: it cannot tell
+        if remote.md5.lower() != (send.digests.get("md5") or hash_file(send.source.path, "md5")):
+            return True  # another upload's file: not this upload's to delete
+        user = job.find_made()
+        if user is not None:
+            log.warning(
+                "%s: package %d uses this file name; file left alone", job.file_name, user.id
+            )
+            return False
+        with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
+            job.cleanup.call(lambda: job.files.delete(job.file_name), f"deleting {job.file_name}")
+        log.info("deleted %s again: it is not to be left without a package", job.file_name)
+        return True
     except Exception:
         log.exception("could not delete the orphaned file %s", job.file_name)
         return False
-
-
-def _remove_by_name_if_own(job: Job, *, own_deleted: bool) -> bool:
-    listing = job.cleanup.call(job.files.list_files, "listing the files")
-    remote = next((f for f in listing if f.file_name == job.file_name), None)
-    own = None if remote is None else _is_own(job, remote)
-    if own is None:
-        return remote is None or own_deleted
-    if not own:
-        return True  # another upload's file: not this upload's to delete
-    user = job.cleanup.call(
-        lambda: job.packages.find_by_file_name(job.file_name),
-        f"looking for a package using {job.file_name}",
-    )
-    if user is not None:
-        log.warning(
-            "%s: package %d uses this file name; its file is left alone", job.file_name, user.id
-        )
-        return False
-    with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
-        job.cleanup.call(lambda: job.files.delete(job.file_name), f"deleting {job.file_name}")
-    log.info("deleted %s again: it is not to be left without a package", job.file_name)
-    return True
-
-
-def _is_own(job: Job, remote: RemoteFile) -> bool | None:
-    """Whether the store serves this upload's bytes as ``remote`` (``None``: no MD5 listed,
-    so it cannot tell)."""
-    source = job.send.source
-    if remote.size != source.size:
-        return False
-    if not remote.md5:
-        return None
-    md5 = job.send.digests.get("md5") or hash_file(source.path, "md5")
-    return remote.md5.lower() == md5
 
 
 class PackageFirst:
@@ -274,18 +409,14 @@ class PackageFirst:
         try:
             sent = job.send(lambda: job.files.open_upload(job.file_name, package), ("sha3_512",))
         except BaseException as exc:
-            removed = self._remove_package(job, package)
-            what = (
+            _fail(
+                exc,
+                job,
                 f"package {package.id} made for it was deleted again"
-                if removed
-                else f"package {package.id} made for it could not be deleted; delete it in Jamf Pro"
+                if self._remove_package(job, package)
+                else f"package {package.id} made for it could not be deleted; delete it in Jamf Pro",
+                UploadError,
             )
-            log.warning("upload of %s failed (%s); %s", job.file_name, exc, what)
-            if (error := explained(exc, what, job.file_name)) is not None:
-                raise error from exc
-            if type(exc) is UploadError:
-                raise UploadError(f"{exc}; {what}.") from exc
-            raise
         log.info("uploaded %s into package %d", job.file_name, package.id)
         return Placed(package, HashType.SHA3_512, sent.digests["sha3_512"], sent)
 

@@ -6,17 +6,23 @@ import hashlib
 import os
 import stat
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from jcds2.domain.errors import (
     EmptyFileError,
     LocalFileNotFoundError,
     NotARegularFileError,
+    SourceChangedError,
     UnreadableFileError,
 )
 from jcds2.domain.models import LocalFile
 
 HASH_CHUNK = 4 * 1024 * 1024
+
+_T = TypeVar("_T")
 
 
 def inspect_upload_source(path: str | os.PathLike[str]) -> LocalFile:
@@ -61,6 +67,35 @@ def current_identity(path: Path) -> tuple[int, ...] | None:
         return identity(path.stat())
     except OSError:
         return None
+
+
+def check_unchanged(source: LocalFile) -> None:
+    """Raise ``SourceChangedError`` if ``source`` is no longer the file it was inspected as."""
+    if source.identity is not None and current_identity(source.path) != source.identity:
+        raise SourceChangedError(
+            f"{source.path} changed while it was being uploaded (written, replaced or "
+            "touched), so what the server stored may be neither the old nor the new file; "
+            "upload it again once nothing writes to it",
+            file_name=source.name,
+        )
+
+
+def hashed_while(
+    path: Path, algorithms: tuple[str, ...], action: Callable[[], _T]
+) -> tuple[_T, dict[str, str]]:
+    """``action()`` on the caller's thread (where an interrupt meets it, and its clean-up),
+    while one thread beside it hashes the file with ``algorithms`` (:func:`hash_file_all`);
+    its result and the digests (none without ``algorithms``). A failed action abandons
+    the hashing."""
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
+        hashing = hasher.submit(hash_file_all, path, algorithms, stop) if algorithms else None
+        try:
+            result = action()
+            return result, hashing.result() if hashing is not None else {}
+        except BaseException:
+            stop.set()
+            raise
 
 
 def hash_file(path: Path, algorithm: str, stop: threading.Event | None = None) -> str:

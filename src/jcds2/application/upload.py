@@ -11,17 +11,11 @@ from typing import Any
 import attrs
 
 from jcds2.application.cancel import CancelToken
-from jcds2.application.local_files import hash_file, inspect_upload_source
+from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
+from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
-from jcds2.application.upload_orders import (
-    FileFirst,
-    Job,
-    Placed,
-    SendAndConfirm,
-    Sent,
-    UploadOrder,
-)
+from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder
 from jcds2.domain.errors import PackageExistsError, PackageNameTakenError
 from jcds2.domain.models import HashType, LocalFile, OnExists, Package, PackageSpec, UploadResult
 from jcds2.domain.names import validate_file_name
@@ -95,26 +89,27 @@ class UploadPackageFile:
             notes=options.notes,
             priority=options.priority,
         )
-        cancel = options.cancel or CancelToken()
-        send = SendAndConfirm(
+        job = Job(
+            spec=spec,
+            source=source,
+            packages=self.packages,
             files=self.files,
             uploader=self.uploader,
             config=self.config,
-            source=source,
             verify=options.verify,
             progress=options.progress,
-            retrying=Retrying.of(self.config, cancel, self.sleep),
+            retrying=Retrying.of(self.config, options.cancel or CancelToken(), self.sleep),
+            cleanup=Retrying.of(self.config),
             clock=self.clock,
         )
-        job = Job(spec, self.packages, self.files, send, cleanup=Retrying.of(self.config))
         flags: dict[str, bool] = {}
         existing = self.packages.find_by_file_name(file_name)
         if existing is None:
             _check_name_free(self.packages, spec)
             placed = self.order.new(job)
-        elif (placed := _unchanged(existing, source, options.on_exists)) is not None:
+        elif unchanged := _unchanged(existing, source, options.on_exists):
+            placed, flags = unchanged, {"skipped": True}
             log.info("%s: package %d already has this file; skipped", file_name, existing.id)
-            flags = {"skipped": True}
         else:
             placed = self.order.replace(job, existing)
             log.info("replaced the file of package %d (%s)", existing.id, file_name)
@@ -127,9 +122,9 @@ class UploadPackageFile:
             hash_type=placed.hash_type,
             hash_value=placed.hash_value,
             elapsed_seconds=self.clock() - started,
-            multipart=placed.sent.multipart,
-            verified=placed.sent.verified,
-            sha3_512=placed.sent.digests.get("sha3_512"),
+            multipart=job.multipart,
+            verified=job.verified,
+            sha3_512=job.digests.get("sha3_512"),
             **flags,
         )
 
@@ -150,21 +145,13 @@ def _check_name_free(packages: PackageRepository, spec: PackageSpec) -> None:
 
 def _unchanged(existing: Package, source: LocalFile, mode: OnExists) -> Placed | None:
     """``existing`` as it is, when its file is ``source`` and ``mode`` allows a skip;
-    ``None`` to replace its file; ``PackageExistsError`` when ``mode`` allows neither.
-
-    The strongest hash the server reports decides (SHA3-512, SHA-512, then MD5)."""
+    ``None`` to replace its file; ``PackageExistsError`` when ``mode`` allows neither."""
     if mode is OnExists.FAIL:
         raise PackageExistsError(source.name, existing.id, existing.name)
-    reported = existing.digests()
-    algorithm = next((a for a in ("sha3_512", "sha512", "md5") if a in reported), None)
-    same: bool | None = None
-    if algorithm is not None:
-        same = existing.size in (None, source.size) and (
-            hash_file(source.path, algorithm) == reported[algorithm]
-        )
+    same, algorithm = same_file(existing, source)
     if same:
         hash_type = next(t for t in HashType if t.algorithm == algorithm)
-        return Placed(existing, hash_type, reported[algorithm or ""], Sent(False, {}, False))
+        return Placed(existing, hash_type, existing.digests()[hash_type.algorithm])
     if mode is OnExists.REPLACE:
         return None
     raise PackageExistsError(

@@ -3,7 +3,7 @@
 :class:`FileFirst`: the file is sent and confirmed, then its package is made with the
 file's SHA-512 (the JCDS files route, a file share). :class:`PackageFirst`: the package
 is made, then the file is sent into it and the server records its hashes (Jamf's
-packages route). Both send through :class:`SendAndConfirm`.
+packages route). Both send through :meth:`Job.send_and_confirm`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NoReturn, Protocol
 
 import attrs
 
-from jcds2.application.local_files import current_identity, hash_file, hash_file_all
+from jcds2.application.local_files import check_unchanged, hash_file, hashed_while
 from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
@@ -52,87 +50,78 @@ log = logging.getLogger("jcds2.upload")
 _FILE_FIRST_DIGESTS = ("sha3_512", "sha512", "md5")
 
 
-@attrs.frozen
-class Sent:
-    """What sending a file produced: whether in parts, its digests, whether confirmed."""
-
-    multipart: bool
-    digests: dict[str, str]
-    verified: bool
-
-
 @attrs.define
-class SendAndConfirm:
-    """Send ``source`` to a target, have the store take it in and wait for its verdict.
+class Job:
+    """One upload as an order sees it: the package to make, the ports, and the one step both
+    orders share, :meth:`send_and_confirm`, with what it did so far (for the result, and
+    for the clean-up after a failure)."""
 
-    A failed verdict (the server lost the upload) sends the file again, up to
-    ``config.upload_retries`` times. For the clean-up after a failure: ``stored``, whether
-    a send completed (the store may hold the file); ``sent_to``, every target a send went
-    to; ``digests``, the file's as sent.
-    """
-
+    spec: PackageSpec
+    source: LocalFile
+    packages: PackageRepository
     files: FileStore
     uploader: ObjectUploader
     config: TransferConfig
-    source: LocalFile
     verify: bool
     progress: ProgressCallback | None
+    #: For sends and looks at the store: cut short by the upload's ``cancel``.
     retrying: Retrying
+    #: For checks and clean-up, which must outlast a server's passing trouble (and a cancel).
+    cleanup: Retrying
     clock: Callable[[], float]
+    #: A send completed: the store may hold the file.
     stored: bool = False
+    multipart: bool = False
+    verified: bool = False
+    #: Every target a send went to: what this upload may have stored.
     sent_to: list[UploadTarget] = attrs.field(factory=list)
+    #: The digests of the file as sent.
     digests: dict[str, str] = attrs.field(factory=dict)
 
-    def __call__(
+    @property
+    def file_name(self) -> str:
+        return self.spec.file_name
+
+    def send_and_confirm(
         self,
         open_target: Callable[[], UploadTarget],
         algorithms: tuple[str, ...],
         *,
         first: UploadTarget | None = None,
         previous: StoredFileState | None = None,
-    ) -> Sent:
-        """Send, refresh, confirm; ``first`` is a target already opened for the first send,
-        ``previous`` what the store reported before (seeing it again means "not yet").
-
-        The upload runs on the caller's thread, so that an interrupt meets it there and its
-        clean-up (an aborted multipart upload, say) is done before the interrupt propagates.
-        The first send's digests come from one read of the file on one thread beside it, so
-        they describe the same bytes, which the server's SHA3-512 then proves stored. A
-        file whose identity (``os.stat``) changed meanwhile raises ``SourceChangedError``.
+    ) -> None:
+        """Send the file, have the store take it in and wait for its verdict; a failed
+        verdict sends it again, up to ``config.upload_retries`` times. ``first``: a target
+        already opened for the first send; ``previous``: what the store reported before
+        (seeing it again means "not yet"). The first send hashes the file with
+        ``algorithms`` beside it, from one read: the server's SHA3-512 then proves those
+        bytes stored. A file changed meanwhile raises ``SourceChangedError``.
         """
-        source, name = self.source, self.source.name
+        source, name = self.source, self.file_name
         target = first if first is not None else open_target()
+
+        def upload() -> bool:
+            multipart = self.uploader.upload(
+                target, source, progress=self.progress, cancel=self.retrying.cancel
+            )
+            self.stored = True
+            return multipart
+
         for sends in itertools.count(1):
             log.info("uploading %s (%d bytes)", name, source.size)
             self.sent_to.append(target)
-            stop_hashing = threading.Event()
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
-                hashing: Future[dict[str, str]] | None = None
-                if sends == 1 and algorithms:
-                    hashing = hasher.submit(hash_file_all, source.path, algorithms, stop_hashing)
-                try:
-                    multipart = self.uploader.upload(
-                        target, source, progress=self.progress, cancel=self.retrying.cancel
-                    )
-                    self.stored = True
-                    self.digests.update(hashing.result() if hashing is not None else {})
-                except BaseException:
-                    stop_hashing.set()
-                    raise
-            if source.identity is not None and current_identity(source.path) != source.identity:
-                raise SourceChangedError(
-                    f"{source.path} changed while it was being uploaded (written, replaced or "
-                    "touched), so what the server stored may be neither the old nor the new "
-                    "file; upload it again once nothing writes to it",
-                    file_name=name,
-                )
+            hashes = algorithms if sends == 1 else ()
+            self.multipart, digests = hashed_while(source.path, hashes, upload)
+            self.digests.update(digests)
+            check_unchanged(source)
             if not self.verify:
                 self.refresh(target)  # the distribution point still has to take the file in
-                return Sent(multipart, self.digests, verified=False)
+                return
             expected = Expected(size=source.size, sha3_512=self.digests["sha3_512"])
             reason = self._confirm(target, expected, previous)
             if reason is None:
-                return Sent(multipart, self.digests, verified=True)
+                self.verified = True
+                return
             if sends > self.config.upload_retries:
                 raise ServerRejectedUploadError(
                     f"{name!r} was uploaded {sends} times, and each time the server reported "
@@ -145,16 +134,23 @@ class SendAndConfirm:
                 reason,
             )
             target = open_target()
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def refresh(self, target: UploadTarget) -> None:
         self.retrying.call(
-            lambda: self.files.refresh(target), f"refreshing the inventory for {self.source.name}"
+            lambda: self.files.refresh(target), f"refreshing the inventory for {self.file_name}"
         )
 
     def describe(self, target: UploadTarget) -> StoredFileState | None:
         return self.retrying.call(
-            lambda: self.files.describe(target), f"looking at {self.source.name}"
+            lambda: self.files.describe(target), f"looking at {self.file_name}"
+        )
+
+    def find_made(self) -> Package | None:
+        """The package using the file name, say one the server made though its answer was
+        lost; ``Jcds2Error`` when that cannot be told."""
+        return self.cleanup.call(
+            lambda: self.packages.find_by_file_name(self.file_name),
+            f"looking for a package using {self.file_name}",
         )
 
     def _confirm(
@@ -163,7 +159,7 @@ class SendAndConfirm:
         """Wait until the store reports the file as ``expected`` (``None``) or as failed
         (the reason); ``CorruptUploadError`` when it has other bytes,
         ``VerificationTimeoutError`` after ``config.verify_timeout`` seconds."""
-        name, deadline = self.source.name, self.clock() + self.config.verify_timeout
+        name, deadline = self.file_name, self.clock() + self.config.verify_timeout
         self.refresh(target)
         for look in itertools.count(1):
             judgement = judge(self.describe(target), expected, previous)
@@ -191,37 +187,12 @@ class SendAndConfirm:
 
 
 @attrs.frozen
-class Job:
-    """One upload as an order sees it: the package to make, the ports, the shared step."""
-
-    spec: PackageSpec
-    packages: PackageRepository
-    files: FileStore
-    send: SendAndConfirm
-    #: For checks and clean-up, which must outlast a server's passing trouble (and a cancel).
-    cleanup: Retrying
-
-    @property
-    def file_name(self) -> str:
-        return self.spec.file_name
-
-    def find_made(self) -> Package | None:
-        """The package using the file name, say one the server made though its answer was
-        lost; ``Jcds2Error`` when that cannot be told."""
-        return self.cleanup.call(
-            lambda: self.packages.find_by_file_name(self.file_name),
-            f"looking for a package using {self.file_name}",
-        )
-
-
-@attrs.frozen
 class Placed:
-    """Where an upload ended: the package, the hash it is known by, what was sent."""
+    """Where an upload ended: the package and the hash it is known by."""
 
     package: Package
     hash_type: HashType
     hash_value: str
-    sent: Sent
 
 
 class UploadOrder(Protocol):
@@ -252,13 +223,13 @@ def _replace(
     existing: Package,
     open_target: Callable[[], UploadTarget],
     algorithms: tuple[str, ...],
-) -> Sent:
+) -> None:
     """Send and confirm a new file for ``existing``; on failure the package is kept."""
     first = open_target()
     # What the store reports before the upload: showing it again means "not yet".
-    previous = job.send.describe(first) if job.send.verify else None
+    previous = job.describe(first) if job.verify else None
     try:
-        return job.send(open_target, algorithms, first=first, previous=previous)
+        job.send_and_confirm(open_target, algorithms, first=first, previous=previous)
     except BaseException as exc:
         _fail(
             exc,
@@ -273,12 +244,12 @@ class FileFirst:
 
     def new(self, job: Job) -> Placed:
         try:
-            sent = job.send(lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
+            job.send_and_confirm(lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
         except BaseException as exc:
             # Stored, maybe (an answer lost, a send given up on), but not confirmed: no
             # package will use it. Only this upload's own file is deleted.
             removed = _remove_own_file(job)
-            if not job.send.stored:
+            if not job.stored:
                 raise
             _fail(
                 exc,
@@ -287,22 +258,20 @@ class FileFirst:
                 if removed
                 else f"delete file {job.file_name!r} by hand if no package uses it",
             )
-        sha512 = sent.digests["sha512"]
+        sha512 = job.digests["sha512"]
         spec = attrs.evolve(job.spec, hash_type=HashType.SHA_512, hash_value=sha512)
         package = self._create(job, spec)
         log.info("created package %d (%s) for %s", package.id, package.name, job.file_name)
-        return Placed(package, HashType.SHA_512, sha512, sent)
+        return Placed(package, HashType.SHA_512, sha512)
 
     def replace(self, job: Job, existing: Package) -> Placed:
-        sent = _replace(
-            job, existing, lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS
-        )
-        sha512 = sent.digests["sha512"]
+        _replace(job, existing, lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
+        sha512 = job.digests["sha512"]
         job.cleanup.call(
             lambda: job.packages.record_hash(existing.id, HashType.SHA_512, sha512),
             f"recording the new hash of package {existing.id}",
         )
-        return Placed(existing, HashType.SHA_512, sha512, sent)
+        return Placed(existing, HashType.SHA_512, sha512)
 
     @staticmethod
     def _create(job: Job, spec: PackageSpec) -> Package:
@@ -373,29 +342,28 @@ def _remove_own_file(job: Job) -> bool:
     upload's bytes under the file name (same size and MD5) and no package uses the name,
     that file by name. A file listed without an MD5 is left to the first step.
     """
-    send = job.send
-    if not send.sent_to:
+    if not job.sent_to:
         return True  # nothing was sent: nothing of this upload's can be there
-    own_deleted = all([send.uploader.discard(target) for target in send.sent_to])  # each one
+    discarded = [job.uploader.discard(target) for target in job.sent_to]  # every one of them
     try:
         listing = job.cleanup.call(job.files.list_files, "listing the files")
         remote = next((f for f in listing if f.file_name == job.file_name), None)
-        if remote is None or remote.size != send.source.size:
+        if remote is None or remote.size != job.source.size:
             return True  # nothing there, or another upload's file: not this upload's
         if not remote.md5:
-            return own_deleted  # this upload's or another's: it cannot tell
-        if remote.md5.lower() != (send.digests.get("md5") or hash_file(send.source.path, "md5")):
+            return all(discarded)  # this upload's or another's: it cannot tell
+        if remote.md5.lower() != (job.digests.get("md5") or hash_file(job.source.path, "md5")):
             return True  # another upload's file: not this upload's to delete
         user = job.find_made()
-        if user is not None:
-            log.warning(
-                "%s: package %d uses this file name; file left alone", job.file_name, user.id
-            )
-            return False
-        with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
-            job.cleanup.call(lambda: job.files.delete(job.file_name), f"deleting {job.file_name}")
-        log.info("deleted %s again: it is not to be left without a package", job.file_name)
-        return True
+        if user is None:
+            with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
+                job.cleanup.call(
+                    lambda: job.files.delete(job.file_name), f"deleting {job.file_name}"
+                )
+            log.info("deleted %s again: it is not to be left without a package", job.file_name)
+        else:
+            log.warning("%s: package %d uses this file name; left alone", job.file_name, user.id)
+        return user is None
     except Exception:
         log.exception("could not delete the orphaned file %s", job.file_name)
         return False
@@ -407,24 +375,30 @@ class PackageFirst:
     def new(self, job: Job) -> Placed:
         package = self._create(job)
         try:
-            sent = job.send(lambda: job.files.open_upload(job.file_name, package), ("sha3_512",))
+            job.send_and_confirm(
+                lambda: job.files.open_upload(job.file_name, package), ("sha3_512",)
+            )
         except BaseException as exc:
+            removed = self._remove_package(job, package)
             _fail(
                 exc,
                 job,
-                f"package {package.id} made for it was deleted again"
-                if self._remove_package(job, package)
-                else f"package {package.id} made for it could not be deleted; delete it in Jamf Pro",
+                f"package {package.id} made for it "
+                + (
+                    "was deleted again"
+                    if removed
+                    else "could not be deleted; delete it in Jamf Pro"
+                ),
                 UploadError,
             )
         log.info("uploaded %s into package %d", job.file_name, package.id)
-        return Placed(package, HashType.SHA3_512, sent.digests["sha3_512"], sent)
+        return Placed(package, HashType.SHA3_512, job.digests["sha3_512"])
 
     def replace(self, job: Job, existing: Package) -> Placed:
-        sent = _replace(
+        _replace(
             job, existing, lambda: job.files.open_upload(job.file_name, existing), ("sha3_512",)
         )
-        return Placed(existing, HashType.SHA3_512, sent.digests["sha3_512"], sent)
+        return Placed(existing, HashType.SHA3_512, job.digests["sha3_512"])
 
     def _create(self, job: Job) -> Package:
         try:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 from jcds2.domain.errors import (
     EmptyFileError,
@@ -21,8 +21,6 @@ from jcds2.domain.errors import (
 from jcds2.domain.models import LocalFile
 
 HASH_CHUNK = 4 * 1024 * 1024
-
-_T = TypeVar("_T")
 
 
 def inspect_upload_source(path: str | os.PathLike[str]) -> LocalFile:
@@ -80,19 +78,19 @@ def check_unchanged(source: LocalFile) -> None:
         )
 
 
-def hashed_while(
-    path: Path, algorithms: tuple[str, ...], action: Callable[[], _T]
-) -> tuple[_T, dict[str, str]]:
-    """``action()`` on the caller's thread (where an interrupt meets it, and its clean-up),
-    while one thread beside it hashes the file with ``algorithms`` (:func:`hash_file_all`);
-    its result and the digests (none without ``algorithms``). A failed action abandons
-    the hashing."""
+@contextlib.contextmanager
+def hashing_beside(path: Path, algorithms: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """Hash the file at ``path`` with ``algorithms`` (:func:`hash_file_all`) on one thread
+    beside the ``with`` body, which stays on the caller's thread, where an interrupt meets
+    it and its clean-up. The dict it gives holds the digests once the body is done (none
+    without ``algorithms``); a failed body abandons the hashing."""
+    digests: dict[str, str] = {}
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
         hashing = hasher.submit(hash_file_all, path, algorithms, stop) if algorithms else None
         try:
-            result = action()
-            return result, hashing.result() if hashing is not None else {}
+            yield digests
+            digests.update(hashing.result() if hashing is not None else {})
         except BaseException:
             stop.set()
             raise

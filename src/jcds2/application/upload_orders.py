@@ -16,7 +16,7 @@ from typing import NoReturn, Protocol
 
 import attrs
 
-from jcds2.application.local_files import check_unchanged, hash_file, hashed_while
+from jcds2.application.local_files import check_unchanged, hash_file, hashing_beside
 from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
@@ -99,19 +99,14 @@ class Job:
         """
         source, name = self.source, self.file_name
         target = first if first is not None else open_target()
-
-        def upload() -> bool:
-            multipart = self.uploader.upload(
-                target, source, progress=self.progress, cancel=self.retrying.cancel
-            )
-            self.stored = True
-            return multipart
-
         for sends in itertools.count(1):
             log.info("uploading %s (%d bytes)", name, source.size)
             self.sent_to.append(target)
-            hashes = algorithms if sends == 1 else ()
-            self.multipart, digests = hashed_while(source.path, hashes, upload)
+            with hashing_beside(source.path, algorithms if sends == 1 else ()) as digests:
+                self.multipart = self.uploader.upload(
+                    target, source, progress=self.progress, cancel=self.retrying.cancel
+                )
+                self.stored = True
             self.digests.update(digests)
             check_unchanged(source)
             if not self.verify:
@@ -285,7 +280,7 @@ class FileFirst:
             except Jcds2Error:
                 made, known = None, False
             interrupted = not isinstance(exc, Exception)
-            if made is not None and _records(made, spec):
+            if made is not None and made.digests().get("sha512") == job.digests["sha512"]:
                 if interrupted:
                     raise  # the package and its file are both there: nothing to undo
                 log.warning("package creation reported %r, but the package exists", exc)
@@ -324,13 +319,6 @@ class FileFirst:
                 file_name=spec.file_name,
                 file_removed=removed,
             ) from exc
-
-
-def _records(package: Package, spec: PackageSpec) -> bool:
-    """Whether ``package`` records the hash ``spec`` carries (this upload's package)."""
-    algorithm = HashType(spec.hash_type).algorithm if spec.hash_type else None
-    reported = package.digests()
-    return algorithm is not None and reported.get(algorithm) == (spec.hash_value or "").lower()
 
 
 def _remove_own_file(job: Job) -> bool:

@@ -105,7 +105,16 @@ class UploadPackageFile:
         flags: dict[str, bool] = {}
         existing = self.packages.find_by_file_name(file_name)
         if existing is None:
-            _check_name_free(self.packages, spec)
+            taken = self.packages.find_by_name(spec.name)
+            if taken is not None and taken.file_name == file_name:
+                # Made since the look-up above: another upload of this file name, just now.
+                raise PackageExistsError(file_name, taken.id, taken.name)
+            if taken is not None:  # better said now than after sending gigabytes
+                raise PackageNameTakenError(
+                    f"a package named {spec.name!r} already exists (id {taken.id}, file "
+                    f"{taken.file_name!r}). Choose another package name.",
+                    operation=f"creating package {spec.name!r} for {file_name!r}",
+                )
             placed = self.order.new(job)
         elif unchanged := _unchanged(existing, source, options.on_exists):
             placed, flags = unchanged, {"skipped": True}
@@ -126,20 +135,6 @@ class UploadPackageFile:
             verified=job.verified,
             sha3_512=job.digests.get("sha3_512"),
             **flags,
-        )
-
-
-def _check_name_free(packages: PackageRepository, spec: PackageSpec) -> None:
-    """Refuse a package name in use: better said now than after sending gigabytes."""
-    taken = packages.find_by_name(spec.name)
-    if taken is not None and taken.file_name == spec.file_name:
-        # Made since the look-up by file name: another upload of this file name, just now.
-        raise PackageExistsError(spec.file_name, taken.id, taken.name)
-    if taken is not None:
-        raise PackageNameTakenError(
-            f"a package named {spec.name!r} already exists (id {taken.id}, file "
-            f"{taken.file_name!r}). Choose another package name.",
-            operation=f"creating package {spec.name!r} for {spec.file_name!r}",
         )
 
 

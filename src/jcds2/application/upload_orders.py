@@ -87,18 +87,18 @@ class Job:
         open_target: Callable[[], UploadTarget],
         algorithms: tuple[str, ...],
         *,
-        first: UploadTarget | None = None,
-        previous: StoredFileState | None = None,
+        replacing: bool = False,
     ) -> None:
         """Send the file, have the store take it in and wait for its verdict; a failed
-        verdict sends it again, up to ``config.upload_retries`` times. ``first``: a target
-        already opened for the first send; ``previous``: what the store reported before
-        (seeing it again means "not yet"). The first send hashes the file with
-        ``algorithms`` beside it, from one read: the server's SHA3-512 then proves those
-        bytes stored. A file changed meanwhile raises ``SourceChangedError``.
+        verdict sends it again, up to ``config.upload_retries`` times. The first send
+        hashes the file with ``algorithms`` beside it, from one read: the server's SHA3-512
+        then proves those bytes stored. A file changed meanwhile raises
+        ``SourceChangedError``. ``replacing``: the store holds another file of the name.
         """
         source, name = self.source, self.file_name
-        target = first if first is not None else open_target()
+        target = open_target()
+        # What the store reports before a replacing upload: showing it again means "not yet".
+        previous = self.describe(target) if replacing and self.verify else None
         for sends in itertools.count(1):
             log.info("uploading %s (%d bytes)", name, source.size)
             self.sent_to.append(target)
@@ -220,11 +220,8 @@ def _replace(
     algorithms: tuple[str, ...],
 ) -> None:
     """Send and confirm a new file for ``existing``; on failure the package is kept."""
-    first = open_target()
-    # What the store reports before the upload: showing it again means "not yet".
-    previous = job.describe(first) if job.verify else None
     try:
-        job.send_and_confirm(open_target, algorithms, first=first, previous=previous)
+        job.send_and_confirm(open_target, algorithms, replacing=True)
     except BaseException as exc:
         _fail(
             exc,

@@ -16,6 +16,7 @@ from jcds2.domain.errors import (
     EmptyFileError,
     LocalFileNotFoundError,
     NotARegularFileError,
+    SourceChangedError,
     UnreadableFileError,
 )
 
@@ -117,3 +118,38 @@ def test_hash_file_of_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.Mon
 
     with pytest.raises(UnreadableFileError):
         hash_file(tmp_path / "f.bin", "sha512")
+
+
+def test_hashing_beside_gives_the_digests_once_the_body_is_done(tmp_path: Path) -> None:
+    path = tmp_path / "Tool.pkg"
+    path.write_bytes(b"abc" * 1000)
+
+    with local_files.hashing_beside(path, ("md5", "sha512")) as digests:
+        pass
+
+    assert digests == {
+        "md5": hashlib.md5(path.read_bytes()).hexdigest(),
+        "sha512": hashlib.sha512(path.read_bytes()).hexdigest(),
+    }
+
+
+def test_hashing_beside_a_failed_body_raises_its_error(tmp_path: Path) -> None:
+    path = tmp_path / "Tool.pkg"
+    path.write_bytes(b"abc")
+
+    with pytest.raises(KeyboardInterrupt), local_files.hashing_beside(path, ("md5",)) as digests:
+        raise KeyboardInterrupt
+
+    assert digests == {}
+
+
+def test_a_file_written_after_its_inspection_has_changed(tmp_path: Path) -> None:
+    path = tmp_path / "Tool.pkg"
+    path.write_bytes(b"abc")
+    source = inspect_upload_source(path)
+    local_files.check_unchanged(source)  # as inspected: no error
+
+    path.write_bytes(b"abcd")
+
+    with pytest.raises(SourceChangedError, match="changed while it was being uploaded"):
+        local_files.check_unchanged(source)

@@ -1,19 +1,22 @@
-"""``RemoveFile`` and ``VerifyFile`` over the in-memory fakes."""
+"""``RemoveFile`` and ``VerifyFile`` over the in-memory fakes; ``same_file``."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+import attrs
 import pytest
 
-from jcds2.application.remote_files import RemoveFile, VerifyFile
+from jcds2.application.local_files import inspect_upload_source
+from jcds2.application.remote_files import RemoveFile, VerifyFile, same_file
 from jcds2.domain.errors import (
     LocalFileNotFoundError,
     NoRemoteHashError,
     NotARegularFileError,
     RemoteFileNotFoundError,
 )
+from jcds2.domain.models import Package
 from jcds2.testing import InMemoryFileStore, InMemoryPackageRepository
 
 DATA = b"xar!" + bytes(range(200)) * 10
@@ -112,3 +115,23 @@ def test_a_file_the_server_reports_no_hash_for(local: Path) -> None:
 
     with pytest.raises(NoRemoteHashError):
         VerifyFile(files)("Tool.pkg", local)
+
+
+def test_same_file_uses_the_strongest_hash_a_package_reports(local: Path) -> None:
+    data = local.read_bytes()
+    package = Package(
+        id=1,
+        name="Tool",
+        file_name=local.name,
+        size=len(data),
+        md5="0" * 32,  # weaker, and wrong: not the one compared
+        hash_type="SHA_512",
+        hash_value=hashlib.sha512(data).hexdigest(),
+    )
+    assert same_file(package, inspect_upload_source(local)) == (True, "sha512")
+    assert same_file(attrs.evolve(package, size=len(data) + 1), inspect_upload_source(local)) == (
+        False,
+        "sha512",
+    )
+    unhashed = attrs.evolve(package, md5=None, hash_type=None, hash_value=None)
+    assert same_file(unhashed, inspect_upload_source(local)) == (None, None)

@@ -194,6 +194,11 @@ class S3ObjectUploader:
     ) -> bool:
         ticket = expect_target(target, UploadTicket, "the S3 uploader")
         outer = cancel if cancel is not None else CancelToken()
+        if source.size < self._config.multipart_threshold:
+            part_size = source.size  # one part (S3 allows a last part of any size)
+        else:
+            part_size = choose_part_size(source.size, self._config.part_size)
+        parts = plan_parts(source.size, part_size)
         try:
             access = _S3Access(
                 ticket,
@@ -202,11 +207,53 @@ class S3ObjectUploader:
                 self._config.credential_renewal_margin,
                 self._clock,
             )
-            return self._multipart(access, ticket, source, progress, outer)
+            created = self._retrying(
+                access,
+                lambda client: client.create_multipart_upload(
+                    Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
+                ),
+                outer,
+                f"starting the multipart upload of {source.name}",
+            )
+            upload_id = created["UploadId"]
+            log.info(
+                "multipart upload of %s: %d parts of %d bytes", source.name, len(parts), part_size
+            )
+            cancel = CancelToken()
+            tasks = [
+                self._part_task(
+                    access=access,
+                    ticket=ticket,
+                    upload_id=upload_id,
+                    source=source,
+                    part=part,
+                    cancel=cancel,
+                    progress=progress,
+                )
+                for part in parts
+            ]
+            try:
+                with outer.on_cancel(cancel.cancel):
+                    answers = run_all(
+                        tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
+                    )
+                completed = [
+                    _completed(part, answer) for part, answer in zip(parts, answers, strict=True)
+                ]
+                self._complete(access, ticket, source, upload_id, completed)
+            except BaseException:
+                self._abort(access, ticket, upload_id)
+                # An attempt given up on may have completed it all the same: the key is this
+                # ticket's alone, so whatever stands there is this upload's to delete.
+                self._delete_own(access, ticket)
+                raise
+            finally:
+                self._abort_strays(access, ticket)
         except (ClientError, BotoCoreError, OSError) as exc:
             raise UploadError(
                 f"uploading {source.name!r} to the JCDS failed: {_describe(exc)}"
             ) from exc
+        return len(parts) > 1
 
     def _retrying(
         self,
@@ -234,60 +281,6 @@ class S3ObjectUploader:
                     access.renew_after_expiry(client)
 
         return Retrying.of(self._config, cancel).call(attempt, what, _transient, _describe)
-
-    def _multipart(
-        self,
-        access: _S3Access,
-        ticket: UploadTicket,
-        source: LocalFile,
-        progress: ProgressCallback | None,
-        outer: CancelToken,
-    ) -> bool:
-        """Upload ``source`` in parts; whether it took more than one."""
-        if source.size < self._config.multipart_threshold:
-            part_size = source.size  # one part (S3 allows a last part of any size)
-        else:
-            part_size = choose_part_size(source.size, self._config.part_size)
-        parts = plan_parts(source.size, part_size)
-        created = self._retrying(
-            access,
-            lambda client: client.create_multipart_upload(
-                Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
-            ),
-            outer,
-            f"starting the multipart upload of {source.name}",
-        )
-        upload_id = created["UploadId"]
-        log.info("multipart upload of %s: %d parts of %d bytes", source.name, len(parts), part_size)
-        cancel = CancelToken()
-        tasks = [
-            functools.partial(
-                self._send_part,
-                access=access,
-                ticket=ticket,
-                upload_id=upload_id,
-                source=source,
-                part=part,
-                cancel=cancel,
-                progress=progress,
-            )
-            for part in parts
-        ]
-        try:
-            with outer.on_cancel(cancel.cancel):
-                completed = run_all(
-                    tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
-                )
-            self._complete(access, ticket, source, upload_id, completed)
-        except BaseException:
-            self._abort(access, ticket, upload_id)
-            # An attempt given up on may have completed it all the same: the key is this
-            # ticket's alone, so whatever stands there is this upload's to delete.
-            self._delete_own(access, ticket)
-            raise
-        finally:
-            self._abort_strays(access, ticket)
-        return len(parts) > 1
 
     def _abort_strays(self, access: _S3Access, ticket: UploadTicket) -> None:
         """Abort the multipart uploads still in progress at the ticket's own key: a create
@@ -347,7 +340,7 @@ class S3ObjectUploader:
             return False
         return head.get("ContentLength") == source.size
 
-    def _send_part(
+    def _part_task(
         self,
         *,
         access: _S3Access,
@@ -357,7 +350,8 @@ class S3ObjectUploader:
         part: Part,
         cancel: CancelToken,
         progress: ProgressCallback | None,
-    ) -> CompletedPartTypeDef:
+    ) -> Callable[[], Any]:
+        """Uploading ``part``, for ``run_all``: S3's answer, once it took the part."""
         reported = [0]
 
         def send(client: S3Client) -> Any:
@@ -372,11 +366,8 @@ class S3ObjectUploader:
                     ChecksumAlgorithm="CRC32",
                 )
 
-        answer = self._retrying(access, send, cancel, f"part {part.number} of {source.name}")
-        completed: CompletedPartTypeDef = {"PartNumber": part.number, "ETag": answer["ETag"]}
-        if "ChecksumCRC32" in answer:
-            completed["ChecksumCRC32"] = answer["ChecksumCRC32"]
-        return completed
+        what = f"part {part.number} of {source.name}"
+        return functools.partial(self._retrying, access, send, cancel, what)
 
     def _abort(self, access: _S3Access, ticket: UploadTicket, upload_id: str) -> None:
         """Abort the multipart upload so that S3 keeps none of its parts (best effort)."""
@@ -427,6 +418,13 @@ class S3ObjectUploader:
             log.warning("could not delete the object of %s: %s", ticket.file_name, _describe(exc))
             return False
         return True
+
+
+def _completed(part: Part, answer: Any) -> CompletedPartTypeDef:
+    completed: CompletedPartTypeDef = {"PartNumber": part.number, "ETag": answer["ETag"]}
+    if "ChecksumCRC32" in answer:
+        completed["ChecksumCRC32"] = answer["ChecksumCRC32"]
+    return completed
 
 
 def _code(exc: ClientError) -> str | None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from jcds2.domain.errors import (
     EmptyFileError,
     LocalFileNotFoundError,
     NotARegularFileError,
+    SourceChangedError,
     UnreadableFileError,
 )
 from jcds2.domain.models import LocalFile
@@ -61,6 +65,35 @@ def current_identity(path: Path) -> tuple[int, ...] | None:
         return identity(path.stat())
     except OSError:
         return None
+
+
+def check_unchanged(source: LocalFile) -> None:
+    """Raise ``SourceChangedError`` if ``source`` is no longer the file it was inspected as."""
+    if source.identity is not None and current_identity(source.path) != source.identity:
+        raise SourceChangedError(
+            f"{source.path} changed while it was being uploaded (written, replaced or "
+            "touched), so what the server stored may be neither the old nor the new file; "
+            "upload it again once nothing writes to it",
+            file_name=source.name,
+        )
+
+
+@contextlib.contextmanager
+def hashing_beside(path: Path, algorithms: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """Hash the file at ``path`` with ``algorithms`` (:func:`hash_file_all`) on one thread
+    beside the ``with`` body, which stays on the caller's thread, where an interrupt meets
+    it and its clean-up. The dict it gives holds the digests once the body is done (none
+    without ``algorithms``); a failed body abandons the hashing."""
+    digests: dict[str, str] = {}
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcds2-hash") as hasher:
+        hashing = hasher.submit(hash_file_all, path, algorithms, stop) if algorithms else None
+        try:
+            yield digests
+            digests.update(hashing.result() if hashing is not None else {})
+        except BaseException:
+            stop.set()
+            raise
 
 
 def hash_file(path: Path, algorithm: str, stop: threading.Event | None = None) -> str:

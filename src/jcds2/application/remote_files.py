@@ -1,4 +1,4 @@
-"""Use-cases on files already on the distribution point: remove one, compare one."""
+"""Files already on the distribution point: remove one, compare one with a local file."""
 
 from __future__ import annotations
 
@@ -16,7 +16,22 @@ from jcds2.domain.errors import (
     RemoteFileNotFoundError,
     UnreadableFileError,
 )
-from jcds2.domain.models import FileComparison
+from jcds2.domain.models import FileComparison, LocalFile, Package
+
+#: Look-up order when comparing a local file with a package's: strongest first.
+_PACKAGE_ALGORITHMS = ("sha3_512", "sha512", "md5")
+
+
+def same_file(package: Package, source: LocalFile) -> tuple[bool | None, str | None]:
+    """Whether ``package``'s file is ``source``, by the strongest hash the server reports
+    for it (``None``: it reports none), and that hash's ``hashlib`` name."""
+    reported = package.digests()
+    for algorithm in _PACKAGE_ALGORITHMS:
+        if algorithm in reported:
+            if package.size is not None and package.size != source.size:
+                return False, algorithm
+            return hash_file(source.path, algorithm) == reported[algorithm], algorithm
+    return None, None
 
 
 @attrs.frozen

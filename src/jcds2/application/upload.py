@@ -11,20 +11,17 @@ from typing import Any
 import attrs
 
 from jcds2.application.cancel import CancelToken
-from jcds2.application.local_files import hash_file, inspect_upload_source
+from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
+from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
 from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder
-from jcds2.application.upload_send import SendAndConfirm
 from jcds2.domain.errors import PackageExistsError, PackageNameTakenError
 from jcds2.domain.models import HashType, LocalFile, OnExists, Package, PackageSpec, UploadResult
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.upload")
-
-#: Look-up order when comparing a local file with a package's: strongest first.
-_SKIP_ALGORITHMS = ("sha3_512", "sha512", "md5")
 
 
 def _on_exists(value: OnExists | str) -> OnExists:
@@ -92,101 +89,74 @@ class UploadPackageFile:
             notes=options.notes,
             priority=options.priority,
         )
-        cancel = options.cancel or CancelToken()
-        send = SendAndConfirm(
+        job = Job(
+            spec=spec,
+            source=source,
+            packages=self.packages,
             files=self.files,
             uploader=self.uploader,
             config=self.config,
-            source=source,
             verify=options.verify,
             progress=options.progress,
-            retrying=Retrying.of(self.config, cancel, self.sleep),
+            retrying=Retrying.of(self.config, options.cancel or CancelToken(), self.sleep),
+            cleanup=Retrying.of(self.config),
             clock=self.clock,
         )
-        job = Job(spec, self.packages, self.files, send, cleanup=Retrying.of(self.config))
-
-        def result(placed: Placed, **flags: bool) -> UploadResult:
-            return UploadResult(
-                package_id=placed.package.id,
-                package_name=placed.package.name,
-                file_name=file_name,
-                size=source.size,
-                hash_type=placed.hash_type,
-                hash_value=placed.hash_value,
-                elapsed_seconds=self.clock() - started,
-                multipart=placed.sent.multipart,
-                verified=placed.sent.verified,
-                sha3_512=placed.sent.digests.get("sha3_512"),
-                **flags,
-            )
-
+        flags: dict[str, bool] = {}
         existing = self.packages.find_by_file_name(file_name)
-        if existing is not None:
-            skipped = self._skipped(existing, source, options.on_exists)
-            if skipped is not None:
-                log.info("%s: package %d already has this file; skipped", file_name, existing.id)
-                return attrs.evolve(skipped, elapsed_seconds=self.clock() - started)
-            replaced = self.order.replace(job, existing)
+        if existing is None:
+            taken = self.packages.find_by_name(spec.name)
+            if taken is not None and taken.file_name == file_name:
+                # Made since the look-up above: another upload of this file name, just now.
+                raise PackageExistsError(file_name, taken.id, taken.name)
+            if taken is not None:  # better said now than after sending gigabytes
+                raise PackageNameTakenError(
+                    f"a package named {spec.name!r} already exists (id {taken.id}, file "
+                    f"{taken.file_name!r}). Choose another package name.",
+                    operation=f"creating package {spec.name!r} for {file_name!r}",
+                )
+            placed = self.order.new(job)
+        elif unchanged := _unchanged(existing, source, options.on_exists):
+            placed, flags = unchanged, {"skipped": True}
+            log.info("%s: package %d already has this file; skipped", file_name, existing.id)
+        else:
+            placed = self.order.replace(job, existing)
             log.info("replaced the file of package %d (%s)", existing.id, file_name)
-            return result(replaced, replaced=True)
-
-        taken = self.packages.find_by_name(spec.name)
-        if taken is not None and taken.file_name == file_name:
-            # Made since the look-up above: another upload of this file name, just now.
-            raise PackageExistsError(file_name, taken.id, taken.name)
-        if taken is not None:
-            # Better said now than after sending gigabytes.
-            raise PackageNameTakenError(
-                f"a package named {spec.name!r} already exists (id {taken.id}, file "
-                f"{taken.file_name!r}). Choose another package name.",
-                operation=f"creating package {spec.name!r} for {file_name!r}",
-            )
-        return result(self.order.new(job))
-
-    @staticmethod
-    def _skipped(existing: Package, source: LocalFile, mode: OnExists) -> UploadResult | None:
-        """The result of leaving ``existing`` as it is (the same file), ``None`` to replace
-        its file; ``PackageExistsError`` when ``mode`` allows neither."""
-        if mode is OnExists.FAIL:
-            raise PackageExistsError(source.name, existing.id, existing.name)
-        same, algorithm = _same_file(existing, source)
-        if same:
-            hash_type = {"md5": HashType.MD5, "sha512": HashType.SHA_512}.get(
-                algorithm or "", HashType.SHA3_512
-            )
-            return UploadResult(
-                package_id=existing.id,
-                package_name=existing.name,
-                file_name=source.name,
-                size=source.size,
-                hash_type=hash_type,
-                hash_value=existing.digests().get(algorithm or "", ""),
-                elapsed_seconds=0.0,
-                multipart=False,
-                skipped=True,
-            )
-        if mode is OnExists.REPLACE:
-            return None
-        raise PackageExistsError(
-            source.name,
-            existing.id,
-            existing.name,
-            detail=(
-                "Its file differs from the local one; upload with on_exists='replace' "
-                "to replace it."
-                if same is False
-                else "Jamf Pro reports no hash for its file, so it cannot be told "
-                "whether it is the same file; use on_exists='replace' to replace it."
-            ),
+            flags = {"replaced": True}
+        return UploadResult(
+            package_id=placed.package.id,
+            package_name=placed.package.name,
+            file_name=file_name,
+            size=source.size,
+            hash_type=placed.hash_type,
+            hash_value=placed.hash_value,
+            elapsed_seconds=self.clock() - started,
+            multipart=job.multipart,
+            verified=job.verified,
+            sha3_512=job.digests.get("sha3_512"),
+            **flags,
         )
 
 
-def _same_file(existing: Package, source: LocalFile) -> tuple[bool | None, str | None]:
-    """Whether ``existing``'s file is ``source`` (``None``: the server reports no hash)."""
-    reported = existing.digests()
-    for algorithm in _SKIP_ALGORITHMS:
-        if algorithm in reported:
-            if existing.size is not None and existing.size != source.size:
-                return False, algorithm
-            return hash_file(source.path, algorithm) == reported[algorithm], algorithm
-    return None, None
+def _unchanged(existing: Package, source: LocalFile, mode: OnExists) -> Placed | None:
+    """``existing`` as it is, when its file is ``source`` and ``mode`` allows a skip;
+    ``None`` to replace its file; ``PackageExistsError`` when ``mode`` allows neither."""
+    if mode is OnExists.FAIL:
+        raise PackageExistsError(source.name, existing.id, existing.name)
+    same, algorithm = same_file(existing, source)
+    if same:
+        hash_type = next(t for t in HashType if t.algorithm == algorithm)
+        return Placed(existing, hash_type, existing.digests()[hash_type.algorithm])
+    if mode is OnExists.REPLACE:
+        return None
+    raise PackageExistsError(
+        source.name,
+        existing.id,
+        existing.name,
+        detail=(
+            "Its file differs from the local one; upload with on_exists='replace' to replace it."
+            if same is False
+            else "Jamf Pro reports no hash for its file, so it cannot be told "
+            "whether it is the same file; use on_exists='replace' to replace it."
+        ),
+    )

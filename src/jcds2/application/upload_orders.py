@@ -1,69 +1,193 @@
-"""The two orders in which a file and its package come into being.
+"""The two orders in which a file and its package come into being, and the step they share.
 
 :class:`FileFirst`: the file is sent and confirmed, then its package is made with the
 file's SHA-512 (the JCDS files route, a file share). :class:`PackageFirst`: the package
 is made, then the file is sent into it and the server records its hashes (Jamf's
-packages route). The container picks one per route; ``UploadPackageFile`` runs it.
+packages route). Both send through :meth:`Job.send_and_confirm`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import attrs
 
-from jcds2.application.local_files import hash_file
-from jcds2.application.ports import FileStore, PackageRepository
+from jcds2.application.local_files import check_unchanged, hash_file, hashing_beside
+from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
 from jcds2.application.retry import Retrying
-from jcds2.application.upload_send import SendAndConfirm, Sent, explained
 from jcds2.domain.errors import (
+    CorruptUploadError,
     Jcds2Error,
     PackageCreationError,
     PackageExistsError,
     PackageNameTakenError,
     RemoteFileNotFoundError,
+    ServerRejectedUploadError,
+    SourceChangedError,
     UploadError,
+    VerificationError,
+    VerificationTimeoutError,
 )
-from jcds2.domain.models import HashType, Package, PackageSpec, RemoteFile, UploadTarget
+from jcds2.domain.models import (
+    HashType,
+    LocalFile,
+    Package,
+    PackageSpec,
+    StoredFileState,
+    UploadTarget,
+)
+from jcds2.domain.transfer import TransferConfig
+from jcds2.domain.verification import Expected, Verdict, judge
 
 log = logging.getLogger("jcds2.upload")
 
+#: What a file-first upload hashes: SHA3-512 to verify, SHA-512 to record, MD5 to tell its
+#: own file from another upload's of the same name.
+_FILE_FIRST_DIGESTS = ("sha3_512", "sha512", "md5")
 
-@attrs.frozen
+
+@attrs.define
 class Job:
-    """One upload as an order sees it: the package to make, the ports, the shared step."""
+    """One upload as an order sees it: the package to make, the ports, and the one step both
+    orders share, :meth:`send_and_confirm`, with what it did so far (for the result, and
+    for the clean-up after a failure)."""
 
     spec: PackageSpec
+    source: LocalFile
     packages: PackageRepository
     files: FileStore
-    send: SendAndConfirm
+    uploader: ObjectUploader
+    config: TransferConfig
+    verify: bool
+    progress: ProgressCallback | None
+    #: For sends and looks at the store: cut short by the upload's ``cancel``.
+    retrying: Retrying
     #: For checks and clean-up, which must outlast a server's passing trouble (and a cancel).
     cleanup: Retrying
+    clock: Callable[[], float]
+    #: A send completed: the store may hold the file.
+    stored: bool = False
+    multipart: bool = False
+    verified: bool = False
+    #: Every target a send went to: what this upload may have stored.
+    sent_to: list[UploadTarget] = attrs.field(factory=list)
+    #: The digests of the file as sent.
+    digests: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def file_name(self) -> str:
         return self.spec.file_name
 
+    def send_and_confirm(
+        self,
+        open_target: Callable[[], UploadTarget],
+        algorithms: tuple[str, ...],
+        *,
+        replacing: bool = False,
+    ) -> None:
+        """Send the file, have the store take it in and wait for its verdict; a failed
+        verdict sends it again, up to ``config.upload_retries`` times. The first send
+        hashes the file with ``algorithms`` beside it, from one read: the server's SHA3-512
+        then proves those bytes stored. A file changed meanwhile raises
+        ``SourceChangedError``. ``replacing``: the store holds another file of the name.
+        """
+        source, name = self.source, self.file_name
+        target = open_target()
+        # What the store reports before a replacing upload: showing it again means "not yet".
+        previous = self.describe(target) if replacing and self.verify else None
+        for sends in itertools.count(1):
+            log.info("uploading %s (%d bytes)", name, source.size)
+            self.sent_to.append(target)
+            with hashing_beside(source.path, algorithms if sends == 1 else ()) as digests:
+                self.multipart = self.uploader.upload(
+                    target, source, progress=self.progress, cancel=self.retrying.cancel
+                )
+                self.stored = True
+            self.digests.update(digests)
+            check_unchanged(source)
+            if not self.verify:
+                self.refresh(target)  # the distribution point still has to take the file in
+                return
+            expected = Expected(size=source.size, sha3_512=self.digests["sha3_512"])
+            reason = self._confirm(target, expected, previous)
+            if reason is None:
+                self.verified = True
+                return
+            if sends > self.config.upload_retries:
+                raise ServerRejectedUploadError(
+                    f"{name!r} was uploaded {sends} times, and each time the server reported "
+                    f"it as failed ({reason})",
+                    file_name=name,
+                )
+            log.warning(
+                "the server reports the upload of %s as failed (%s); sending it again",
+                name,
+                reason,
+            )
+            target = open_target()
+
+    def refresh(self, target: UploadTarget) -> None:
+        self.retrying.call(
+            lambda: self.files.refresh(target), f"refreshing the inventory for {self.file_name}"
+        )
+
+    def describe(self, target: UploadTarget) -> StoredFileState | None:
+        return self.retrying.call(
+            lambda: self.files.describe(target), f"looking at {self.file_name}"
+        )
+
     def find_made(self) -> Package | None:
-        """After a failed ``create``: the package the server made all the same (its answer
-        was lost), or ``None``. Raises ``Jcds2Error`` when that cannot be told."""
+        """The package using the file name, say one the server made though its answer was
+        lost; ``Jcds2Error`` when that cannot be told."""
         return self.cleanup.call(
             lambda: self.packages.find_by_file_name(self.file_name),
             f"looking for a package using {self.file_name}",
         )
 
+    def _confirm(
+        self, target: UploadTarget, expected: Expected, previous: StoredFileState | None
+    ) -> str | None:
+        """Wait until the store reports the file as ``expected`` (``None``) or as failed
+        (the reason); ``CorruptUploadError`` when it has other bytes,
+        ``VerificationTimeoutError`` after ``config.verify_timeout`` seconds."""
+        name, deadline = self.file_name, self.clock() + self.config.verify_timeout
+        self.refresh(target)
+        for look in itertools.count(1):
+            judgement = judge(self.describe(target), expected, previous)
+            log.debug("%s, look %d: %s", name, look, judgement.reason)
+            if judgement.verdict is Verdict.READY:
+                return None
+            if judgement.verdict is Verdict.FAILED:
+                return judgement.reason
+            if judgement.verdict is Verdict.CORRUPT:
+                raise CorruptUploadError(
+                    f"the server has other bytes for {name!r} than were sent (corrupted, or "
+                    f"another upload of that name at the same moment): {judgement.reason}",
+                    file_name=name,
+                )
+            left = deadline - self.clock()
+            if left <= 0:
+                raise VerificationTimeoutError(
+                    f"the server did not confirm {name!r} within "
+                    f"{self.config.verify_timeout:g} s (last: {judgement.reason}); large "
+                    "files can take longer: raise verify_timeout",
+                    file_name=name,
+                )
+            self.retrying.pause(min(self.config.verify_poll(look), left))
+        raise AssertionError("unreachable")  # pragma: no cover
+
 
 @attrs.frozen
 class Placed:
-    """Where an upload ended: the package, the hash it is known by, what was sent."""
+    """Where an upload ended: the package and the hash it is known by."""
 
     package: Package
     hash_type: HashType
     hash_value: str
-    sent: Sent
 
 
 class UploadOrder(Protocol):
@@ -78,27 +202,33 @@ class UploadOrder(Protocol):
         ...
 
 
+def _fail(exc: BaseException, job: Job, what: str, *also: type[UploadError]) -> NoReturn:
+    """Raise ``exc`` again after a failed upload, with ``what`` (the state left behind)
+    added to the message of the errors that describe the upload (and of ``also``)."""
+    log.warning("uploading %s failed (%s); %s", job.file_name, exc, what)
+    if isinstance(exc, (VerificationError, SourceChangedError)):
+        raise type(exc)(f"{exc}; {what}.", file_name=job.file_name) from exc
+    if type(exc) in also:
+        raise type(exc)(f"{exc}; {what}.") from exc
+    raise exc
+
+
 def _replace(
     job: Job,
     existing: Package,
     open_target: Callable[[], UploadTarget],
     algorithms: tuple[str, ...],
-) -> Sent:
+) -> None:
     """Send and confirm a new file for ``existing``; on failure the package is kept."""
-    first = open_target()
-    # What the store reports before the upload: showing it again means "not yet".
-    previous = job.send.describe(first) if job.send.verify else None
     try:
-        return job.send(open_target, algorithms, first=first, previous=previous)
+        job.send_and_confirm(open_target, algorithms, replacing=True)
     except BaseException as exc:
-        what = (
-            f"package {existing.id} is kept; its file may still be the old one or "
-            "already the new one: upload again with on_exists='replace'"
+        _fail(
+            exc,
+            job,
+            f"package {existing.id} is kept; its file may still be the old one or already "
+            "the new one: upload again with on_exists='replace'",
         )
-        log.warning("replacing the file of %s failed (%s); %s", job.file_name, exc, what)
-        if (error := explained(exc, what, job.file_name)) is not None:
-            raise error from exc
-        raise
 
 
 class FileFirst:
@@ -106,77 +236,69 @@ class FileFirst:
 
     def new(self, job: Job) -> Placed:
         try:
-            sent = job.send(lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
+            job.send_and_confirm(lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
         except BaseException as exc:
             # Stored, maybe (an answer lost, a send given up on), but not confirmed: no
             # package will use it. Only this upload's own file is deleted.
             removed = _remove_own_file(job)
-            if not job.send.stored:
+            if not job.stored:
                 raise
-            what = (
+            _fail(
+                exc,
+                job,
                 "the uploaded file was deleted again"
                 if removed
-                else (f"delete file {job.file_name!r} by hand if no package uses it")
+                else f"delete file {job.file_name!r} by hand if no package uses it",
             )
-            if (error := explained(exc, what, job.file_name)) is not None:
-                raise error from exc
-            log.warning("%s: %s", job.file_name, what)
-            raise
-        sha512 = sent.digests["sha512"]
+        sha512 = job.digests["sha512"]
         spec = attrs.evolve(job.spec, hash_type=HashType.SHA_512, hash_value=sha512)
         package = self._create(job, spec)
         log.info("created package %d (%s) for %s", package.id, package.name, job.file_name)
-        return Placed(package, HashType.SHA_512, sha512, sent)
+        return Placed(package, HashType.SHA_512, sha512)
 
     def replace(self, job: Job, existing: Package) -> Placed:
-        sent = _replace(
-            job, existing, lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS
-        )
-        sha512 = sent.digests["sha512"]
+        _replace(job, existing, lambda: job.files.open_upload(job.file_name), _FILE_FIRST_DIGESTS)
+        sha512 = job.digests["sha512"]
         job.cleanup.call(
             lambda: job.packages.record_hash(existing.id, HashType.SHA_512, sha512),
             f"recording the new hash of package {existing.id}",
         )
-        return Placed(existing, HashType.SHA_512, sha512, sent)
+        return Placed(existing, HashType.SHA_512, sha512)
 
-    def _create(self, job: Job, spec: PackageSpec) -> Package:
+    @staticmethod
+    def _create(job: Job, spec: PackageSpec) -> Package:
         try:
             return job.packages.create(spec)
         except BaseException as exc:
             # A lost answer (or an interrupt) can hide a package the server did create:
             # look before deleting the file, or a package would be left pointing at nothing.
             try:
-                created = job.find_made()
+                made, known = job.find_made(), True
             except Jcds2Error:
-                created, known = None, False
-            else:
-                known = True
+                made, known = None, False
             interrupted = not isinstance(exc, Exception)
-            if created is not None and not _records(created, spec):
-                # Another upload of this file name made its package meanwhile: this
-                # upload lost the race, and only its own file is deleted.
-                removed = _remove_own_file(job)
+            if made is not None and made.digests().get("sha512") == job.digests["sha512"]:
+                if interrupted:
+                    raise  # the package and its file are both there: nothing to undo
+                log.warning("package creation reported %r, but the package exists", exc)
+                return made
+            removed = known and _remove_own_file(job)
+            if made is not None:
+                # Another upload of this file name made its package meanwhile: this upload
+                # lost the race, and only its own file was deleted.
                 if interrupted:
                     raise
                 raise PackageExistsError(
                     spec.file_name,
-                    created.id,
-                    created.name,
-                    detail=(
-                        "Another upload of the same file name made it at the same moment; "
-                        + (
-                            "this upload's file was deleted again."
-                            if removed
-                            else "this upload's file could not be deleted: check the file."
-                        )
+                    made.id,
+                    made.name,
+                    detail="Another upload of the same file name made it at the same moment; "
+                    + (
+                        "this upload's file was deleted again."
+                        if removed
+                        else "this upload's file could not be deleted: check the file."
                     ),
                 ) from exc
-            if created is not None:
-                if interrupted:
-                    raise  # the package and its file are both there: nothing to undo
-                log.warning("package creation reported %r, but the package exists", exc)
-                return created
-            removed = known and _remove_own_file(job)
             if removed:
                 what = "the uploaded file was deleted again"
             elif known:
@@ -187,9 +309,7 @@ class FileFirst:
                     f"Jamf Pro for a package using {spec.file_name!r} and delete the file if none"
                 )
             if interrupted:
-                log.warning(
-                    "interrupted while creating the package for %s; %s", spec.file_name, what
-                )
+                log.warning("interrupted creating the package for %s; %s", spec.file_name, what)
                 raise
             raise PackageCreationError(
                 f"uploaded {spec.file_name!r} but could not create its package: {exc}; {what}.",
@@ -198,72 +318,40 @@ class FileFirst:
             ) from exc
 
 
-#: What a file-first upload hashes: SHA3-512 to verify, SHA-512 to record, MD5 to tell its
-#: own file from another upload's of the same name.
-_FILE_FIRST_DIGESTS = ("sha3_512", "sha512", "md5")
-
-
-def _records(package: Package, spec: PackageSpec) -> bool:
-    """Whether ``package`` records the hash ``spec`` carries (this upload's package)."""
-    algorithm = HashType(spec.hash_type).algorithm if spec.hash_type else None
-    reported = package.digests()
-    return algorithm is not None and reported.get(algorithm) == (spec.hash_value or "").lower()
-
-
 def _remove_own_file(job: Job) -> bool:
     """Delete what this upload stored, and nothing another upload stored; whether none of
     it is known to remain.
 
     First each target's own copy (the S3 object at the ticket's key, the file this
     uploader renamed into place on a share). Then, if the store still serves this
-    upload's bytes under the file name (same size and MD5) and, looked at just before,
-    no package uses the name, that file by name. Files served with no MD5 are left to
-    the first step (what an uploader cannot tell apart is not deleted).
+    upload's bytes under the file name (same size and MD5) and no package uses the name,
+    that file by name. A file listed without an MD5 is left to the first step.
     """
-    send = job.send
-    if not send.sent_to:
+    if not job.sent_to:
         return True  # nothing was sent: nothing of this upload's can be there
-    discarded = [send.uploader.discard(target) for target in send.sent_to]  # each one
+    discarded = [job.uploader.discard(target) for target in job.sent_to]  # every one of them
     try:
-        return _remove_by_name_if_own(job, own_deleted=all(discarded))
+        listing = job.cleanup.call(job.files.list_files, "listing the files")
+        remote = next((f for f in listing if f.file_name == job.file_name), None)
+        if remote is None or remote.size != job.source.size:
+            return True  # nothing there, or another upload's file: not this upload's
+        if not remote.md5:
+            return all(discarded)  # this upload's or another's: it cannot tell
+        if remote.md5.lower() != (job.digests.get("md5") or hash_file(job.source.path, "md5")):
+            return True  # another upload's file: not this upload's to delete
+        user = job.find_made()
+        if user is None:
+            with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
+                job.cleanup.call(
+                    lambda: job.files.delete(job.file_name), f"deleting {job.file_name}"
+                )
+            log.info("deleted %s again: it is not to be left without a package", job.file_name)
+        else:
+            log.warning("%s: package %d uses this file name; left alone", job.file_name, user.id)
+        return user is None
     except Exception:
         log.exception("could not delete the orphaned file %s", job.file_name)
         return False
-
-
-def _remove_by_name_if_own(job: Job, *, own_deleted: bool) -> bool:
-    listing = job.cleanup.call(job.files.list_files, "listing the files")
-    remote = next((f for f in listing if f.file_name == job.file_name), None)
-    own = None if remote is None else _is_own(job, remote)
-    if own is None:
-        return remote is None or own_deleted
-    if not own:
-        return True  # another upload's file: not this upload's to delete
-    user = job.cleanup.call(
-        lambda: job.packages.find_by_file_name(job.file_name),
-        f"looking for a package using {job.file_name}",
-    )
-    if user is not None:
-        log.warning(
-            "%s: package %d uses this file name; its file is left alone", job.file_name, user.id
-        )
-        return False
-    with contextlib.suppress(RemoteFileNotFoundError):  # gone: a lost answer's work
-        job.cleanup.call(lambda: job.files.delete(job.file_name), f"deleting {job.file_name}")
-    log.info("deleted %s again: it is not to be left without a package", job.file_name)
-    return True
-
-
-def _is_own(job: Job, remote: RemoteFile) -> bool | None:
-    """Whether the store serves this upload's bytes as ``remote`` (``None``: no MD5 listed,
-    so it cannot tell)."""
-    source = job.send.source
-    if remote.size != source.size:
-        return False
-    if not remote.md5:
-        return None
-    md5 = job.send.digests.get("md5") or hash_file(source.path, "md5")
-    return remote.md5.lower() == md5
 
 
 class PackageFirst:
@@ -272,28 +360,30 @@ class PackageFirst:
     def new(self, job: Job) -> Placed:
         package = self._create(job)
         try:
-            sent = job.send(lambda: job.files.open_upload(job.file_name, package), ("sha3_512",))
+            job.send_and_confirm(
+                lambda: job.files.open_upload(job.file_name, package), ("sha3_512",)
+            )
         except BaseException as exc:
             removed = self._remove_package(job, package)
-            what = (
-                f"package {package.id} made for it was deleted again"
-                if removed
-                else f"package {package.id} made for it could not be deleted; delete it in Jamf Pro"
+            _fail(
+                exc,
+                job,
+                f"package {package.id} made for it "
+                + (
+                    "was deleted again"
+                    if removed
+                    else "could not be deleted; delete it in Jamf Pro"
+                ),
+                UploadError,
             )
-            log.warning("upload of %s failed (%s); %s", job.file_name, exc, what)
-            if (error := explained(exc, what, job.file_name)) is not None:
-                raise error from exc
-            if type(exc) is UploadError:
-                raise UploadError(f"{exc}; {what}.") from exc
-            raise
         log.info("uploaded %s into package %d", job.file_name, package.id)
-        return Placed(package, HashType.SHA3_512, sent.digests["sha3_512"], sent)
+        return Placed(package, HashType.SHA3_512, job.digests["sha3_512"])
 
     def replace(self, job: Job, existing: Package) -> Placed:
-        sent = _replace(
+        _replace(
             job, existing, lambda: job.files.open_upload(job.file_name, existing), ("sha3_512",)
         )
-        return Placed(existing, HashType.SHA3_512, sent.digests["sha3_512"], sent)
+        return Placed(existing, HashType.SHA3_512, job.digests["sha3_512"])
 
     def _create(self, job: Job) -> Package:
         try:

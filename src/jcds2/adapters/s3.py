@@ -10,9 +10,12 @@ import datetime as dt
 import functools
 import logging
 import threading
-from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, cast
 
+import attrs
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -22,7 +25,7 @@ from jcds2.adapters.redaction import register_secret
 from jcds2.application.cancel import CancelToken
 from jcds2.application.concurrency import run_all
 from jcds2.application.ports import ProgressCallback
-from jcds2.application.retry import Retrying
+from jcds2.application.retry import Attempt, Retrying
 from jcds2.domain.errors import UploadError
 from jcds2.domain.models import LocalFile, UploadTarget, UploadTicket, expect_target
 from jcds2.domain.server import check_transport_url
@@ -34,8 +37,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 log = logging.getLogger("jcds2.s3")
-
-_T = TypeVar("_T")
 
 #: S3 error codes that mean the temporary credentials ran out.
 EXPIRED_CODES = frozenset({"ExpiredToken", "TokenRefreshRequired", "RequestExpired"})
@@ -100,6 +101,42 @@ class _S3Access:
         self._client = self._make_client(self._ticket)
 
 
+@attrs.define
+class _Request:
+    """One request of :meth:`S3ObjectUploader._tries`, used as ``with request as client``.
+
+    The client is the upload's current one, and a cancellation severs the request. An
+    answer that the credentials ran out renews them and ends the request quietly
+    (``renewed``: the same attempt is then made again); any other failure is the attempt's.
+    """
+
+    attempt: Attempt
+    access: _S3Access
+    severing: AbstractContextManager[None]
+    may_renew: bool
+    renewed: bool = False
+    client: S3Client = attrs.field(init=False)
+
+    def __enter__(self) -> S3Client:
+        self.attempt.__enter__()
+        self.client = self.access.client()
+        self.severing.__enter__()
+        return self.client
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        self.severing.__exit__(kind, error, traceback)
+        if self.may_renew and isinstance(error, ClientError) and _expired(error):
+            self.access.renew_after_expiry(self.client)
+            self.renewed = True
+            return True
+        return self.attempt.__exit__(kind, error, traceback)
+
+
 def _cannot_renew(ticket: UploadTicket) -> UploadTicket:
     raise UploadError(
         f"the S3 credentials for {ticket.file_name!r} ran out, and this uploader was given "
@@ -119,8 +156,8 @@ class S3ObjectUploader:
     """Uploads to S3, always through a multipart upload: one part below the threshold,
     parts of ``config.part_size`` (grown to stay within 10,000 parts) above it.
 
-    Parts are uploaded ``config.concurrency`` at a time, each with a CRC32 checksum S3
-    verifies. Credentials are renewed through ``renew`` (the JCDS's ``renew-credentials``,
+    Several parts are uploaded ``config.concurrency`` at a time, one on the caller's thread,
+    each with a CRC32 checksum S3 verifies. Credentials are renewed through ``renew`` (the JCDS's ``renew-credentials``,
     wired by the container) before they run out, or when S3 says they have. Only
     ``CompleteMultipartUpload`` makes the object, so a request given up on (a stall past the
     read timeout) that reaches S3 later is refused once the upload is completed or aborted
@@ -166,7 +203,7 @@ class S3ObjectUploader:
             max_pool_connections=self._config.concurrency + 2,
             connect_timeout=self._config.connect_timeout,
             read_timeout=self._config.read_timeout,
-            # One attempt per call: jcds2 retries itself (see _retrying), so that a
+            # One attempt per call: jcds2 retries itself (see _tries), so that a
             # cancelled upload is not kept waiting in botocore's backoff.
             retries={"mode": "standard", "total_max_attempts": 1},
         )
@@ -200,43 +237,33 @@ class S3ObjectUploader:
             part_size = choose_part_size(source.size, self._config.part_size)
         parts = plan_parts(source.size, part_size)
         try:
-            access = _S3Access(
-                ticket,
-                self._renew,
-                self._make_client,
-                self._config.credential_renewal_margin,
-                self._clock,
-            )
-            created = self._retrying(
-                access,
-                lambda client: client.create_multipart_upload(
-                    Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
-                ),
-                outer,
-                f"starting the multipart upload of {source.name}",
-            )
+            access = self._access(ticket)
+            what = f"starting the multipart upload of {source.name}"
+            for request in self._tries(access, outer, what):
+                with request as client:
+                    created = client.create_multipart_upload(
+                        Bucket=ticket.bucket, Key=ticket.key, ChecksumAlgorithm="CRC32"
+                    )
             upload_id = created["UploadId"]
             log.info(
                 "multipart upload of %s: %d parts of %d bytes", source.name, len(parts), part_size
             )
             cancel = CancelToken()
-            tasks = [
-                self._part_task(
-                    access=access,
-                    ticket=ticket,
-                    upload_id=upload_id,
-                    source=source,
-                    part=part,
-                    cancel=cancel,
-                    progress=progress,
-                )
-                for part in parts
-            ]
+            send = functools.partial(
+                self._send_part, access, ticket, upload_id, source, cancel=cancel, progress=progress
+            )
             try:
                 with outer.on_cancel(cancel.cancel):
-                    answers = run_all(
-                        tasks, workers=self._config.concurrency, cancel=cancel, name="jcds2-upload"
-                    )
+                    if len(parts) == 1:  # on this thread: no worker to start for one request
+                        answers = [send(parts[0])]
+                    else:
+                        tasks = [functools.partial(send, part) for part in parts]
+                        answers = run_all(
+                            tasks,
+                            workers=self._config.concurrency,
+                            cancel=cancel,
+                            name="jcds2-upload",
+                        )
                 completed = [
                     _completed(part, answer) for part, answer in zip(parts, answers, strict=True)
                 ]
@@ -255,45 +282,62 @@ class S3ObjectUploader:
             ) from exc
         return len(parts) > 1
 
-    def _retrying(
+    def _access(self, ticket: UploadTicket) -> _S3Access:
+        margin = self._config.credential_renewal_margin
+        return _S3Access(ticket, self._renew, self._make_client, margin, self._clock)
+
+    def _tries(self, access: _S3Access, cancel: CancelToken, what: str) -> Iterator[_Request]:
+        """The requests of one S3 call: ``for request in ...: with request as client:``.
+
+        Transient failures are tried again with the one retry policy (its waits end at
+        once on a cancellation); expired credentials are renewed, at most
+        ``MAX_RENEWALS_PER_CALL`` times, without counting as attempts. The loop ends
+        after the first request that succeeds; a failure not tried again propagates.
+        """
+        renewals = 0
+        for attempt in Retrying.of(self._config, cancel).tries(what, _transient, _describe):
+            while True:
+                may_renew = renewals < MAX_RENEWALS_PER_CALL
+                request = _Request(attempt, access, self._connections.severable(cancel), may_renew)
+                yield request
+                if not request.renewed:
+                    break
+                renewals += 1
+
+    def _send_part(
         self,
         access: _S3Access,
-        call: Callable[[S3Client], _T],
+        ticket: UploadTicket,
+        upload_id: str,
+        source: LocalFile,
+        part: Part,
+        *,
         cancel: CancelToken,
-        what: str,
-    ) -> _T:
-        """``call(client)``, renewing expired credentials (at most
-        ``MAX_RENEWALS_PER_CALL`` times, not counted as attempts) and retrying transient
-        failures with the one retry policy; its waits end at once on a cancellation."""
-        renewals = 0
-
-        def attempt() -> _T:
-            nonlocal renewals
-            while True:
-                client = access.client()
-                try:
-                    with self._connections.severable(cancel):
-                        return call(client)
-                except ClientError as exc:
-                    if not _expired(exc) or renewals >= MAX_RENEWALS_PER_CALL:
-                        raise
-                    renewals += 1
-                    access.renew_after_expiry(client)
-
-        return Retrying.of(self._config, cancel).call(attempt, what, _transient, _describe)
+        progress: ProgressCallback | None,
+    ) -> Any:
+        """Upload ``part``: S3's answer, once it took the part."""
+        reported = [0]
+        for request in self._tries(access, cancel, f"part {part.number} of {source.name}"):
+            with request as client, PartBody(source.path, part, cancel, progress, reported) as body:
+                return client.upload_part(
+                    Bucket=ticket.bucket,
+                    Key=ticket.key,
+                    UploadId=upload_id,
+                    PartNumber=part.number,
+                    Body=cast("IO[bytes]", body),
+                    ContentLength=part.length,
+                    ChecksumAlgorithm="CRC32",
+                )
+        raise AssertionError("a request ends in an answer or an exception")  # pragma: no cover
 
     def _abort_strays(self, access: _S3Access, ticket: UploadTicket) -> None:
         """Abort the multipart uploads still in progress at the ticket's own key: a create
         given up on (its answer too slow) may have started one all the same (best effort)."""
+        what = f"listing the uploads in progress of {ticket.file_name}"
         try:
-            listed = self._retrying(
-                access,
-                lambda client: client.list_multipart_uploads(
-                    Bucket=ticket.bucket, Prefix=ticket.key
-                ),
-                CancelToken(),
-                f"listing the uploads in progress of {ticket.file_name}",
-            )
+            for request in self._tries(access, CancelToken(), what):
+                with request as client:
+                    listed = client.list_multipart_uploads(Bucket=ticket.bucket, Prefix=ticket.key)
         except Exception as exc:  # the credentials may not allow it: S3 lifecycle rules will
             log.debug("could not list the uploads of %s: %s", ticket.file_name, _describe(exc))
             return
@@ -309,18 +353,16 @@ class S3ObjectUploader:
         upload_id: str,
         parts: list[CompletedPartTypeDef],
     ) -> None:
+        what = f"completing the multipart upload of {source.name}"
         try:
-            self._retrying(
-                access,
-                lambda client: client.complete_multipart_upload(
-                    Bucket=ticket.bucket,
-                    Key=ticket.key,
-                    UploadId=upload_id,
-                    MultipartUpload={"Parts": parts},
-                ),
-                CancelToken(),
-                f"completing the multipart upload of {source.name}",
-            )
+            for request in self._tries(access, CancelToken(), what):
+                with request as client:
+                    client.complete_multipart_upload(
+                        Bucket=ticket.bucket,
+                        Key=ticket.key,
+                        UploadId=upload_id,
+                        MultipartUpload={"Parts": parts},
+                    )
         except ClientError as exc:
             # An attempt whose answer was lost may have completed it: the upload id is then
             # gone, and the object stands at this upload's own key with the file's size.
@@ -330,56 +372,24 @@ class S3ObjectUploader:
 
     def _stored(self, access: _S3Access, ticket: UploadTicket, source: LocalFile) -> bool:
         try:
-            head = self._retrying(
-                access,
-                lambda client: client.head_object(Bucket=ticket.bucket, Key=ticket.key),
-                CancelToken(),
-                f"checking the upload of {source.name}",
-            )
+            for request in self._tries(
+                access, CancelToken(), f"checking the upload of {source.name}"
+            ):
+                with request as client:
+                    head = client.head_object(Bucket=ticket.bucket, Key=ticket.key)
         except (ClientError, BotoCoreError):
             return False
         return head.get("ContentLength") == source.size
 
-    def _part_task(
-        self,
-        *,
-        access: _S3Access,
-        ticket: UploadTicket,
-        upload_id: str,
-        source: LocalFile,
-        part: Part,
-        cancel: CancelToken,
-        progress: ProgressCallback | None,
-    ) -> Callable[[], Any]:
-        """Uploading ``part``, for ``run_all``: S3's answer, once it took the part."""
-        reported = [0]
-
-        def send(client: S3Client) -> Any:
-            with PartBody(source.path, part, cancel, progress, reported) as body:
-                return client.upload_part(
-                    Bucket=ticket.bucket,
-                    Key=ticket.key,
-                    UploadId=upload_id,
-                    PartNumber=part.number,
-                    Body=cast("IO[bytes]", body),
-                    ContentLength=part.length,
-                    ChecksumAlgorithm="CRC32",
-                )
-
-        what = f"part {part.number} of {source.name}"
-        return functools.partial(self._retrying, access, send, cancel, what)
-
     def _abort(self, access: _S3Access, ticket: UploadTicket, upload_id: str) -> None:
         """Abort the multipart upload so that S3 keeps none of its parts (best effort)."""
+        what = f"aborting the multipart upload of {ticket.file_name}"
         try:
-            self._retrying(
-                access,
-                lambda client: client.abort_multipart_upload(
-                    Bucket=ticket.bucket, Key=ticket.key, UploadId=upload_id
-                ),
-                CancelToken(),
-                f"aborting the multipart upload of {ticket.file_name}",
-            )
+            for request in self._tries(access, CancelToken(), what):
+                with request as client:
+                    client.abort_multipart_upload(
+                        Bucket=ticket.bucket, Key=ticket.key, UploadId=upload_id
+                    )
         except Exception as exc:  # the caller's own error matters more
             if isinstance(exc, ClientError) and _code(exc) == "NoSuchUpload":
                 return  # completed or aborted already
@@ -397,23 +407,14 @@ class S3ObjectUploader:
         and nothing another upload stored. ``False`` if S3 refuses (the credentials may
         not allow it): the caller then has to look by file name."""
         ticket = expect_target(target, UploadTicket, "the S3 uploader")
-        access = _S3Access(
-            ticket,
-            self._renew,
-            self._make_client,
-            self._config.credential_renewal_margin,
-            self._clock,
-        )
-        return self._delete_own(access, ticket)
+        return self._delete_own(self._access(ticket), ticket)
 
     def _delete_own(self, access: _S3Access, ticket: UploadTicket) -> bool:
+        what = f"deleting the object of {ticket.file_name}"
         try:
-            self._retrying(
-                access,
-                lambda client: client.delete_object(Bucket=ticket.bucket, Key=ticket.key),
-                CancelToken(),
-                f"deleting the object of {ticket.file_name}",
-            )
+            for request in self._tries(access, CancelToken(), what):
+                with request as client:
+                    client.delete_object(Bucket=ticket.bucket, Key=ticket.key)
         except (ClientError, BotoCoreError, OSError, UploadError) as exc:
             log.warning("could not delete the object of %s: %s", ticket.file_name, _describe(exc))
             return False

@@ -20,6 +20,7 @@ import attrs
 import pytest
 
 from jcds2 import JamfProClient
+from jcds2.application.cancel import CancelToken, TransferCancelledError
 from jcds2.domain.transfer import MiB
 from jcds2.emulator import FaultPlan, JamfEmulator, StallFault
 from tests.helpers import make_file, sha
@@ -173,3 +174,34 @@ def test_a_signal_to_the_command_line_stops_a_stalled_upload_cleanly(
         assert elapsed < LIMIT + 1.0  # the interpreter's own exit included
         assert emulator.multipart_uploads_in_progress() == []
         assert emulator.packages() == []
+
+
+def test_cancelling_a_stalled_one_part_upload_severs_it_and_leaves_nothing(
+    emulator: JamfEmulator, patient_client: JamfProClient, tmp_path: Path
+) -> None:
+    # One part is sent on the caller's thread: the token must sever its stalled request.
+    source = make_file(tmp_path / "Stalled Part.pkg", 2 * MiB, seed=6)
+    stall = StallFault(
+        server="s3",
+        method="PUT",
+        path=object_path(emulator),
+        query="partNumber=",
+        seconds=STALL,
+        times=None,
+    )
+    emulator.set_fault_plan(FaultPlan(rules=[stall]))
+    cancel = CancelToken()
+    timer = threading.Timer(1.0, cancel.cancel)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransferCancelledError):
+            patient_client.jcds2.upload_file(file_path=source, cancel=cancel)
+    finally:
+        timer.cancel()
+    stopped = time.monotonic() - started
+
+    assert stopped < 1.0 + LIMIT
+    assert emulator.multipart_uploads_in_progress() == []
+    assert emulator.jcds_files() == []
+    assert emulator.packages() == []

@@ -168,17 +168,6 @@ class PackageFormUploader:
         operation = f"uploading {source.name!r} into package {package.package_id}"
         with _FormBody(source.path, source.size, package.file_name, progress, cancel) as body:
 
-            def send() -> BoundedResponse:
-                body.seek(0)
-                return self._http.request(
-                    "POST",
-                    path,
-                    operation=operation,
-                    headers={"Content-Type": body.content_type},
-                    data=cast("IO[bytes]", body),
-                    allow=[400, 404],
-                )
-
             def transient(exc: BaseException) -> bool:
                 # Every time the body starts over counts, urllib3's own resends included.
                 return (
@@ -191,7 +180,18 @@ class PackageFormUploader:
                 self._config.max_attempts, lambda _: self._config.backoff(body.sends), cancel
             )
             try:
-                response = retrying.call(send, operation, transient)
+                # The request stays on this stack; the loop ends once an attempt succeeds.
+                for attempt in retrying.tries(operation, transient):
+                    with attempt:
+                        body.seek(0)
+                        response = self._http.request(
+                            "POST",
+                            path,
+                            operation=operation,
+                            headers={"Content-Type": body.content_type},
+                            data=cast("IO[bytes]", body),
+                            allow=[400, 404],
+                        )
             except JamfApiError as exc:
                 if cancel.cancelled:
                     raise TransferCancelledError("the upload was cancelled") from None

@@ -157,12 +157,12 @@ class S3ObjectUploader:
     parts of ``config.part_size`` (grown to stay within 10,000 parts) above it.
 
     Several parts are uploaded ``config.concurrency`` at a time, one on the caller's thread,
-    each with a CRC32 checksum S3 verifies. Credentials are renewed through ``renew`` (the JCDS's ``renew-credentials``,
-    wired by the container) before they run out, or when S3 says they have. Only
-    ``CompleteMultipartUpload`` makes the object, so a request given up on (a stall past the
-    read timeout) that reaches S3 later is refused once the upload is completed or aborted
-    (ADR 0020). If anything fails, the upload is aborted and the object at the ticket's own
-    key (unique to the ticket) is deleted, so S3 keeps neither parts nor a file.
+    each with a CRC32 checksum S3 verifies. Credentials are renewed through ``renew`` (the
+    JCDS's ``renew-credentials``, wired by the container) before they run out, or when S3 says
+    they have. Only ``CompleteMultipartUpload`` makes the object, so a request given up on (a
+    stall past the read timeout) that reaches S3 later is refused once the upload is completed
+    or aborted (ADR 0020). If anything fails, the upload is aborted and the object at the ticket's
+    own key (unique to the ticket) is deleted, so S3 keeps neither parts nor a file.
     """
 
     def __init__(

@@ -8,7 +8,7 @@ SOAK_SCHEDULES ?= 3000
 SOAK_SEED ?= 20261123
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint typecheck imports unit integration e2e test soak demo bench docs clean
+.PHONY: help venv lint typecheck imports unit integration e2e test soak demo bench docs dist clean
 
 help:
 	@echo "make demo   - run the upload/download job end to end against the local Jamf Pro emulator"
@@ -17,7 +17,8 @@ help:
 	@echo "make docs   - the HTML documentation in docs/_build/html (Sphinx; warnings are errors)"
 	@echo "make soak   - the fault soak run with $(SOAK_SCHEDULES) seeded schedules (make test runs 300)"
 	@echo "make bench  - jcds2 against curl and boto3; writes docs/benchmarks.md (installs nginx, time)"
-	@echo "make clean  - remove the virtual environment, caches and the built docs"
+	@echo "make dist   - the wheel and sdist in dist/, checked (twine check --strict, their contents)"
+	@echo "make clean  - remove the virtual environment, caches, the built docs and dist/"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,9 +56,16 @@ demo: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -n -b html docs docs/_build/html
 
+# The wheel is built from the sdist (build's default), so a file the sdist lacks fails here.
+dist: $(STAMP)
+	rm -rf dist build
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/python -m tests.packaging.dist_contents dist
+
 clean:
 	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info \
-		docs/_build docs/adr
+		docs/_build docs/adr dist build
 
 # Benchmarks against curl and boto3; writes docs/benchmarks.md (BENCH_ARGS=--quick: smoke test).
 .PHONY: bench

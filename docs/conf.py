@@ -13,8 +13,8 @@ sys.path.insert(0, str(DOCS / "_ext"))
 sys.path.insert(0, str(DOCS.parent / "src"))
 
 project = "jcds2"
-author = "The jcds2 developers"
-copyright = "The jcds2 developers"
+author = "The jcds2 authors"
+copyright = "2026, The jcds2 authors"
 
 from jcds2 import __version__  # noqa: E402 - after the path set-up above
 

@@ -456,24 +456,26 @@ def render(report: Report, previous: str) -> str:
     minutes = (report.finished - report.started) / 60
     mode = "quick mode: small files, a smoke test of the harness" if report.plan_quick else "full"
     git = report.git
+    # The commit by its id only: its subject is a developer's note, not a reader's.
     client = (
-        f"`{git.get('client_commit', '?')[:12]}` ({git.get('client_subject', '')}), the last "
-        f"commit that changed the client (`src/jcds2` but the emulator); HEAD was "
-        f"`{git.get('head', '?')[:12]}`"
+        f"`{git.get('client_commit', '?')[:12]}`, the last commit that changed the client "
+        f"(`src/jcds2` but the emulator); HEAD was `{git.get('head', '?')[:12]}`"
     )
     uncommitted = git.get("uncommitted", "")
     if uncommitted:
         files = ", ".join(f"`{line[3:]}`" for line in uncommitted.splitlines())
         client += f", with uncommitted changes in {files} (the working tree was measured)"
 
+    # The page opens with its results; when, what and how it was measured follow them.
     out = [
         "# Benchmarks",
         "",
         "<!-- Written by `make bench` (benchmarks/run.py). Edit only between the analysis "
         "markers: the rest is rewritten on every run. -->",
         "",
-        f"Measured {when} in {minutes:.1f} min ({mode}), {report.runs} timed runs per side "
-        "after one warm-up each, sides alternating. Client measured: " + client + ".",
+        "jcds2 against `curl` (downloads) and boto3's `upload_file` (uploads), whole processes "
+        f"on one machine, medians of {report.runs} alternating runs per side "
+        "([how it was measured](#how-it-was-measured)).",
         "",
         "## Targets",
         "",
@@ -549,6 +551,9 @@ def render(report: Report, previous: str) -> str:
         "- Ratios are ratios of medians, first side over second.",
         "",
         "## Machine and versions",
+        "",
+        f"Measured {when} in {minutes:.1f} min ({mode}), {report.runs} timed runs per side "
+        "after one warm-up each, sides alternating. Client measured: " + client + ".",
         "",
         *_table(["machine", ""], [[k, v] for k, v in report.machine.items()]),
         "",

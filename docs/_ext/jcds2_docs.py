@@ -9,7 +9,8 @@ At build time this extension
   includes the copy of ``ADR/README.md``;
 * rewrites relative links of every page as it is read: a link to an ADR points at its
   rendered page, a link to a page of ``docs/`` stays, and a link to any other file of the
-  repository (source, tests, README) points at that file on GitHub.
+  repository (source, tests, README) points at that file in the repository, or, while the
+  project has no public repository (``REPOSITORY_URL`` is None), is shown as its text.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-#: Where the repository is browsed; links to files outside ``docs/`` point here.
-REPOSITORY_URL = "https://github.com/jcds2/jcds2"
+#: Where the repository is browsed; links to files outside ``docs/`` point here. None: no
+#: public repository exists yet (ADR 0022), so such a link is shown as its text alone rather
+#: than as a link to an address that does not exist.
+REPOSITORY_URL: str | None = None
 BRANCH = "main"
 
 #: The folder of ``docs/`` that holds the generated copies of ``ADR/*.md``.
@@ -33,6 +36,8 @@ ADR_COPIES = "adr"
 _INLINE_LINK = re.compile(r"(\]\()(<?)([^)\s>]+)(>?)((?:\s+\"[^\"]*\")?\))")
 _REFERENCE_LINK = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s+)(\S+)", re.MULTILINE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# A whole inline link, [text](target "title"), for links that are replaced by their text.
+_WHOLE_LINK = re.compile(r"\[([^\[\]]*)\]\(<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\)")
 
 
 def _repo_root(app: Sphinx) -> Path:
@@ -60,7 +65,8 @@ def rewrite_links(text: str, *, origin: str, rendered: str, root: Path) -> str:
     origin_dir = posixpath.dirname(origin)
     rendered_dir = posixpath.dirname(rendered)
 
-    def convert(target: str) -> str:
+    def convert(target: str) -> str | None:
+        """The rewritten target; None where there is nothing to link to."""
         if not target or target.startswith(("#", "/")) or _SCHEME.match(target):
             return target
         path, hash_, anchor = target.partition("#")
@@ -71,17 +77,22 @@ def rewrite_links(text: str, *, origin: str, rendered: str, root: Path) -> str:
         if kind == "doc" and docs_path is not None:
             new = posixpath.relpath(docs_path, rendered_dir or ".")
             return new + hash_ + anchor
+        if REPOSITORY_URL is None:
+            return None
         what = "tree" if (root / repo_path).is_dir() else "blob"
         return f"{REPOSITORY_URL}/{what}/{BRANCH}/{repo_path}{hash_}{anchor}"
 
+    def unlinked(match: re.Match[str]) -> str:
+        return match[1] if convert(match[2]) is None else match[0]
+
     def inline(match: re.Match[str]) -> str:
-        return "".join(
-            (match[1], match[2], convert(match[3]), match[4], match[5]),
-        )
+        target = convert(match[3]) or match[3]
+        return "".join((match[1], match[2], target, match[4], match[5]))
 
     def reference(match: re.Match[str]) -> str:
-        return match[1] + convert(match[2])
+        return match[1] + (convert(match[2]) or match[2])
 
+    text = _WHOLE_LINK.sub(unlinked, text)
     return _REFERENCE_LINK.sub(reference, _INLINE_LINK.sub(inline, text))
 
 

@@ -55,9 +55,7 @@ def missing(names: set[str], required: tuple[str, ...]) -> list[str]:
 def sdist_names(path: Path) -> set[str]:
     """The files of an sdist, without its top folder."""
     with tarfile.open(path) as archive:
-        return {
-            member.name.partition("/")[2] for member in archive.getmembers() if member.isfile()
-        }
+        return {member.name.partition("/")[2] for member in archive.getmembers() if member.isfile()}
 
 
 def wheel_names(path: Path) -> set[str]:

@@ -71,8 +71,7 @@ def look_up_category(
         if found is None:
             raise UnknownCategoryError(
                 f"Jamf Pro has no category with id {reference}. Name an existing category "
-                "(by its name or id), or pass a name with create_category=True "
-                "(--create-category) to create it.",
+                "by its name or id, or pass a name with create_category=True to create it.",
                 operation=f"looking up category {reference}",
             )
         return CategoryLookup(found=found)
@@ -83,7 +82,7 @@ def look_up_category(
         return CategoryLookup(missing=reference)
     raise UnknownCategoryError(
         f"Jamf Pro has no category named {reference!r}. Check the name (Settings > "
-        "Categories), or pass create_category=True (--create-category) to create it.",
+        "Categories), or pass create_category=True to create it.",
         operation=f"looking up category {reference!r}",
     )
 

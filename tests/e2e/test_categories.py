@@ -144,15 +144,16 @@ def test_cli_category_by_name_on_every_route(
     assert category_of(emulator) == made["id"]
 
 
+@pytest.mark.parametrize("count", [1, 2], ids=["one file", "a batch"])
 @pytest.mark.parametrize("route", ROUTES)
 def test_cli_unknown_category_fails_before_anything_is_sent(
-    cli: Cli, emulator: JamfEmulator, tmp_path: Path, route: str
+    cli: Cli, emulator: JamfEmulator, tmp_path: Path, route: str, count: int
 ) -> None:
-    source = make_file(tmp_path / "App.pkg", 10_000, seed=7)
+    sources = [make_file(tmp_path / f"App{n}.pkg", 10_000, seed=n) for n in range(count)]
     emulator.clear_request_log()
     emulator.clear_s3_request_log()
 
-    run = cli("upload", str(source), "--route", route, "--category", "Nope")
+    run = cli("upload", *map(str, sources), "--route", route, "--category", "Nope")
 
     assert run.code == 1, run
     [line] = run.errors

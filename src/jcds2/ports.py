@@ -5,6 +5,7 @@ distribution point; ``jcds2.testing`` implements every port in memory.
 """
 
 from jcds2.application.ports import (
+    CategoryDirectory,
     FileStore,
     ObjectUploader,
     PackageRepository,
@@ -15,6 +16,7 @@ from jcds2.application.ports import (
 )
 
 __all__ = [
+    "CategoryDirectory",
     "FileStore",
     "ObjectUploader",
     "PackageRepository",

@@ -34,6 +34,7 @@ from jcds2.domain.errors import (
     RemoteFileNotFoundError,
 )
 from jcds2.domain.models import (
+    Category,
     HashType,
     LocalFile,
     Package,
@@ -50,6 +51,7 @@ from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
     "FixedServerInfo",
+    "InMemoryCategoryDirectory",
     "InMemoryFileStore",
     "InMemoryObjectUploader",
     "InMemoryPackageRepository",
@@ -142,6 +144,50 @@ class InMemoryPackageRepository:
         self.deleted.append(package_id)
         if package is not None and self.store is not None:
             self.store.contents.pop(package.file_name, None)
+
+
+@attrs.define
+class InMemoryCategoryDirectory:
+    """Categories in a dict, keyed by id; ``lookups`` counts the requests a server would get.
+
+    Names are compared as Jamf compares them: an exact match first, else the one that
+    differs only in case.
+    """
+
+    categories: dict[int, Category] = attrs.field(factory=dict)
+    lookups: int = 0
+    created: list[Category] = attrs.field(factory=list)
+    fail_lookup: list[Exception] = attrs.field(factory=list)
+    fail_create: list[Exception] = attrs.field(factory=list)
+    _next_id: int = 1
+
+    def add(self, name: str) -> Category:
+        """Add a category (as an admin would in Settings > Categories)."""
+        category = Category(id=self._next_id, name=name)
+        self.categories[category.id] = category
+        self._next_id += 1
+        return category
+
+    def find_by_name(self, name: str) -> Category | None:
+        self.lookups += 1
+        _pop(self.fail_lookup)
+        exact = [c for c in self.categories.values() if c.name == name]
+        folded = [c for c in self.categories.values() if c.name.casefold() == name.casefold()]
+        return exact[0] if exact else folded[0] if len(folded) == 1 else None
+
+    def get(self, category_id: int) -> Category | None:
+        self.lookups += 1
+        _pop(self.fail_lookup)
+        return self.categories.get(category_id)
+
+    def create(self, name: str) -> Category:
+        _pop(self.fail_create)
+        found = next((c for c in self.categories.values() if c.name == name), None)
+        if found is not None:
+            return found
+        category = self.add(name)
+        self.created.append(category)
+        return category
 
 
 @attrs.frozen

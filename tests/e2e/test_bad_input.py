@@ -208,14 +208,15 @@ def test_package_creation_failure_removes_the_uploaded_file(
 def test_an_unknown_category_is_named_and_leaves_nothing_behind(
     client: JamfProClient, emulator: JamfEmulator, work: Path, unchanged: None
 ) -> None:
+    # The category is looked up before anything is sent (issue 15), so nothing is
+    # uploaded to be deleted again.
     source = make_file(work.parent / "Uncategorized.pkg", 1024 * 1024, seed=4)
-    with pytest.raises(PackageCreationError, match="deleted again") as caught:
+    emulator.clear_s3_request_log()
+    with pytest.raises(UnknownCategoryError) as caught:
         client.jcds2.upload_file(file_path=source, category="No Such Category")
-    assert caught.value.file_removed is True
-    cause = caught.value.__cause__
-    assert isinstance(cause, UnknownCategoryError)
-    assert "'No Such Category'" in str(cause)
-    assert "already exists" not in str(cause)
+    assert "'No Such Category'" in str(caught.value)
+    assert "already exists" not in str(caught.value)
+    assert emulator.s3_request_log == []
 
 
 def test_every_error_above_is_a_jcds2_error() -> None:

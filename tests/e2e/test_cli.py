@@ -67,9 +67,9 @@ def assert_nothing_on_stderr(run: Run) -> None:
 
 # -- upload ---------------------------------------------------------------------------------
 
-# What --category means depends on the route: a category id for the packages route, a name
-# for the jcds route (the Classic API). Either way the category must exist, as on a real
-# server (the emulator refuses unknown ones): the test creates it first.
+# --category takes a name or an id on every route (tests/e2e/test_categories.py); here the
+# packages route gets the id and the jcds route the name. Either way the category must
+# exist, as on a real server (the emulator refuses unknown ones): the test creates it first.
 CATEGORY = {"packages": "id", "jcds": "name"}
 
 

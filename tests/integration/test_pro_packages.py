@@ -170,6 +170,25 @@ def test_a_category_is_given_by_id(
     assert emulator.packages()[0]["categoryId"] == stored.format(id=category_id)
 
 
+def test_a_resolved_category_is_sent_by_its_id(
+    emulator: JamfEmulator, repository: ProApiPackageRepository
+) -> None:
+    emulator.add_category("Filler")
+    category_id = emulator.add_category("Tools")["id"]
+    spec = PackageSpec(name="C", file_name="C.pkg", category="Tools", category_id=int(category_id))
+    repository.create(spec)
+    assert emulator.packages()[0]["categoryId"] == category_id
+
+
+def test_an_unknown_resolved_category_id_raises_unknown_category(
+    emulator: JamfEmulator, repository: ProApiPackageRepository
+) -> None:
+    spec = PackageSpec(name="C", file_name="C.pkg", category="Gone", category_id=42)
+    with pytest.raises(UnknownCategoryError, match="no category with id '42'"):
+        repository.create(spec)
+    assert emulator.packages() == []
+
+
 def test_a_category_name_is_refused_before_anything_is_sent(
     emulator: JamfEmulator, repository: ProApiPackageRepository
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from jcds2.application.cancel import CancelToken, TransferCancelledError
+from jcds2.application.categories import resolve_category
 from jcds2.application.concurrency import run_all
 from jcds2.application.upload import UploadOptions, UploadPackageFile
 from jcds2.domain.errors import ConfigurationError, Jcds2Error
@@ -34,6 +35,9 @@ class UploadPackageFiles:
     Two paths with the same file name in one batch would race for one package: the
     second gets an error without being sent. An interrupt (Ctrl-C) cancels the uploads in
     flight, lets each clean up what it started, and then propagates.
+
+    The category is resolved once for the batch, before any file is sent (and created
+    then, if asked): an unknown one raises ``UnknownCategoryError`` for the whole batch.
     """
 
     upload: UploadPackageFile
@@ -54,6 +58,10 @@ class UploadPackageFiles:
         options = attrs.evolve(options or UploadOptions(), **changes)
         token = options.cancel or CancelToken()
         options = attrs.evolve(options, package_name=None, cancel=token)
+        directory = self.upload.categories
+        if directory is not None and file_paths:
+            category = resolve_category(directory, options.category, create=options.create_category)
+            options = attrs.evolve(options, category=category, create_category=False)
         paths = [Path(os.fspath(path)) for path in file_paths]
         items: list[BatchItem | None] = [None] * len(paths)
         seen: dict[str, Path] = {}

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from jcds2.application.cancel import CancelToken
 from jcds2.domain.models import (
+    Category,
     HashType,
     LocalFile,
     Package,
@@ -67,6 +68,28 @@ class PackageRepository(Protocol):
 
         On Jamf Pro this deletes the package's file in the JCDS as well.
         """
+        ...
+
+
+@runtime_checkable
+class CategoryDirectory(Protocol):
+    """The server's categories (for Jamf Pro, the Pro API's ``/api/v1/categories``), which
+    both the Classic and the Pro API file packages under."""
+
+    def find_by_name(self, name: str) -> Category | None:
+        """The category named ``name``, or ``None``: one request. An exact match wins;
+        otherwise the one category whose name differs only in case (Jamf compares names
+        case-insensitively). Raises ``JamfApiError`` when the server cannot answer."""
+        ...
+
+    def get(self, category_id: int) -> Category | None:
+        """The category with ``category_id``, or ``None``: one request."""
+        ...
+
+    def create(self, name: str) -> Category:
+        """Create a category named ``name`` and return it; if one of that name appeared
+        meanwhile, return that one. Raises ``JamfApiError`` (``PermissionDeniedError``
+        when the account may not create categories)."""
         ...
 
 

@@ -11,13 +11,28 @@ from typing import Any
 import attrs
 
 from jcds2.application.cancel import CancelToken
+from jcds2.application.categories import CategoryLookup, CategoryValue, look_up_category
 from jcds2.application.local_files import inspect_upload_source
-from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
+from jcds2.application.ports import (
+    CategoryDirectory,
+    FileStore,
+    ObjectUploader,
+    PackageRepository,
+    ProgressCallback,
+)
 from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
 from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder
 from jcds2.domain.errors import PackageExistsError, PackageNameTakenError
-from jcds2.domain.models import HashType, LocalFile, OnExists, Package, PackageSpec, UploadResult
+from jcds2.domain.models import (
+    Category,
+    HashType,
+    LocalFile,
+    OnExists,
+    Package,
+    PackageSpec,
+    UploadResult,
+)
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.transfer import TransferConfig
 
@@ -34,12 +49,17 @@ class UploadOptions:
 
     ``package_name`` defaults to the file name. ``on_exists`` says what happens when a
     package already uses the file name (see :class:`~jcds2.domain.models.OnExists`).
+    ``category``: a category's name, its id (``5`` or ``"5"``) or a
+    :class:`~jcds2.domain.models.Category`; ``None``, ``"-1"`` or ``"No category
+    assigned"`` for none. An unknown category raises ``UnknownCategoryError`` before a
+    byte is sent, unless ``create_category`` and it is a name: it is then created.
     ``verify``: wait until the distribution point confirms the file. ``progress`` is
     called with byte counts as they are sent; ``cancel`` stops the upload.
     """
 
     package_name: str | None = None
-    category: str | None = None
+    category: CategoryValue = None
+    create_category: bool = False
     info: str | None = None
     notes: str | None = None
     priority: int = 10
@@ -58,6 +78,10 @@ class UploadPackageFile:
     into being (:class:`~jcds2.application.upload_orders.FileFirst` or ``PackageFirst``),
     each send confirmed by the distribution point, and cleans up after a failure: no file
     is left without its package, no package made by this call without its file.
+
+    The category is looked up in ``categories`` first (one request), and a missing one
+    made (when asked) only once a package is about to be made or its file replaced.
+    Without ``categories`` the category goes to ``packages`` as given.
     """
 
     packages: PackageRepository
@@ -68,6 +92,7 @@ class UploadPackageFile:
     #: Waits between looks at an uploaded file; ``None``: sleep (cut short by ``cancel``).
     sleep: Callable[[float], None] | None = None
     order: UploadOrder = attrs.field(factory=FileFirst)
+    categories: CategoryDirectory | None = None
 
     def __call__(
         self,
@@ -81,10 +106,11 @@ class UploadPackageFile:
         options = attrs.evolve(options or UploadOptions(), **changes)
         source = inspect_upload_source(file_path)
         file_name = validate_file_name(source.name)
+        category = self._look_up_category(options)
         spec = PackageSpec(
             name=options.package_name or file_name,
             file_name=file_name,
-            category=options.category,
+            **_category_fields(category.found, options.category, self.categories is None),
             info=options.info,
             notes=options.notes,
             priority=options.priority,
@@ -115,11 +141,13 @@ class UploadPackageFile:
                     f"{taken.file_name!r}). Choose another package name.",
                     operation=f"creating package {spec.name!r} for {file_name!r}",
                 )
+            job.spec = self._settle(category, spec)
             placed = self.order.new(job)
         elif unchanged := _unchanged(existing, source, options.on_exists):
             placed, flags = unchanged, {"skipped": True}
             log.info("%s: package %d already has this file; skipped", file_name, existing.id)
         else:
+            job.spec = self._settle(category, spec)
             placed = self.order.replace(job, existing)
             log.info("replaced the file of package %d (%s)", existing.id, file_name)
             flags = {"replaced": True}
@@ -136,6 +164,33 @@ class UploadPackageFile:
             sha3_512=job.digests.get("sha3_512"),
             **flags,
         )
+
+    def _look_up_category(self, options: UploadOptions) -> CategoryLookup:
+        if self.categories is None:
+            return CategoryLookup()
+        return look_up_category(self.categories, options.category, create=options.create_category)
+
+    def _settle(self, lookup: CategoryLookup, spec: PackageSpec) -> PackageSpec:
+        """``spec`` with the category it names created, if it was missing."""
+        if lookup.missing is None or self.categories is None:
+            return spec
+        made = lookup.settle(self.categories)
+        log.info("created category %r", lookup.missing)
+        return attrs.evolve(spec, **_category_fields(made, None, False))
+
+
+def _category_fields(
+    found: Category | None, given: CategoryValue, unresolved: bool
+) -> dict[str, Any]:
+    """``category`` and ``category_id`` of a spec: the category found, or, when nothing
+    resolves categories, the one ``given`` as it is (as text)."""
+    if unresolved:
+        if not isinstance(given, Category):
+            return {"category": None if given is None else str(given), "category_id": None}
+        found = given
+    if found is None:
+        return {"category": None, "category_id": None}
+    return {"category": found.name, "category_id": found.id}
 
 
 def _unchanged(existing: Package, source: LocalFile, mode: OnExists) -> Placed | None:

@@ -51,6 +51,8 @@ def upload(session: Session) -> int:
     args = session.args
     if args.package_name is not None and len(args.files) > 1:
         raise UsageError("--package-name names one package: give one FILE, or leave it out")
+    if args.create_category and args.category is None:
+        raise UsageError("--create-category creates the --category named: give --category NAME")
     if session.settings.file_share and session.settings.route == "packages":
         raise UsageError(
             "--file-share works with the jcds route only: the packages route uploads "
@@ -62,6 +64,7 @@ def upload(session: Session) -> int:
         route = "jcds" if facade.route == "file_share" else facade.route
         metadata: dict[str, Any] = {
             "category": args.category,
+            "create_category": args.create_category,
             "info": args.info,
             "notes": args.notes,
             "priority": 10 if args.priority is None else args.priority,

@@ -37,6 +37,7 @@ _ADVICE_FOR_THE_SHELL = (
     ("on_exists='replace'", "--on-exists replace"),
     ("resume=False", "--no-resume"),
     ("verify=False", "--no-verify"),
+    ("create_category=True", "--create-category"),
 )
 
 

@@ -163,7 +163,13 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
     upload.add_argument(
         "--category",
         metavar="CATEGORY",
-        help="category: a name on the jcds route, a category id on the packages route",
+        help="the package's category, by name (as Settings > Categories shows it) or id; "
+        "an unknown one fails before anything is sent",
+    )
+    upload.add_argument(
+        "--create-category",
+        action="store_true",
+        help="create the --category named if Jamf Pro has none of that name",
     )
     upload.add_argument("--info", metavar="TEXT", help="the package's info text")
     upload.add_argument("--notes", metavar="TEXT", help="the package's notes")

@@ -17,6 +17,7 @@ from jcds2.adapters.http_session import build_connect_retry, build_session
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
+from jcds2.adapters.pro_categories import ProApiCategoryDirectory
 from jcds2.adapters.pro_packages import (
     PackageFormUploader,
     PackagesApiFileStore,
@@ -130,6 +131,8 @@ class Jcds2Container(containers.DeclarativeContainer):
         find_by_file_name=package_lookup.provided.find_by_file_name,
     )
     pro_package_repository = providers.ThreadSafeSingleton(ProApiPackageRepository, http=jamf_http)
+    # Categories, by name or id, for every route: the Pro API's /api/v1/categories.
+    category_directory = providers.ThreadSafeSingleton(ProApiCategoryDirectory, http=jamf_http)
 
     # The JCDS files route: files through /api/v1/jcds, bytes through S3 and signed URLs.
     jcds_file_store = providers.ThreadSafeSingleton(JcdsApiFileStore, http=jamf_http)
@@ -194,6 +197,7 @@ class Jcds2Container(containers.DeclarativeContainer):
         uploader=object_uploader,
         config=transfer_config,
         order=upload_order,
+        categories=category_directory,
     )
     upload_package_files = providers.Factory(UploadPackageFiles, upload=upload_package_file)
     download_file = providers.Factory(

@@ -94,8 +94,21 @@ class Package:
 
 
 @attrs.frozen
+class Category:
+    """A category of Jamf Pro, as its categories API reports it (ids count from 1)."""
+
+    id: int
+    name: str
+
+
+@attrs.frozen
 class PackageSpec:
-    """What a new package object is made of."""
+    """What a new package object is made of.
+
+    ``category`` is the category's name (the Classic API files a package under it),
+    ``category_id`` its id (the Pro API's ``categoryId``): an upload sets both from
+    the category it resolved; ``None`` for both is no category.
+    """
 
     name: str
     file_name: str
@@ -105,6 +118,7 @@ class PackageSpec:
     info: str | None = None
     notes: str | None = None
     priority: int = attrs.field(default=10)
+    category_id: int | None = None
 
     @priority.validator
     def _check_priority(self, _attribute: attrs.Attribute[int], value: int) -> None:

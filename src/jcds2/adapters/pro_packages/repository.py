@@ -72,10 +72,11 @@ class ProApiPackageRepository:
     Lookups use the RSQL filter (one request per page of matches, whatever the number of
     packages) and keep only exact matches, since RSQL treats ``*`` as a wildcard.
 
-    The Pro API files a package under a category *id*, while jcds2 is given a category
-    *name*: :meth:`create` takes a ``spec.category`` that is an id (``"5"``, or ``"-1"``
-    for none) and refuses any other value with ``ConfigurationError`` rather than guess,
-    because the published API has no category lookup by name that jcds2 may rely on.
+    The Pro API files a package under a category *id*: :meth:`create` sends
+    ``spec.category_id``, which an upload sets from the category it resolved by name or
+    id (``CategoryDirectory``). A spec without it may give the id as ``spec.category``
+    (``"5"``, or ``"-1"`` for none); a name there is refused with ``ConfigurationError``
+    rather than guessed.
     """
 
     def __init__(self, http: JamfHttpClient) -> None:
@@ -106,7 +107,7 @@ class ProApiPackageRepository:
         body: dict[str, Any] = {
             "packageName": spec.name,
             "fileName": spec.file_name,
-            "categoryId": _category_id(spec.category),
+            "categoryId": _category_id(spec),
             "info": spec.info,
             "notes": spec.notes,
             "priority": int(spec.priority),
@@ -188,8 +189,9 @@ class ProApiPackageRepository:
                 operation=operation,
             )
         if any(field == "categoryId" for _code, field in codes):
+            category = spec.category if spec.category_id is None else str(spec.category_id)
             raise UnknownCategoryError(
-                f"{operation}: Jamf Pro has no category with id {spec.category!r} "
+                f"{operation}: Jamf Pro has no category with id {category!r} "
                 f"(HTTP {status}: {detail}). Create the category first or name an existing one.",
                 status=status,
                 operation=operation,
@@ -238,7 +240,10 @@ def _nullable_text(value: Any) -> str | None:
     raise TypeError("not a text")
 
 
-def _category_id(category: str | None) -> str:
+def _category_id(spec: PackageSpec) -> str:
+    if spec.category_id is not None:
+        return str(spec.category_id)
+    category = spec.category
     if category is None or not category.strip():
         return NO_CATEGORY
     if _CATEGORY_ID.fullmatch(category.strip()):
@@ -246,5 +251,5 @@ def _category_id(category: str | None) -> str:
     raise ConfigurationError(
         f"category {category!r} is not a category id: Jamf's packages route files a package "
         "under a category's numeric id (see Settings > Categories in Jamf Pro, the number "
-        "in the category's URL). Pass that id, or no category."
+        "in the category's URL). Pass that id, or no category; an upload looks names up."
     )

@@ -485,8 +485,11 @@ def test_a_missing_name_does_not_stop_the_other_downloads(
 def test_ls_shows_name_size_md5_and_sha3_in_columns_or_as_json(
     cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
 ) -> None:
-    empty = cli("ls")
-    assert (empty.code, empty.stdout, empty.stderr) == (0, "", "")
+    empty, empty_json, empty_quiet = cli("ls"), cli("--json", "ls"), cli("-q", "ls")
+    assert (empty.code, empty.stdout) == (0, "")
+    assert empty.errors == ["jcds2: the distribution point holds no files"]
+    for quiet in (empty_json, empty_quiet):  # nothing for a script to parse around
+        assert (quiet.code, quiet.stdout, quiet.stderr) == (0, "", "")
 
     for n, name in enumerate(("b second.pkg", "a first.pkg")):
         seed(client, tmp_path, name, 10_000 * (n + 1), seed=n)

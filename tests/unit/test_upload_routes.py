@@ -281,6 +281,9 @@ def test_skip_uses_whichever_hash_the_server_reports(
 
     assert result.skipped is True
     assert result.package_id == package.id
+    assert result.hash_value == digest
+    # The SHA3-512 is reported when the skip computed it, never beside another hash type.
+    assert result.sha3_512 == (digest if hash_field == "sha3_512" else None)
     assert route.uploader.uploads == []
 
 

@@ -161,7 +161,9 @@ class UploadPackageFile:
             elapsed_seconds=self.clock() - started,
             multipart=job.multipart,
             verified=job.verified,
-            sha3_512=job.digests.get("sha3_512"),
+            # A skip matched by SHA3-512 computed it too (nothing was sent to hash it).
+            sha3_512=job.digests.get("sha3_512")
+            or (placed.hash_value if placed.hash_type is HashType.SHA3_512 else None),
             **flags,
         )
 

@@ -205,6 +205,9 @@ def _download_done(session: Session, result: DownloadResult) -> None:
 def list_files(session: Session) -> int:
     with session.client() as client:
         files = sorted(client.jcds2.list_files(), key=lambda remote: remote.file_name)
+    if not files and not session.output.json and not session.output.quiet:
+        # Said on stderr: standard output stays empty for a script reading the names.
+        session.output.note("jcds2: the distribution point holds no files")
     if not session.output.json and not session.output.quiet and files:
         print(f"{'SIZE':>14}  {'MD5':32}  {'SHA3-512':17}  NAME", file=session.output.stdout)
     for remote in files:

@@ -261,7 +261,7 @@ class UploadResult:
     replaced: bool = False
     #: The distribution point confirmed the file's hash and size after the upload.
     verified: bool = False
-    #: The SHA3-512 of the file, where it was computed.
+    #: The SHA3-512 of the file, where it was computed (sent, or matched by a skip).
     sha3_512: str | None = None
 
 

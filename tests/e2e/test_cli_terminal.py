@@ -179,7 +179,7 @@ def test_rm_on_a_terminal_asks_first(
     [package] = emulator.packages()
     run = on_terminal(cli, "rm", "Asked.pkg", answer=answer + "\n")
 
-    assert "Delete Asked.pkg and the packages that use them? [y/N] " in run.output
+    assert "Delete Asked.pkg and the package that uses it? [y/N] " in run.output
     if deleted:
         assert run.code == 0, run.output
         assert f"deleted Asked.pkg and package {package['id']}" in run.output
@@ -189,3 +189,14 @@ def test_rm_on_a_terminal_asks_first(
         assert "jcds2: nothing deleted" in run.output
         assert emulator.packages() == [package]
         assert [item["fileName"] for item in emulator.jcds_files()] == ["Asked.pkg"]
+
+
+def test_rm_on_a_terminal_asks_about_several_files_in_one_sentence(
+    cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    for n, name in enumerate(("One.pkg", "Two.pkg", "Three.pkg")):
+        seed(client, tmp_path, name, 1_000, seed=10 + n)
+    run = on_terminal(cli, "rm", "One.pkg", "Two.pkg", "Three.pkg", answer="n\n")
+
+    assert run.code == 1, run.output
+    assert "Delete One.pkg, Two.pkg, Three.pkg and the packages that use them? [y/N] " in run.output

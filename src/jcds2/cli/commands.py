@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,8 +232,7 @@ def remove(session: Session) -> int:
             raise UsageError(
                 "not deleting without confirmation: pass --yes (standard input is not a terminal)"
             )
-        listed = ", ".join(names)
-        session.output.note(f"Delete {listed} and the packages that use them? [y/N] ", end="")
+        session.output.note(f"{delete_question(names)} [y/N] ", end="")
         if session.stdin.readline().strip().lower() not in {"y", "yes"}:
             session.output.note("jcds2: nothing deleted")
             return EXIT_FAILURE
@@ -253,6 +252,14 @@ def remove(session: Session) -> int:
             )
             codes.append(EXIT_OK)
     return worst(codes)
+
+
+def delete_question(names: Sequence[str]) -> str:
+    """The ``rm`` confirmation, in English: "Delete A.pkg and the package that uses it?"."""
+    if len(names) == 1:
+        return f"Delete {names[0]} and the package that uses it?"
+    # "A, B and C and the packages" would read as two lists: commas only, one "and".
+    return f"Delete {', '.join(names)} and the packages that use them?"
 
 
 def verify(session: Session) -> int:

@@ -895,6 +895,20 @@ def test_a_failed_command_is_one_error_line_a_json_object_and_a_traceback_only_w
     assert "DEBUG jcds2.http: GET /api/v1/jcds/files -> 200" in debug.stderr
 
 
+def test_debug_prints_the_traceback_of_an_error_ping_reports(cli: Cli) -> None:
+    server = closed_port_url()
+    plain, debug = parallel(
+        lambda: cli("ping", "--server", server), lambda: cli("ping", "--server", server, "--debug")
+    )
+
+    assert (plain.code, debug.code) == (1, 1), (plain, debug)
+    assert "Traceback" not in plain.stderr
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "jcds2.domain.errors.ServerUnreachableError: " in debug.stderr
+    # The traceback first, then the same one line as without --debug, last.
+    assert debug.errors[-1] == plain.errors[-1]
+
+
 def test_debug_adds_the_traceback_but_keeps_the_json_error_object(cli: Cli, tmp_path: Path) -> None:
     local = make_file(tmp_path / "Local.pkg", 100, seed=1)
     run = cli("verify", "Nowhere.pkg", "--file", str(local), "--json", "--debug")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -91,6 +92,9 @@ class Output:
     stderr: TextIO
     json: bool
     quiet: bool
+    #: ``--debug``: an error reported here (``ping``'s, each file's of a batch) shows its
+    #: traceback too, as one that ends the command does.
+    debug: bool = False
 
     def result(self, text: str, data: Mapping[str, Any]) -> None:
         if self.json:
@@ -104,6 +108,8 @@ class Output:
 
     def error(self, error: BaseException, subject: str | None = None, **data: Any) -> None:
         prefix = f"jcds2: {subject}: " if subject else "jcds2: "
+        if self.debug and error.__traceback__ is not None:
+            traceback.print_exception(error, file=self.stderr)
         print(prefix + error_message(error), file=self.stderr, flush=True)
         if self.json:
             self.result("", {**data, "error": error_object(error)})

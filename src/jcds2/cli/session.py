@@ -47,7 +47,9 @@ class Session:
         settings = config.load_settings(flags, environ)
         for key, source in sorted(settings.sources.items()):
             log.debug("setting %s from %s", key, source)
-        output = Output(stdout=stdout, stderr=stderr, json=args.json, quiet=args.quiet)
+        output = Output(
+            stdout=stdout, stderr=stderr, json=args.json, quiet=args.quiet, debug=args.debug
+        )
         show_bars = not args.quiet and _is_terminal(stderr)
         return cls(args, environ, stdin, output, ProgressBars(stderr, enabled=show_bars), settings)
 

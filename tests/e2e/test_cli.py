@@ -427,6 +427,29 @@ def test_several_names_need_an_existing_directory(
     assert emulator.request_log == []
 
 
+@pytest.mark.parametrize(
+    ("names", "slash"),
+    [(("1.pkg",), True), (("1.pkg",), False), (("1.pkg", "2.pkg"), True)],
+    ids=["one-folder/", "one-folder/file", "two-folder/"],
+)
+def test_a_missing_output_folder_is_a_usage_error_for_one_name_or_several(
+    cli: Cli, emulator: JamfEmulator, tmp_path: Path, names: tuple[str, ...], slash: bool
+) -> None:
+    missing = tmp_path / "missing"
+    output = f"{missing}{os.sep}" if slash else str(missing / "out.pkg")
+    emulator.clear_request_log()
+    run = cli("download", *names, "-o", output)
+
+    assert run.code == 2, run
+    if len(names) == 1:
+        assert run.errors == [
+            f"jcds2: the directory {missing} does not exist. Create it first or choose another "
+            "path."
+        ]
+    assert not missing.exists()
+    assert emulator.request_log == []
+
+
 def test_an_existing_file_is_replaced_only_with_overwrite_which_the_error_names(
     cli: Cli, client: JamfProClient, tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ from jcds2.cli.output import (
 )
 from jcds2.cli.session import Session
 from jcds2.errors import (
+    DestinationDirectoryMissingError,
     PermissionDeniedError,
     ServerUnreachableError,
 )
@@ -162,6 +163,10 @@ def download(session: Session) -> int:
             f"{args.output} is not a directory: with several names, -o must name an existing "
             "directory"
         )
+    missing = _missing_directory(args.output)
+    if missing is not None:
+        # A usage error like the one above: found before signing in, nothing sent (exit 2).
+        raise UsageError(str(DestinationDirectoryMissingError(missing)))
     with session.client() as client:
         sizes = _sizes(client) if session.bars.enabled else {}
         codes = []
@@ -182,6 +187,17 @@ def download(session: Session) -> int:
             _download_done(session, result)
             codes.append(EXIT_OK)
         return worst(codes)
+
+
+def _missing_directory(output: str) -> Path | None:
+    """The directory ``-o`` names that should hold the download but does not exist, if any:
+    the path itself when it ends in a separator, else its parent."""
+    path = Path(output).expanduser()
+    if path.is_dir():
+        return None
+    if output.endswith((os.sep, "/")):
+        return path
+    return None if path.parent.is_dir() else path.parent
 
 
 def _sizes(client: JamfProClient) -> dict[str, int]:

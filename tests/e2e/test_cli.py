@@ -790,6 +790,27 @@ def test_login_keeps_the_secret_for_later_commands_and_logout_removes_it(
     assert json.loads(store.read_text()) == {"jcds2": {}}
 
 
+def test_login_without_a_keyring_fails_before_it_reads_the_secret(
+    cli: Cli, emulator: JamfEmulator
+) -> None:
+    no_keyring = {
+        "JCDS2_KEYRING": None,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "JAMF_CLIENT_SECRET": None,
+    }
+    emulator.clear_request_log()
+    run = cli("login", "--password-stdin", env=no_keyring, stdin=emulator.client_secret + "\n")
+
+    assert run.code == 2, run
+    assert run.errors == [
+        f"jcds2: no system keyring is available here to keep the client secret for API client "
+        f"{emulator.client_id!r} at {emulator.url}: use JAMF_CLIENT_SECRET or --password-stdin "
+        "instead"
+    ]
+    # Found first: the secret was not sent to the server to be checked.
+    assert emulator.request_log == []
+
+
 # -- config file ----------------------------------------------------------------------------
 
 

@@ -54,12 +54,14 @@ def on_terminal(
     sized: bool = True,
     answer: str | None = None,
     timeout: float = 60,
+    env: Mapping[str, str | None] | None = None,
 ) -> TerminalRun:
     """Run ``jcds2 ARGS`` on a new pseudo-terminal and return all it drew.
 
     ``sized``: the terminal reports ``columns`` x 30 like a terminal window; otherwise it
     reports no size, as a fresh pty does, and only ``$COLUMNS``/``$LINES`` say it. ``answer``
-    is typed once a ``[y/N]`` question shows.
+    is typed once a ``[y/N]`` question shows; ``env`` overrides the environment (``None``
+    removes a variable).
     """
     import fcntl  # noqa: PLC0415  # POSIX only, like the tests
     import termios  # noqa: PLC0415
@@ -67,13 +69,13 @@ def on_terminal(
     master, slave = os.openpty()
     if sized:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
-    env: Mapping[str, str] = {"TERM": "xterm", "COLUMNS": str(columns), "LINES": "30"}
+    terminal: Mapping[str, str | None] = {"TERM": "xterm", "COLUMNS": str(columns), "LINES": "30"}
     process = subprocess.Popen(
         [str(COMMAND), *args],
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env=cli.environment(env),
+        env=cli.environment({**terminal, **(env or {})}),
         cwd=cli.home,
         start_new_session=True,
     )
@@ -200,3 +202,18 @@ def test_rm_on_a_terminal_asks_about_several_files_in_one_sentence(
 
     assert run.code == 1, run.output
     assert "Delete One.pkg, Two.pkg, Three.pkg and the packages that use them? [y/N] " in run.output
+
+
+def test_login_on_a_terminal_without_a_keyring_fails_before_the_prompt(
+    cli: Cli, emulator: JamfEmulator
+) -> None:
+    no_keyring = {
+        "JCDS2_KEYRING": None,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "JAMF_CLIENT_SECRET": None,
+    }
+    run = on_terminal(cli, "login", env=no_keyring, timeout=30)
+
+    assert run.code == 2, run.output
+    assert "Client secret for" not in run.output
+    assert "jcds2: no system keyring is available here to keep the client secret" in run.output

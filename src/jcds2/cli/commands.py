@@ -370,6 +370,8 @@ def _secret_of(credentials: CredentialsProvider) -> str:
 
 
 def login(session: Session) -> int:
+    # Before the secret is asked for (or read, or sent to the server): it could not be kept.
+    secrets.check_keyring(session.settings)
     without_keyring = attrs.evolve(session.settings, keyring=False)
     try:
         credentials = session.credentials(without_keyring)

@@ -3,7 +3,8 @@ a prompt, and the keyring entries of ``jcds2 login`` / ``jcds2 logout``.
 
 - :func:`resolve_credentials`: finds the secret and returns a
   :class:`~jcds2.CredentialsProvider`.
-- :func:`keyring_account`, :func:`store_secret`, :func:`delete_secret`: the system keyring
+- :func:`keyring_account`, :func:`check_keyring`, :func:`store_secret`,
+  :func:`delete_secret`: the system keyring
   entries: service :data:`KEYRING_SERVICE`, account
   ``"<client id or user name>@<server base URL>"``.
 - :class:`KeyringLike`: the three keyring calls used; the ``keyring`` module's backends fit.
@@ -273,12 +274,7 @@ def store_secret(
     who = _who(settings)
     if not secret:
         raise UsageError(f"the {who.what} for {who.label} is empty; nothing to store")
-    if not settings.keyring:
-        where = settings.sources.get("keyring", "the settings")
-        raise UsageError(
-            f"keyring look-ups are turned off by {where}, so a stored {who.what} would never "
-            f"be used: turn them back on, or use {who.secret_env} or --password-stdin"
-        )
+    _require_keyring_on(settings, who)
     register_secret(secret)
     backend = keyring_backend or _SystemKeyring()
     try:
@@ -290,16 +286,45 @@ def store_secret(
         # The type only: a backend's message could, in principle, quote what it was given.
         reason = type(exc).__name__
         if _no_keyring(exc):
-            raise UsageError(
-                f"no system keyring is available here to keep the {who.what} for "
-                f"{who.label}: use {who.secret_env} or --password-stdin instead"
-            ) from None
+            raise _no_keyring_error(who) from None
     if not kept:
         raise UsageError(
             f"the system keyring could not keep the {who.what} for {who.label} ({reason}): "
             f"use {who.secret_env} or --password-stdin instead"
         )
     return who.account
+
+
+def check_keyring(settings: Settings, keyring_backend: KeyringLike | None = None) -> None:
+    """Raise the :class:`UsageError` :func:`store_secret` would for turned-off look-ups or no
+    keyring at all, before ``jcds2 login`` asks for a secret it could not keep.
+
+    Probes with a look-up, which writes nothing; other keyring trouble (a locked keyring)
+    is left for :func:`store_secret` to report.
+    """
+    who = _who(settings)
+    _require_keyring_on(settings, who)
+    try:
+        (keyring_backend or _SystemKeyring()).get_password(KEYRING_SERVICE, who.account)
+    except Exception as exc:  # only "no keyring here" is decided now
+        if _no_keyring(exc):
+            raise _no_keyring_error(who) from None
+
+
+def _require_keyring_on(settings: Settings, who: _Who) -> None:
+    if not settings.keyring:
+        where = settings.sources.get("keyring", "the settings")
+        raise UsageError(
+            f"keyring look-ups are turned off by {where}, so a stored {who.what} would never "
+            f"be used: turn them back on, or use {who.secret_env} or --password-stdin"
+        )
+
+
+def _no_keyring_error(who: _Who) -> UsageError:
+    return UsageError(
+        f"no system keyring is available here to keep the {who.what} for "
+        f"{who.label}: use {who.secret_env} or --password-stdin instead"
+    )
 
 
 def delete_secret(settings: Settings, keyring_backend: KeyringLike | None = None) -> bool:

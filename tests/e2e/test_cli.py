@@ -811,6 +811,28 @@ def test_login_without_a_keyring_fails_before_it_reads_the_secret(
     assert emulator.request_log == []
 
 
+def test_emulator_help_names_jcds2_emulator_and_documents_every_option(cli: Cli) -> None:
+    run = cli("emulator", "--help")
+
+    assert run.code == 0, run
+    assert run.stdout.startswith("usage: jcds2 emulator ["), run.stdout
+    assert "python -m" not in run.stdout
+    lines = run.stdout.split("options:\n", 1)[1].splitlines()
+    undocumented = []
+    for n, line in enumerate(lines):
+        if not line.startswith("  -"):
+            continue
+        # An option and its help share the line (two spaces apart), or the help is the next,
+        # indented line.
+        same_line = re.search(r"\S  +\S", line.strip())
+        next_line = n + 1 < len(lines) and lines[n + 1].startswith(" " * 8)
+        if not (same_line or next_line):
+            undocumented.append(line.strip())
+    assert undocumented == []
+    options = re.findall(r"^  (-[-\w]+|-h, --help)", "\n".join(lines), flags=re.MULTILINE)
+    assert len(options) >= 20, options
+
+
 # -- config file ----------------------------------------------------------------------------
 
 

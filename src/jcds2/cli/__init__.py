@@ -109,7 +109,7 @@ def _emulator(arguments: Sequence[str], stderr: TextIO) -> int:
             file=stderr,
         )
         return EXIT_FAILURE
-    return emulator_main(arguments)
+    return emulator_main(arguments, prog="jcds2 emulator")
 
 
 def _usage_error(

@@ -23,25 +23,62 @@ from jcds2.emulator.state import check_transfer_delay
 from jcds2.emulator.system import DEFAULT_REFRESH_ALL_INTERVAL, check_refresh_interval
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m jcds2.emulator",
+        prog=prog,
         description="Run a local Jamf Pro emulator with a JCDS backed by moto's S3 server. "
         "The control routes under /_emulator/ (loopback only) change the fault plan and "
         "switch strict JSON bodies on or off while it runs.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--packages", type=int, default=0, help="package records to preload")
-    parser.add_argument("--latency-ms", type=float, default=0, help="delay per Jamf API request")
-    parser.add_argument("--token-ttl", type=float, default=1200, help="bearer token lifetime (s)")
     parser.add_argument(
-        "--credential-ttl", type=float, default=3600, help="JCDS upload credential lifetime (s)"
+        "--host", default="127.0.0.1", help="address both servers listen on (default: 127.0.0.1)"
     )
-    parser.add_argument("--username")
-    parser.add_argument("--password", help="or JCDS2_EMULATOR_PASSWORD")
-    parser.add_argument("--client-id")
-    parser.add_argument("--client-secret", help="or JCDS2_EMULATOR_CLIENT_SECRET")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the Jamf Pro server's port (default: 0, a free one)"
+    )
+    parser.add_argument(
+        "--packages",
+        type=int,
+        default=0,
+        metavar="N",
+        help="package records to preload (default: 0)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="delay per Jamf API request, in milliseconds (default: 0)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=1200,
+        metavar="S",
+        help="bearer token lifetime in seconds (default: 1200)",
+    )
+    parser.add_argument(
+        "--credential-ttl",
+        type=float,
+        default=3600,
+        metavar="S",
+        help="JCDS upload credential lifetime in seconds (default: 3600)",
+    )
+    parser.add_argument(
+        "--username", help="the user name it accepts (default: a random one, printed at start)"
+    )
+    parser.add_argument(
+        "--password",
+        help="the user's password, or JCDS2_EMULATOR_PASSWORD (default: a random one, printed)",
+    )
+    parser.add_argument(
+        "--client-id", help="the API client id it accepts (default: a random one, printed)"
+    )
+    parser.add_argument(
+        "--client-secret",
+        help="the API client's secret, or JCDS2_EMULATOR_CLIENT_SECRET (default: a random one, "
+        "printed)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     parser.add_argument(
         "--external-files",
@@ -111,8 +148,9 @@ def _exports(info: dict[str, str]) -> str:
     return "\n".join(["# the local emulator's test credentials; Ctrl-C stops it", *lines]) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m jcds2.emulator") -> int:
+    """Run the emulator with the options in ``argv``; ``prog`` names it in usage and errors."""
+    parser = _parser(prog)
     args = parser.parse_args(argv)
     if (args.external_files is None) != (args.download_base_url is None):
         parser.error("--external-files and --download-base-url go together")

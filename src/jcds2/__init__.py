@@ -41,6 +41,7 @@ from jcds2.domain.models import (
     RemoteFile,
     UploadResult,
 )
+from jcds2.domain.package_settings import EditResult
 from jcds2.domain.transfer import MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
@@ -57,6 +58,7 @@ __all__ = [
     "CredentialsProvider",
     "DownloadError",
     "DownloadResult",
+    "EditResult",
     "JamfApiError",
     "JamfProClient",
     "Jcds2Error",

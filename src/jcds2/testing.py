@@ -31,6 +31,8 @@ from jcds2.application.ports import ProgressCallback, RangeSink
 from jcds2.domain.errors import (
     DownloadError,
     DownloadUrlExpiredError,
+    PackageNameTakenError,
+    PackageNotFoundError,
     RemoteFileNotFoundError,
 )
 from jcds2.domain.models import (
@@ -47,6 +49,7 @@ from jcds2.domain.models import (
     UploadTarget,
     UploadTicket,
 )
+from jcds2.domain.package_settings import NO_CATEGORY_ID, PackageSettings
 from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
@@ -67,7 +70,11 @@ def _pop(failures: list[Exception]) -> None:
 
 @attrs.define
 class InMemoryPackageRepository:
-    """Package objects in a dict, keyed by id."""
+    """Package objects in a dict, keyed by id, with their settings (``settings``).
+
+    Like Jamf Pro, a settings write blanks a package's size until ``store`` refreshes
+    the inventory of its file (``write_blanks_size=False``: it does not).
+    """
 
     packages: dict[int, Package] = attrs.field(factory=dict)
     specs: dict[int, PackageSpec] = attrs.field(factory=dict)
@@ -81,7 +88,14 @@ class InMemoryPackageRepository:
     #: status of the file the store took in (as Jamf Pro's packages route does).
     store: InMemoryFileStore | None = None
     deleted: list[int] = attrs.field(factory=list)
+    settings: dict[int, PackageSettings] = attrs.field(factory=dict)
+    #: Every settings write, in order: the package id and the fields written.
+    settings_writes: list[tuple[int, PackageSettings]] = attrs.field(factory=list)
+    fail_write: list[Exception] = attrs.field(factory=list)
+    write_blanks_size: bool = True
     _next_id: int = 1
+    #: Packages whose size a write blanked: the store's refreshes of the file until then.
+    _blanked: dict[int, int] = attrs.field(factory=dict)
 
     def add(self, name: str, file_name: str, **reported: object) -> Package:
         """Add a package; ``reported`` sets what the server reports (hashes, size...)."""
@@ -103,6 +117,16 @@ class InMemoryPackageRepository:
         return self._as_reported(self.packages.get(package_id))
 
     def _as_reported(self, package: Package | None) -> Package | None:
+        package = self._from_store(package)
+        if package is None or package.id not in self._blanked:
+            return package
+        refreshes = 0 if self.store is None else self.store.refreshes.count(package.file_name)
+        if refreshes > self._blanked[package.id]:
+            del self._blanked[package.id]
+            return package
+        return attrs.evolve(package, size=None)
+
+    def _from_store(self, package: Package | None) -> Package | None:
         if package is None or self.store is None or not self.store.into_packages:
             return package
         state = self.store.taken_in(package.file_name)
@@ -124,9 +148,53 @@ class InMemoryPackageRepository:
             package, hash_type=hash_type.value, hash_value=hash_value
         )
 
+    def read_settings(self, package_id: int) -> PackageSettings | None:
+        package = self.packages.get(package_id)
+        if package is None:
+            return None
+        settings = self.settings.get(package_id) or PackageSettings(
+            category_id=NO_CATEGORY_ID,
+            category_name="",
+            info="",
+            notes="",
+            priority=10,
+            os_requirements="",
+            **dict.fromkeys(_FLAGS, False),  # type: ignore[arg-type]
+        )
+        return attrs.evolve(settings, package_name=package.name)
+
+    def write_settings(self, package_id: int, changes: PackageSettings) -> None:
+        _pop(self.fail_write)
+        current = self.read_settings(package_id)
+        if current is None:
+            raise PackageNotFoundError(package_id)
+        name = changes.package_name
+        if name is not None and any(
+            other.name == name and other.id != package_id for other in self.packages.values()
+        ):
+            raise PackageNameTakenError(f"a package named {name!r} already exists")
+        self.settings_writes.append((package_id, changes))
+        self.settings[package_id] = attrs.evolve(current, **changes.given())
+        package = self.packages[package_id]
+        self.packages[package_id] = attrs.evolve(package, name=name or package.name)
+        if self.write_blanks_size:
+            store = self.store
+            self._blanked[package_id] = (
+                0 if store is None else store.refreshes.count(package.file_name)
+            )
+
     def create(self, spec: PackageSpec) -> Package:
         _pop(self.fail_create)
         package = self.add(spec.name, spec.file_name)
+        self.settings[package.id] = PackageSettings(
+            category_id=NO_CATEGORY_ID if spec.category_id is None else spec.category_id,
+            category_name=spec.category or "",
+            info=spec.info or "",
+            notes=spec.notes or "",
+            priority=spec.priority,
+            os_requirements="",
+            **dict.fromkeys(_FLAGS, False),  # type: ignore[arg-type]
+        )
         package = attrs.evolve(
             package,
             hash_type=spec.hash_type.value if spec.hash_type else None,
@@ -144,6 +212,19 @@ class InMemoryPackageRepository:
         self.deleted.append(package_id)
         if package is not None and self.store is not None:
             self.store.contents.pop(package.file_name, None)
+
+
+#: The settings that are flags (all ``False`` for a new package).
+_FLAGS = (
+    "reboot_required",
+    "fill_user_template",
+    "fill_existing_users",
+    "os_install",
+    "suppress_updates",
+    "suppress_from_dock",
+    "suppress_eula",
+    "suppress_registration",
+)
 
 
 @attrs.define

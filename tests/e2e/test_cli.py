@@ -223,19 +223,22 @@ def test_on_exists_skip_sends_nothing_when_the_package_has_the_same_file(
     assert run.stderr == ""
 
 
-def test_package_options_on_an_existing_package_are_reported_as_not_applied(
+def test_package_options_on_an_existing_package_are_applied_to_it(
     cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
 ) -> None:
+    # Issue 15: --on-exists skip|replace writes the package options given to the package
+    # (only those), where it once only named them in a note.
     taken = seed(client, tmp_path, "Kept.pkg", 20_000, seed=5)
     [package] = emulator.packages()
     run = cli("upload", str(taken), "--on-exists", "skip", "--priority", "3", "--notes", "new")
 
     assert run.code == 0, run
-    assert run.errors == [
-        f"jcds2: note: {taken}: package {package['id']} kept its own --notes, --priority "
-        "(an existing package gets a new file at most)"
-    ]
-    assert emulator.packages() == [package]
+    assert run.stdout == (
+        f"skipped Kept.pkg: package {package['id']} 'Kept.pkg' already has this file; "
+        "changed its notes, priority\n"
+    )
+    assert run.stderr == ""
+    assert emulator.packages() == [package | {"notes": "new", "priority": 3}]
 
 
 def test_on_exists_skip_with_a_different_file_exits_3_with_advice_for_the_command_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -18,14 +18,24 @@ from defusedxml import DefusedXmlException
 
 from jcds2.adapters.fields import (
     field,
+    read_bool,
     read_id,
+    read_int,
     read_optional_text,
     read_text,
     unexpected_field,
 )
+from jcds2.adapters.http_session import BoundedResponse
 from jcds2.adapters.jamf_http import JamfHttpClient, error_detail
-from jcds2.domain.errors import JamfApiError, PackageNameTakenError, UnknownCategoryError
+from jcds2.domain.errors import (
+    JamfApiError,
+    PackageNameTakenError,
+    PackageNotFoundError,
+    UnknownCategoryError,
+    UnsupportedPackageFieldError,
+)
 from jcds2.domain.models import HashType, Package, PackageSpec
+from jcds2.domain.package_settings import PackageSettings
 
 log = logging.getLogger("jcds2.classic_api")
 
@@ -48,6 +58,36 @@ def package_xml(spec: PackageSpec) -> bytes:
             SubElement(root, tag).text = value
     document: bytes = tostring(root, encoding="utf-8", xml_declaration=True)
     return document
+
+
+#: How the Classic API names "no category" in what it reports (sent back, it is refused).
+_NO_CATEGORY = "No category assigned"
+
+#: ``PackageSettings`` fields by their Classic API elements, with their readers.
+_SETTINGS: dict[str, tuple[str, Any]] = {
+    "package_name": ("name", read_text),
+    "info": ("info", read_optional_text),
+    "notes": ("notes", read_optional_text),
+    "priority": ("priority", read_int),
+    "reboot_required": ("reboot_required", read_bool),
+    "fill_user_template": ("fill_user_template", read_bool),
+    "fill_existing_users": ("fill_existing_users", read_bool),
+    "os_requirements": ("os_requirements", read_optional_text),
+}
+#: Settings the Classic API has no element for.
+_PRO_ONLY = (
+    "os_install",
+    "suppress_updates",
+    "suppress_from_dock",
+    "suppress_eula",
+    "suppress_registration",
+)
+
+
+def _xml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class ClassicApiPackageRepository:
@@ -81,23 +121,7 @@ class ClassicApiPackageRepository:
             allow=[409],
         )
         if response.status_code == 409:
-            detail = error_detail(response)
-            if "category" in detail.lower():
-                # Real servers: 409 "Problem with category name" (docs/emulator.md, Categories).
-                raise UnknownCategoryError(
-                    f"{operation}: Jamf Pro has no category named {spec.category!r} "
-                    f"({detail}). Create the category first or name an existing one.",
-                    status=409,
-                    operation=operation,
-                )
-            if "duplicate" in detail.lower():
-                raise PackageNameTakenError(
-                    f"{operation}: a package named {spec.name!r} already exists ({detail}). "
-                    "Choose another package name.",
-                    status=409,
-                    operation=operation,
-                )
-            raise JamfApiError(f"{operation}: conflict: {detail}", status=409, operation=operation)
+            self._conflict(response, operation, name=spec.name, category=spec.category)
         package_id = self._parse_id(response.content, operation)
         return Package(
             id=package_id,
@@ -137,13 +161,67 @@ class ClassicApiPackageRepository:
             data=tostring(root, encoding="utf-8", xml_declaration=True),
         )
 
+    def read_settings(self, package_id: int) -> PackageSettings | None:
+        """The settings the Classic API reports (``None`` for the Pro API's own fields)."""
+        endpoint = "GET /JSSResource/packages/id/{id}"
+        operation = f"reading the settings of package {package_id}"
+        item = self._item(f"/JSSResource/packages/id/{package_id}", operation, endpoint)
+        if item is None:
+            return None
+        values: dict[str, Any] = {}
+        for attr, (tag, reader) in _SETTINGS.items():
+            if tag in item:
+                values[attr] = field(item, tag, reader, endpoint=endpoint, operation=operation)
+        for attr in ("info", "notes", "os_requirements"):
+            if attr in values:
+                values[attr] = values[attr] or ""
+        category = field(
+            item, "category", read_optional_text, endpoint=endpoint, operation=operation
+        )
+        if category is None or category == _NO_CATEGORY:
+            category = ""
+        return PackageSettings(category_name=category, **values)
+
+    def write_settings(self, package_id: int, changes: PackageSettings) -> None:
+        """A partial update: only the elements of ``changes`` are sent, so every other
+        field stays as the server has it."""
+        given = changes.given()
+        unsupported = [name for name in _PRO_ONLY if name in given]
+        if unsupported:
+            raise UnsupportedPackageFieldError(
+                f"the Classic API cannot set {', '.join(unsupported)}; edit the package "
+                "through the Pro API (client.packages.update)"
+            )
+        operation = f"changing the settings of package {package_id}"
+        root = Element("package")
+        for attr, value in given.items():
+            if attr in _SETTINGS:
+                SubElement(root, _SETTINGS[attr][0]).text = _xml_value(value)
+        if changes.category_name is not None:
+            SubElement(root, "category").text = changes.category_name
+        response = self._http.request(
+            "PUT",
+            f"/JSSResource/packages/id/{package_id}",
+            operation=operation,
+            headers={"Content-Type": "text/xml", "Accept": "application/xml"},
+            data=tostring(root, encoding="utf-8", xml_declaration=True),
+            allow=[404, 409],
+        )
+        if response.status_code == 404:
+            raise PackageNotFoundError(package_id)
+        if response.status_code == 409:
+            self._conflict(
+                response,
+                operation,
+                name=changes.package_name or "",
+                category=changes.category_name,
+            )
+
     def _read(self, path: str, operation: str, endpoint: str) -> Package | None:
         """The package at ``path``; ``id`` as a number or a string of digits."""
-        response = self._http.request("GET", path, operation=operation, allow=[404])
-        if response.status_code == 404:
+        item = self._item(path, operation, endpoint)
+        if item is None:
             return None
-        body: Any = self._http.json(response, operation)
-        item = field(body, "package", _object, endpoint=endpoint, operation=operation)
 
         def read(name: str, reader: Any, **default: Any) -> Any:
             return field(item, name, reader, endpoint=endpoint, operation=operation, **default)
@@ -156,6 +234,17 @@ class ClassicApiPackageRepository:
             hash_value=read("hash_value", read_optional_text, default=None),
         )
 
+    def _item(self, path: str, operation: str, endpoint: str) -> dict[str, Any] | None:
+        """The ``package`` object at ``path``, or ``None`` (404)."""
+        response = self._http.request("GET", path, operation=operation, allow=[404])
+        if response.status_code == 404:
+            return None
+        body: Any = self._http.json(response, operation)
+        item: dict[str, Any] = field(
+            body, "package", _object, endpoint=endpoint, operation=operation
+        )
+        return item
+
     def delete(self, package_id: int) -> None:
         operation = f"deleting package {package_id}"
         self._http.request(
@@ -165,6 +254,28 @@ class ClassicApiPackageRepository:
             headers={"Accept": "application/xml"},
             allow=[404],
         )
+
+    @staticmethod
+    def _conflict(
+        response: BoundedResponse, operation: str, *, name: str, category: str | None
+    ) -> NoReturn:
+        detail = error_detail(response)
+        if "category" in detail.lower():
+            # Real servers: 409 "Problem with category name" (docs/emulator.md, Categories).
+            raise UnknownCategoryError(
+                f"{operation}: Jamf Pro has no category named {category!r} "
+                f"({detail}). Create the category first or name an existing one.",
+                status=409,
+                operation=operation,
+            )
+        if "duplicate" in detail.lower():
+            raise PackageNameTakenError(
+                f"{operation}: a package named {name!r} already exists ({detail}). "
+                "Choose another package name.",
+                status=409,
+                operation=operation,
+            )
+        raise JamfApiError(f"{operation}: conflict: {detail}", status=409, operation=operation)
 
     @staticmethod
     def _parse_id(content: bytes, operation: str) -> int:

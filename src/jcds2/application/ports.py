@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from jcds2.application.cancel import CancelToken
+from jcds2.domain.package_settings import PackageSettings
 from jcds2.domain.models import (
     Category,
     HashType,
@@ -67,6 +68,30 @@ class PackageRepository(Protocol):
         """Delete a package object. Deleting a missing package is not an error.
 
         On Jamf Pro this deletes the package's file in the JCDS as well.
+        """
+        ...
+
+
+@runtime_checkable
+class PackageSettingsStore(Protocol):
+    """The settings admins set on package objects (category, info, priority, ...): read
+    them and change some of them. The package repositories of the Classic and Pro APIs
+    implement it beside ``PackageRepository``."""
+
+    def read_settings(self, package_id: int) -> PackageSettings | None:
+        """The package's settings as the server reports them now (``None`` for a field the
+        API does not report), or ``None`` if there is no such package. Raises
+        ``JamfApiError`` when the server cannot answer."""
+        ...
+
+    def write_settings(self, package_id: int, changes: PackageSettings) -> None:
+        """Set the fields ``changes`` gives (not ``None``) and leave every other field,
+        the server-managed ones included, as the server has it.
+
+        Raises ``UnsupportedPackageFieldError`` for a field this API cannot set (before
+        anything is sent), ``PackageNameTakenError`` for a display name in use,
+        ``UnknownCategoryError`` for a category the server does not have,
+        ``PackageNotFoundError`` when the package is gone, ``JamfApiError`` otherwise.
         """
         ...
 

@@ -12,18 +12,20 @@ import attrs
 
 from jcds2.application.cancel import CancelToken
 from jcds2.application.categories import CategoryLookup, CategoryValue, look_up_category
+from jcds2.application.edit import EditPackage
 from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.ports import (
     CategoryDirectory,
     FileStore,
     ObjectUploader,
     PackageRepository,
+    PackageSettingsStore,
     ProgressCallback,
 )
 from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
 from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder
-from jcds2.domain.errors import PackageExistsError, PackageNameTakenError
+from jcds2.domain.errors import ConfigurationError, PackageExistsError, PackageNameTakenError
 from jcds2.domain.models import (
     Category,
     HashType,
@@ -34,9 +36,13 @@ from jcds2.domain.models import (
     UploadResult,
 )
 from jcds2.domain.names import validate_file_name
+from jcds2.domain.package_settings import EditResult
 from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.upload")
+
+#: The priority of a new package when none is given (Jamf Pro's default).
+DEFAULT_PRIORITY = 10
 
 
 def _on_exists(value: OnExists | str) -> OnExists:
@@ -53,6 +59,10 @@ class UploadOptions:
     :class:`~jcds2.domain.models.Category`; ``None``, ``"-1"`` or ``"No category
     assigned"`` for none. An unknown category raises ``UnknownCategoryError`` before a
     byte is sent, unless ``create_category`` and it is a name: it is then created.
+    ``priority`` is 10 for a new package when not given. When a package already uses
+    the file name and the upload skips it or replaces its file, the package options
+    given (``package_name``, ``category``, ``info``, ``notes``, ``priority``; ``None``:
+    not given) are written to it, changing only those (:class:`~jcds2.application.edit.EditPackage`).
     ``verify``: wait until the distribution point confirms the file. ``progress`` is
     called with byte counts as they are sent; ``cancel`` stops the upload.
     """
@@ -62,7 +72,7 @@ class UploadOptions:
     create_category: bool = False
     info: str | None = None
     notes: str | None = None
-    priority: int = 10
+    priority: int | None = None
     on_exists: OnExists = attrs.field(default=OnExists.FAIL, converter=_on_exists)
     verify: bool = True
     progress: ProgressCallback | None = None
@@ -93,6 +103,9 @@ class UploadPackageFile:
     sleep: Callable[[float], None] | None = None
     order: UploadOrder = attrs.field(factory=FileFirst)
     categories: CategoryDirectory | None = None
+    #: Writes the package options to an existing package; ``None``: an ``EditPackage``
+    #: over ``packages`` (which must then be a ``PackageSettingsStore`` too).
+    edit: EditPackage | None = None
 
     def __call__(
         self,
@@ -113,7 +126,7 @@ class UploadPackageFile:
             **_category_fields(category.found, options.category, self.categories is None),
             info=options.info,
             notes=options.notes,
-            priority=options.priority,
+            priority=DEFAULT_PRIORITY if options.priority is None else options.priority,
         )
         job = Job(
             spec=spec,
@@ -128,7 +141,7 @@ class UploadPackageFile:
             cleanup=Retrying.of(self.config),
             clock=self.clock,
         )
-        flags: dict[str, bool] = {}
+        flags: dict[str, Any] = {}
         existing = self.packages.find_by_file_name(file_name)
         if existing is None:
             taken = self.packages.find_by_name(spec.name)
@@ -151,6 +164,11 @@ class UploadPackageFile:
             placed = self.order.replace(job, existing)
             log.info("replaced the file of package %d (%s)", existing.id, file_name)
             flags = {"replaced": True}
+        if existing is not None:
+            edited = self._apply_options(existing, options, category)
+            if edited is not None and edited.written:
+                flags["changed_fields"] = tuple(change.field for change in edited.changes)
+                placed = attrs.evolve(placed, package=edited.package)
         return UploadResult(
             package_id=placed.package.id,
             package_name=placed.package.name,
@@ -165,6 +183,49 @@ class UploadPackageFile:
             sha3_512=job.digests.get("sha3_512")
             or (placed.hash_value if placed.hash_type is HashType.SHA3_512 else None),
             **flags,
+        )
+
+    def _apply_options(
+        self, existing: Package, options: UploadOptions, lookup: CategoryLookup
+    ) -> EditResult | None:
+        """Write the package options given to ``existing`` (``None``: none were given)."""
+        fields: dict[str, Any] = {
+            "package_name": options.package_name,
+            "info": options.info,
+            "notes": options.notes,
+            "priority": options.priority,
+            # The category found (not looked up again), else as given: a name to create.
+            "category": options.category if lookup.found is None else lookup.found,
+        }
+        if all(value is None for value in fields.values()):
+            return None
+        edit = self.edit or self._own_edit()
+        result = edit(
+            existing, fields, create_category=options.create_category, cancel=options.cancel
+        )
+        if result.written:
+            log.info(
+                "%s: changed %s of package %d",
+                existing.file_name,
+                ", ".join(change.field for change in result.changes),
+                existing.id,
+            )
+        return result
+
+    def _own_edit(self) -> EditPackage:
+        if not isinstance(self.packages, PackageSettingsStore):
+            raise ConfigurationError(
+                f"{type(self.packages).__name__} cannot change the settings of a package: "
+                "give UploadPackageFile an EditPackage, or leave the package options out"
+            )
+        return EditPackage(
+            packages=self.packages,
+            settings=self.packages,
+            categories=self.categories,
+            files=self.files,
+            config=self.config,
+            clock=self.clock,
+            sleep=self.sleep,
         )
 
     def _look_up_category(self, options: UploadOptions) -> CategoryLookup:

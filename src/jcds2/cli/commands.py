@@ -28,6 +28,7 @@ from jcds2 import (
     UploadResult,
 )
 from jcds2.cli import secrets
+from jcds2.cli.edit import edit
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
     EXIT_FAILURE,
@@ -68,7 +69,7 @@ def upload(session: Session) -> int:
             "create_category": args.create_category,
             "info": args.info,
             "notes": args.notes,
-            "priority": 10 if args.priority is None else args.priority,
+            "priority": args.priority,
             "on_exists": args.on_exists,
             "verify": args.verify,
         }
@@ -132,25 +133,10 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
     else:
         text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
     data = {"command": "upload", "path": path, "route": route, "status": status}
+    if result.changed_fields:
+        # The package existed: the package options given were written to it.
+        text += f"; changed its {', '.join(result.changed_fields)}"
     session.output.result(text, data | plain(result))
-    given = [flag for flag, dest in _PACKAGE_OPTIONS if getattr(session.args, dest) is not None]
-    if (result.skipped or result.replaced) and given and not session.output.quiet:
-        # The package existed: only its file is ever changed. Say so rather than let
-        # the options look applied.
-        session.output.note(
-            f"jcds2: note: {path}: package {result.package_id} kept its own "
-            f"{', '.join(given)} (an existing package gets a new file at most)"
-        )
-
-
-#: Options that describe a new package, with their argparse destinations.
-_PACKAGE_OPTIONS = (
-    ("--package-name", "package_name"),
-    ("--category", "category"),
-    ("--info", "info"),
-    ("--notes", "notes"),
-    ("--priority", "priority"),
-)
 
 
 # -- download -----------------------------------------------------------------------------
@@ -416,6 +402,7 @@ COMMANDS: dict[str, Callable[[Session], int]] = {
     "ls": list_files,
     "rm": remove,
     "verify": verify,
+    "edit": edit,
     "ping": ping,
     "login": login,
     "logout": logout,

@@ -14,6 +14,7 @@ from typing import Any
 import shtab
 
 from jcds2 import OnExists, __version__
+from jcds2.cli import edit as edit_command
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
@@ -155,7 +156,8 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         choices=[choice.value for choice in OnExists],
         default=OnExists.FAIL.value,
         help="when a package already uses the file name: fail (exit 3, the default), skip "
-        "(if it holds the same file; exit 3 if not) or replace its file, keeping the package",
+        "(if it holds the same file; exit 3 if not) or replace its file, keeping the package; "
+        "with skip and replace, the package options given are written to that package",
     )
     upload.add_argument(
         "--package-name", metavar="NAME", help="display name (one FILE only; default: file name)"
@@ -177,7 +179,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "--priority",
         type=_whole_number(1, 20),
         metavar="1-20",
-        help="the package's priority (default: 10)",
+        help="the package's priority (default: 10 for a new package)",
     )
     upload.add_argument(
         "--workers",
@@ -246,6 +248,17 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
     verify.add_argument("name", metavar="NAME", help="the file name on the server")
     local = verify.add_argument("--file", metavar="PATH", help="the local file (default: ./NAME)")
     local.complete = shtab.FILE  # type: ignore[attr-defined]
+
+    edit_command.add_arguments(
+        command(
+            "edit",
+            "change a package's settings without uploading its file again",
+            "Change settings of an existing package (category, info, notes, priority, ...) "
+            "and only those; nothing else of the package, its file's size and hashes "
+            "included, changes. --dry-run prints what would change and changes nothing.",
+        ),
+        _whole_number(1, 20),
+    )
 
     command(
         "ping",

@@ -15,6 +15,7 @@ from dependency_injector import providers
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.download import DownloadFile
+from jcds2.application.edit import EditPackage
 from jcds2.application.ports import FileStore, PackageRepository, ProgressCallback, ServerInfo
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.upload import UploadOptions, UploadPackageFile
@@ -29,6 +30,7 @@ from jcds2.domain.models import (
     UploadCapability,
     UploadResult,
 )
+from jcds2.domain.package_settings import EditResult
 from jcds2.domain.server import JamfServer, check_transport_url
 from jcds2.domain.transfer import TransferConfig
 
@@ -152,7 +154,8 @@ class Jcds2:
 
 
 class Packages:
-    """Package objects on the Jamf Pro server, through the Pro API's ``/api/v1/packages``."""
+    """Package objects on the Jamf Pro server, through the Pro API's ``/api/v1/packages``:
+    find, read, edit (:meth:`update`) and delete them."""
 
     def __init__(self, container: Jcds2Container) -> None:
         self._container = container
@@ -175,6 +178,36 @@ class Packages:
     def get(self, package_id: int) -> Package | None:
         """The package with ``package_id`` as Jamf Pro reports it now, or ``None``."""
         return self._repository().get(package_id)
+
+    def update(
+        self,
+        package: Package | int | str,
+        *,
+        create_category: bool = False,
+        dry_run: bool = False,
+        **fields: Any,
+    ) -> EditResult:
+        """Change settings of ``package`` (a ``Package``, its id, or its display or file
+        name) without uploading its file again; ``PackageNotFoundError`` if there is none.
+
+        ``fields``: ``package_name``, ``category`` (a name or an id; ``-1`` for none),
+        ``info``, ``notes``, ``os_requirements`` (text; ``""`` clears), ``priority``
+        (1-20), and the flags ``reboot_required``, ``fill_user_template``,
+        ``fill_existing_users``, ``os_install``, ``suppress_updates``,
+        ``suppress_from_dock``, ``suppress_eula``, ``suppress_registration``. Another name
+        raises ``UnknownPackageFieldError``, a value of the wrong kind
+        ``InvalidPackageFieldError``; an unknown category ``UnknownCategoryError``
+        unless ``create_category=True``.
+
+        Only the fields that differ are written, and nothing when none does
+        (``EditResult.written`` is ``False``); ``dry_run=True`` writes nothing and says
+        what would change. After a write the package is read back: the fields must be as
+        written, and the size and hashes as before (a size Jamf Pro blanked on the write
+        is brought back with an inventory refresh of the file, waited for), else
+        ``PackageEditError``.
+        """
+        edit: EditPackage = self._container.edit_package()
+        return edit(package, fields, create_category=create_category, dry_run=dry_run)
 
     def delete(self, package_id: int) -> None:
         """Delete a package and, as Jamf Pro does, its file. A missing one is no error."""
@@ -206,7 +239,7 @@ class JamfProClient:
     route where the server's cloud distribution point takes direct uploads, asked once, at
     the first upload). ``file_share`` (a mounted share's path, e.g.
     ``/Volumes/CasperShare``) makes it the file-share route instead of the JCDS.
-    ``client.packages`` reads and deletes package objects.
+    ``client.packages`` reads, edits and deletes package objects.
     """
 
     def __init__(

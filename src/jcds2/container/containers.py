@@ -27,6 +27,7 @@ from jcds2.adapters.pro_packages import (
 from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
+from jcds2.application.edit import EditPackage
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.route import ChooseRoute
 from jcds2.application.upload import UploadPackageFile
@@ -190,6 +191,16 @@ class Jcds2Container(containers.DeclarativeContainer):
         packages=providers.Object(PackageFirst()),
     )
 
+    # Edits go through the Pro API on every route: it has every setting admins set, and it
+    # reports the size and hashes that show an edit left the file alone (ADR 0023).
+    edit_package = providers.Factory(
+        EditPackage,
+        packages=pro_package_repository,
+        settings=pro_package_repository,
+        categories=category_directory,
+        files=packages_file_store,
+        config=transfer_config,
+    )
     upload_package_file = providers.Factory(
         UploadPackageFile,
         packages=package_repository,
@@ -198,6 +209,7 @@ class Jcds2Container(containers.DeclarativeContainer):
         config=transfer_config,
         order=upload_order,
         categories=category_directory,
+        edit=edit_package,
     )
     upload_package_files = providers.Factory(UploadPackageFiles, upload=upload_package_file)
     download_file = providers.Factory(

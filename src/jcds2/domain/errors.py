@@ -288,6 +288,51 @@ class UnknownCategoryError(JamfApiError):
     """Raised when Jamf Pro refuses a package because no category has the name or id it gives."""
 
 
+# --- editing packages ---------------------------------------------------------------------
+
+
+class PackageNotFoundError(Jcds2Error):
+    """Raised when no package has the name, file name or id an edit was given."""
+
+    def __init__(self, package: str | int) -> None:
+        self.package = package
+        what = f"id {package}" if isinstance(package, int) else f"the name {package!r}"
+        super().__init__(
+            f"Jamf Pro has no package with {what}. Give a package's display name, its file "
+            "name or its id (jcds2 ls lists the files)."
+        )
+
+
+class UnknownPackageFieldError(ConfigurationError):
+    """Raised when an edit names a field that is not one of the package's editable fields."""
+
+    def __init__(self, fields: list[str], editable: list[str]) -> None:
+        self.fields = fields
+        super().__init__(
+            f"a package has no editable field {', '.join(map(repr, fields))}; the fields an "
+            f"edit can set are {', '.join(editable)}"
+        )
+
+
+class InvalidPackageFieldError(ConfigurationError):
+    """Raised when an edit gives a package field a value of the wrong kind."""
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        self.field = field
+        super().__init__(f"{field} must be {expected}, not {value!r}")
+
+
+class UnsupportedPackageFieldError(ConfigurationError):
+    """Raised when a package repository's API cannot set a field (the Classic API has no
+    ``os_install`` or ``suppress_*``); edit through the Pro API (``client.packages``)."""
+
+
+class PackageEditError(JamfApiError):
+    """Raised when Jamf Pro did not keep an edit as asked: a field read back differs from
+    the value written, or a server-managed field (size, hashes, transfer status) changed
+    and did not come back."""
+
+
 class RemoteFileNotFoundError(Jcds2Error):
     """Raised when the distribution point has no file of the requested name."""
 

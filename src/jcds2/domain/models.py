@@ -263,6 +263,9 @@ class UploadResult:
     verified: bool = False
     #: The SHA3-512 of the file, where it was computed (sent, or matched by a skip).
     sha3_512: str | None = None
+    #: The settings of the existing package (skipped or replaced) that the upload's
+    #: package options changed (``package_name``, ``category``, ``info``, ...).
+    changed_fields: tuple[str, ...] = ()
 
 
 @attrs.frozen

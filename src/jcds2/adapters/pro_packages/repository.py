@@ -19,6 +19,7 @@ from jcds2.domain.errors import (
     ConfigurationError,
     JamfApiError,
     PackageNameTakenError,
+    PackageNotFoundError,
     UnknownCategoryError,
 )
 from jcds2.domain.models import (
@@ -26,6 +27,7 @@ from jcds2.domain.models import (
     Package,
     PackageSpec,
 )
+from jcds2.domain.package_settings import PackageSettings
 
 # The fields of a Package that jcds2 sends back in a PUT, by their JSON type in Jamf's
 # schema (components.schemas.Package): the declared ones that are not read-only and not
@@ -162,6 +164,54 @@ class ProApiPackageRepository:
             "PUT", f"/api/v1/packages/{package_id}", operation=operation, json=record
         )
 
+    def read_settings(self, package_id: int) -> PackageSettings | None:
+        operation = f"reading the settings of package {package_id}"
+        item = _read_package(self._http, package_id, operation)
+        if item is None:
+            return None
+        record = _writable_record(item, operation)
+        values: dict[str, Any] = {
+            attr: record.get(name) for attr, name in _SETTINGS.items() if name in record
+        }
+        for attr in ("info", "notes", "os_requirements"):
+            values[attr] = values.get(attr) or ""
+        return PackageSettings(category_id=int(record["categoryId"]), **values)
+
+    def write_settings(self, package_id: int, changes: PackageSettings) -> None:
+        """Read the package and PUT it back whole with ``changes``.
+
+        The PUT replaces the whole record, so every field the schema declares is sent
+        back as read, except the server-managed ones, which are never sent. Jamf Pro
+        still blanks ``size`` until the file's next inventory refresh: the caller
+        (``EditPackage``) checks for that and asks for one.
+        """
+        operation = f"changing the settings of package {package_id}"
+        item = _read_package(self._http, package_id, operation)
+        if item is None:
+            raise PackageNotFoundError(package_id)
+        record = _writable_record(item, operation)
+        for attr, value in changes.given().items():
+            if attr == "category_id":
+                record["categoryId"] = str(value)
+            elif attr in _SETTINGS:
+                record[_SETTINGS[attr]] = value
+        response = self._http.request(
+            "PUT",
+            f"/api/v1/packages/{package_id}",
+            operation=operation,
+            json=record,
+            allow=[400, 404, 409],
+        )
+        if response.status_code == 404:
+            raise PackageNotFoundError(package_id)
+        if response.status_code in (400, 409):
+            spec = PackageSpec(
+                name=record["packageName"],
+                file_name=record["fileName"],
+                category_id=changes.category_id,
+            )
+            self._refused(response, spec, operation)
+
     def delete(self, package_id: int) -> None:
         self._http.request(
             "DELETE",
@@ -201,6 +251,24 @@ class ProApiPackageRepository:
             status=status,
             operation=operation,
         )
+
+
+#: ``PackageSettings`` fields by their Pro API names (the category apart: ``categoryId``).
+_SETTINGS = {
+    "package_name": "packageName",
+    "info": "info",
+    "notes": "notes",
+    "priority": "priority",
+    "reboot_required": "rebootRequired",
+    "fill_user_template": "fillUserTemplate",
+    "fill_existing_users": "fillExistingUsers",
+    "os_requirements": "osRequirements",
+    "os_install": "osInstall",
+    "suppress_updates": "suppressUpdates",
+    "suppress_from_dock": "suppressFromDock",
+    "suppress_eula": "suppressEula",
+    "suppress_registration": "suppressRegistration",
+}
 
 
 def _writable_record(item: dict[str, Any], operation: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from jcds2.application.cancel import CancelToken
-from jcds2.domain.package_settings import PackageSettings
 from jcds2.domain.models import (
     Category,
     HashType,
@@ -23,6 +22,7 @@ from jcds2.domain.models import (
     UploadCapability,
     UploadTarget,
 )
+from jcds2.domain.package_settings import PackageSettings
 from jcds2.domain.transfer import ByteRange
 
 #: Called with a number of bytes just moved. May be called from worker threads.

@@ -62,7 +62,8 @@ class UploadOptions:
     ``priority`` is 10 for a new package when not given. When a package already uses
     the file name and the upload skips it or replaces its file, the package options
     given (``package_name``, ``category``, ``info``, ``notes``, ``priority``; ``None``:
-    not given) are written to it, changing only those (:class:`~jcds2.application.edit.EditPackage`).
+    not given) are written to it, changing only those
+    (:class:`~jcds2.application.edit.EditPackage`).
     ``verify``: wait until the distribution point confirms the file. ``progress`` is
     called with byte counts as they are sent; ``cancel`` stops the upload.
     """

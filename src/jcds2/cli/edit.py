@@ -35,7 +35,7 @@ _VALUES = (
     ("notes", "TEXT", "the notes ('' clears them)"),
     ("os_requirements", "TEXT", "the OS requirements, e.g. '14.x, 15.x' ('' clears them)"),
 )
-SETTINGS = tuple(name for name, *_ in _VALUES) + ("priority",) + tuple(n for n, _ in _FLAGS)
+SETTINGS = (*(name for name, *_ in _VALUES), "priority", *(name for name, _ in _FLAGS))
 
 
 def add_arguments(parser: argparse.ArgumentParser, priority: Callable[[str], int]) -> None:

@@ -96,6 +96,9 @@ class ClassicApiPackageRepository:
     Creation and deletion go through the Classic API; lookup by file name is handed to
     ``find_by_file_name`` (the Pro API's filter, ``ProApiPackageLookup``, wired by the
     container), which takes one request where the Classic API would take one per package.
+
+    Also a :class:`~jcds2.application.ports.PackageSettingsStore` whose writes are partial
+    updates; the Pro API's own settings (``os_install``, ``suppress_*``) it cannot set.
     """
 
     def __init__(
@@ -176,7 +179,12 @@ class ClassicApiPackageRepository:
             if attr in values:
                 values[attr] = values[attr] or ""
         category = field(
-            item, "category", read_optional_text, endpoint=endpoint, operation=operation
+            item,
+            "category",
+            read_optional_text,
+            endpoint=endpoint,
+            operation=operation,
+            default=None,
         )
         if category is None or category == _NO_CATEGORY:
             category = ""

@@ -79,6 +79,9 @@ class ProApiPackageRepository:
     id (``CategoryDirectory``). A spec without it may give the id as ``spec.category``
     (``"5"``, or ``"-1"`` for none); a name there is refused with ``ConfigurationError``
     rather than guessed.
+
+    Also a :class:`~jcds2.application.ports.PackageSettingsStore`: its writes PUT the whole
+    record back as read, with the settings changed (ADR 0023).
     """
 
     def __init__(self, http: JamfHttpClient) -> None:

@@ -79,9 +79,9 @@ class Jcds2:
         (return that package without sending a byte if its file has the same hash;
         ``PackageExistsError`` if not) or ``"replace"`` (upload the file in place of the
         package's, keeping the package and its id); with ``"skip"`` and ``"replace"`` the
-        package options given are written to that package (as
-        :meth:`Packages.update` does; ``UploadResult.changed_fields`` says which changed); ``verify`` (the default: return once
-        the distribution point reports the file's hash and size, and ``READY`` on the
+        package options given are written to that package (as :meth:`Packages.update`
+        does; ``UploadResult.changed_fields`` says which changed); ``verify`` (the
+        default: return once the distribution point reports the file's hash and size, and ``READY`` on the
         packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
         called with byte counts as they are sent; ``cancel``, a ``CancelToken`` that stops
         the upload from another thread.

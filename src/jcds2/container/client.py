@@ -81,8 +81,8 @@ class Jcds2:
         package's, keeping the package and its id); with ``"skip"`` and ``"replace"`` the
         package options given are written to that package (as :meth:`Packages.update`
         does; ``UploadResult.changed_fields`` says which changed); ``verify`` (the
-        default: return once the distribution point reports the file's hash and size, and ``READY`` on the
-        packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
+        default: return once the distribution point reports the file's hash and size,
+        and ``READY`` on the packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
         called with byte counts as they are sent; ``cancel``, a ``CancelToken`` that stops
         the upload from another thread.
         """

@@ -75,14 +75,14 @@ class Jcds2:
 
         ``package_name`` (default: the file name), ``category``, ``info``, ``notes``,
         ``priority`` (default: 10); ``on_exists``, what to do when a package already uses
-        the file name: ``"fail"`` (``PackageExistsError``, the default), ``"skip"``
-        (return that package without sending a byte if its file has the same hash;
+        the file name: ``"fail"`` (``PackageExistsError``, the default), ``"skip"`` (return
+        that package without sending a byte if its file has the same hash;
         ``PackageExistsError`` if not) or ``"replace"`` (upload the file in place of the
         package's, keeping the package and its id); with ``"skip"`` and ``"replace"`` the
-        package options given are written to that package (as :meth:`Packages.update`
-        does; ``UploadResult.changed_fields`` says which changed); ``verify`` (the
-        default: return once the distribution point reports the file's hash and size,
-        and ``READY`` on the packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
+        package options given are written to that package (as :meth:`Packages.update` does;
+        ``UploadResult.changed_fields`` says which changed); ``verify`` (the default: return
+        once the distribution point reports the file's hash and size, and ``READY`` on the
+        packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
         called with byte counts as they are sent; ``cancel``, a ``CancelToken`` that stops
         the upload from another thread.
         """

@@ -332,6 +332,20 @@ def test_a_metadata_put_blanks_the_size_until_the_next_refresh(client: JamfClien
     assert managed(get(client, package_id)) == shown(b"meta data")
 
 
+def test_a_metadata_put_that_sends_the_size_back_blanks_it_too(client: JamfClient) -> None:
+    # jamf/terraform-provider-jamfplatform#260 probed it: echoed or left out, the size is
+    # blanked by any metadata write, and only an inventory refresh brings it back.
+    package_id = create(client, "Echo", "echo.pkg")
+    uploaded(client, package_id, "echo.pkg", b"echo data")
+    refresh(client)
+    body = get(client, package_id)
+    assert body["size"] == str(len(b"echo data"))
+    assert client.put(f"/api/v1/packages/{package_id}", json=body).status_code == 200
+    assert get(client, package_id)["size"] is None
+    refresh(client, "echo.pkg")
+    assert get(client, package_id)["size"] == str(len(b"echo data"))
+
+
 def test_files_of_the_deprecated_route_keep_their_behaviour(client: JamfClient) -> None:
     body = "<package><name>Old</name><filename>old.pkg</filename></package>"
     created = client.post(

@@ -15,14 +15,16 @@ from jcds2.application.categories import CategoryLookup, CategoryValue, look_up_
 from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.ports import (
     CategoryDirectory,
+    FailedUploads,
     FileStore,
     ObjectUploader,
     PackageRepository,
+    PhaseCallback,
     ProgressCallback,
 )
 from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
-from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder
+from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder, tell_phase
 from jcds2.domain.errors import PackageExistsError, PackageNameTakenError
 from jcds2.domain.models import (
     Category,
@@ -34,6 +36,7 @@ from jcds2.domain.models import (
     UploadResult,
 )
 from jcds2.domain.names import validate_file_name
+from jcds2.domain.progress import UploadEvent, UploadPhase
 from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.upload")
@@ -54,7 +57,10 @@ class UploadOptions:
     assigned"`` for none. An unknown category raises ``UnknownCategoryError`` before a
     byte is sent, unless ``create_category`` and it is a name: it is then created.
     ``verify``: wait until the distribution point confirms the file. ``progress`` is
-    called with byte counts as they are sent; ``cancel`` stops the upload.
+    called with byte counts as they are sent; ``on_phase`` with an
+    :class:`~jcds2.domain.progress.UploadEvent` when the upload starts hashing, sending
+    or verifying, and at each look at the server while verifying; ``cancel`` stops the
+    upload.
     """
 
     package_name: str | None = None
@@ -67,6 +73,7 @@ class UploadOptions:
     verify: bool = True
     progress: ProgressCallback | None = None
     cancel: CancelToken | None = None
+    on_phase: PhaseCallback | None = None
 
 
 @attrs.define
@@ -82,6 +89,9 @@ class UploadPackageFile:
     The category is looked up in ``categories`` first (one request), and a missing one
     made (when asked) only once a package is about to be made or its file replaced.
     Without ``categories`` the category goes to ``packages`` as given.
+
+    A package's upload the distribution point did not confirm is marked failed in
+    ``failures`` (Jamf's ``fail-upload``) before the clean-up, where given.
     """
 
     packages: PackageRepository
@@ -93,6 +103,7 @@ class UploadPackageFile:
     sleep: Callable[[float], None] | None = None
     order: UploadOrder = attrs.field(factory=FileFirst)
     categories: CategoryDirectory | None = None
+    failures: FailedUploads | None = None
 
     def __call__(
         self,
@@ -127,6 +138,8 @@ class UploadPackageFile:
             retrying=Retrying.of(self.config, options.cancel or CancelToken(), self.sleep),
             cleanup=Retrying.of(self.config),
             clock=self.clock,
+            on_phase=options.on_phase,
+            failures=self.failures,
         )
         flags: dict[str, bool] = {}
         existing = self.packages.find_by_file_name(file_name)
@@ -143,7 +156,7 @@ class UploadPackageFile:
                 )
             job.spec = self._settle(category, spec)
             placed = self.order.new(job)
-        elif unchanged := _unchanged(existing, source, options.on_exists):
+        elif unchanged := _unchanged(existing, source, options.on_exists, options.on_phase):
             placed, flags = unchanged, {"skipped": True}
             log.info("%s: package %d already has this file; skipped", file_name, existing.id)
         else:
@@ -195,11 +208,14 @@ def _category_fields(
     return {"category": found.name, "category_id": found.id}
 
 
-def _unchanged(existing: Package, source: LocalFile, mode: OnExists) -> Placed | None:
+def _unchanged(
+    existing: Package, source: LocalFile, mode: OnExists, on_phase: PhaseCallback | None
+) -> Placed | None:
     """``existing`` as it is, when its file is ``source`` and ``mode`` allows a skip;
     ``None`` to replace its file; ``PackageExistsError`` when ``mode`` allows neither."""
     if mode is OnExists.FAIL:
         raise PackageExistsError(source.name, existing.id, existing.name)
+    tell_phase(on_phase, UploadEvent(source.name, UploadPhase.HASHING))
     same, algorithm = same_file(existing, source)
     if same:
         hash_type = next(t for t in HashType if t.algorithm == algorithm)

@@ -41,6 +41,7 @@ from jcds2.domain.models import (
     RemoteFile,
     UploadResult,
 )
+from jcds2.domain.progress import UploadEvent, UploadPhase
 from jcds2.domain.transfer import MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
@@ -69,7 +70,9 @@ __all__ = [
     "TransferCancelledError",
     "TransferConfig",
     "UploadError",
+    "UploadEvent",
     "UploadOptions",
+    "UploadPhase",
     "UploadResult",
     "VerificationError",
     "__version__",

@@ -6,9 +6,11 @@ distribution point; ``jcds2.testing`` implements every port in memory.
 
 from jcds2.application.ports import (
     CategoryDirectory,
+    FailedUploads,
     FileStore,
     ObjectUploader,
     PackageRepository,
+    PhaseCallback,
     ProgressCallback,
     RangeFetcher,
     RangeSink,
@@ -17,9 +19,11 @@ from jcds2.application.ports import (
 
 __all__ = [
     "CategoryDirectory",
+    "FailedUploads",
     "FileStore",
     "ObjectUploader",
     "PackageRepository",
+    "PhaseCallback",
     "ProgressCallback",
     "RangeFetcher",
     "RangeSink",

@@ -146,9 +146,10 @@ def test_an_upload_tells_sending_then_verifying_with_elapsed_time_and_answers(
 
     world.upload(old_file, on_phase=seen, progress=seen.progress)
 
-    assert seen.phases() == [UploadPhase.SENDING, UploadPhase.VERIFYING]
+    assert seen.phases() == [UploadPhase.SENDING, UploadPhase.VERIFYING, UploadPhase.DONE]
     assert {event.file_name for event in seen.events} == {"Tool.pkg"}
-    sending, first_wait, *looks = seen.events
+    _sending, first_wait, *looks, done = seen.events
+    assert done.phase is UploadPhase.DONE
     assert seen.sent_at[0] == 0  # sending is told before the first byte
     assert (first_wait.elapsed, first_wait.answer) == (0.0, None)  # before the first look
     assert first_wait.deadline == world.config.verify_deadline(len(OLD))
@@ -168,7 +169,7 @@ def test_a_skip_tells_hashing_and_nothing_else(world: World, old_file: Path) -> 
     result = world.upload(old_file, on_exists="skip", on_phase=seen, progress=seen.progress)
 
     assert result.skipped is True
-    assert seen.phases() == [UploadPhase.HASHING]
+    assert seen.phases() == [UploadPhase.HASHING, UploadPhase.DONE]
     assert seen.sent == 0
 
 
@@ -178,7 +179,7 @@ def test_a_file_sent_again_is_told_sending_again(world: World, old_file: Path) -
 
     world.upload(old_file, on_phase=seen)
 
-    assert seen.phases() == [UploadPhase.SENDING, UploadPhase.VERIFYING] * 2
+    assert seen.phases() == [UploadPhase.SENDING, UploadPhase.VERIFYING] * 2 + [UploadPhase.DONE]
 
 
 def test_a_phase_callback_that_raises_does_not_stop_the_upload(
@@ -195,7 +196,7 @@ def test_without_verify_there_is_no_wait_to_tell(world: World, old_file: Path) -
 
     world.upload(old_file, verify=False, on_phase=seen)
 
-    assert seen.phases() == [UploadPhase.SENDING]
+    assert seen.phases() == [UploadPhase.SENDING, UploadPhase.DONE]
 
 
 # --- fail-upload before the clean-up ------------------------------------------------------

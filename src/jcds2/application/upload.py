@@ -164,6 +164,7 @@ class UploadPackageFile:
             placed = self.order.replace(job, existing)
             log.info("replaced the file of package %d (%s)", existing.id, file_name)
             flags = {"replaced": True}
+        tell_phase(options.on_phase, UploadEvent(file_name, UploadPhase.DONE))
         return UploadResult(
             package_id=placed.package.id,
             package_name=placed.package.name,

@@ -16,6 +16,8 @@ class UploadPhase(enum.Enum):
     SENDING = "sending"
     #: Every byte sent; waiting for the distribution point to confirm the file.
     VERIFYING = "verifying"
+    #: The upload succeeded (uploaded, replaced or skipped); a failed one raises instead.
+    DONE = "done"
 
 
 @attrs.frozen

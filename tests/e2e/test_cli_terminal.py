@@ -131,6 +131,7 @@ def test_upload_draws_a_bar_on_a_terminal_that_reports_no_size_and_none_when_qui
     hidden = on_terminal(cli, "upload", str(quiet), "--quiet", sized=False, columns=90)
 
     assert shown.code == 0, shown.output
+    print(repr(shown.output))
     bars = assert_bar_drawn(shown, "Drawn.pkg", columns=90)
     # Sent, then waiting for the server to confirm the file.
     assert bars[-1]["postfix"] == ", verifying", bars[-1][0]

@@ -373,12 +373,16 @@ class _Transfer:
         return f"{sent}B sent in {_clock(self._sent_in)}{speed}"
 
     def _verifying_format(self, *, done: bool = False) -> str:
-        waited = self._waited if done else self._waited_now(self._owner._clock())
-        answer = _shorten(self._answer, _ANSWER_WIDTH) if self._answer else "asked to take it in"
-        what = "verified after" if done else "verifying"
-        summary = self._sending_summary()
-        text = f"{what} {_clock(waited)}|{{bar}}| {summary} [server: {answer}]"
-        return "{desc}: " + _escape(text, keep="{bar}")
+        """``NAME: verifying 00:42, server: ANSWER [8.00MB sent in 00:03, 2.67MB/s]``; once
+        done, ``NAME: verified after 00:42 [...]``. The rate is the sending's alone."""
+        summary = f" [{self._sending_summary()}]"
+        if done:
+            text = f"verified after {_clock(self._waited)}{summary}"
+        else:
+            waited = self._waited_now(self._owner._clock())
+            answer = _shorten(self._answer, _ANSWER_WIDTH) if self._answer else "no answer yet"
+            text = f"verifying {_clock(waited)}, server: {answer}{summary}"
+        return "{desc}: " + _escape(text)
 
     def _waited_now(self, now: float) -> float:
         """Seconds verifying so far: as of the last event, and the time since."""
@@ -447,9 +451,9 @@ def _clock(seconds: float) -> str:
     return tqdm.format_interval(max(seconds, 0.0))
 
 
-def _escape(text: str, *, keep: str) -> str:
-    """``text`` as literal text of a tqdm format, but for the field ``keep``."""
-    return keep.join(part.replace("{", "{{").replace("}", "}}") for part in text.split(keep))
+def _escape(text: str) -> str:
+    """``text`` as literal text of a tqdm format."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _reports_size(stream: TextIO) -> bool:

@@ -170,7 +170,7 @@ class ProgressBars:
                     self._waiting()
             return transfer
 
-    def _bar(self, label: str, total: int | None) -> tqdm[Any]:
+    def _bar(self, label: str, total: int | None, bar_format: str | None = None) -> tqdm[Any]:
         return tqdm(
             total=total,
             desc=_shorten(label),
@@ -178,7 +178,7 @@ class ProgressBars:
             unit_scale=True,
             unit_divisor=1000,
             file=self._stream,
-            bar_format=_FORMAT if total else _FORMAT_NO_TOTAL,
+            bar_format=bar_format or (_FORMAT if total else _FORMAT_NO_TOTAL),
             # tqdm draws nothing on a terminal that reports no size (a fresh pty, some CI
             # shells): use $COLUMNS and $LINES there, or 80 by 24.
             dynamic_ncols=self._sized,
@@ -342,16 +342,25 @@ class _Transfer:
     # --- bars -----------------------------------------------------------------------
 
     def _draw(self) -> tqdm[Any]:
+        """The bar, made (and drawn) on first use in the current phase's format."""
         if self._bar is None:
-            self._bar = self._owner._bar(self.label, self.total)
+            self._bar = self._owner._bar(self.label, self.total, self._format())
         return self._bar
 
-    def _redraw(self) -> None:
-        bar = self._draw()
+    def _format(self) -> str | None:
+        """The bar format of the current phase (``None``: the bar of bytes)."""
         if self._in(UploadPhase.HASHING):
-            bar.bar_format = "{desc}: hashing, to compare with the server's file [{elapsed}]"
-        elif self._in(UploadPhase.VERIFYING):
-            bar.bar_format = self._verifying_format()
+            return "{desc}: hashing, to compare with the server's file [{elapsed}]"
+        if self._in(UploadPhase.VERIFYING):
+            return self._verifying_format()
+        return None
+
+    def _redraw(self) -> None:
+        if self._bar is None:
+            self._draw()
+            return
+        bar = self._bar
+        bar.bar_format = self._format() or (_FORMAT if self.total else _FORMAT_NO_TOTAL)
         bar.refresh()
 
     def _mark_sent(self, bar: tqdm[Any]) -> None:

@@ -127,7 +127,8 @@ def test_progress_lines_print_plain_lines_when_stderr_is_not_a_terminal(
         r"server: hash, size and status match",
         lines[-1],
     ), lines
-    assert "\r" not in logged.stderr and "\x1b" not in logged.stderr  # plain lines only
+    assert "\r" not in logged.stderr  # plain lines only: no redrawing
+    assert "\x1b" not in logged.stderr  # and no cursor moves
     assert logged.stdout.startswith("uploaded Logged.pkg")
     assert default.code == 0, default.stderr
     assert default.stderr == ""  # not a terminal, not asked for: nothing

@@ -398,11 +398,16 @@ def test_lines_for_a_download_end_with_done_and_a_failure_with_stopped() -> None
     with bars.file("Got.pkg", 1000) as report:
         clock.now += 2
         report(1000)
-    with pytest.raises(OSError), bars.file("Cut.pkg", 1000) as report:
-        clock.now += 1
-        report(300)
-        raise OSError("reset")
-    with pytest.raises(OSError), bars.file("Never.pkg", 1000):
+
+    def cut() -> None:
+        with bars.file("Cut.pkg", 1000) as report:
+            clock.now += 1
+            report(300)
+            raise OSError("reset")
+
+    with pytest.raises(OSError, match="reset"):
+        cut()
+    with pytest.raises(OSError, match="refused"), bars.file("Never.pkg", 1000):
         raise OSError("refused")  # nothing moved: no line
 
     assert stream.getvalue().splitlines() == [

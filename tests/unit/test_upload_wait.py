@@ -296,3 +296,24 @@ def test_a_refused_upload_tells_no_phase(world: World, old_file: Path) -> None:
         world.upload(old_file, on_phase=seen)
 
     assert seen.events == []
+
+
+def test_an_interrupted_upload_logs_why_it_failed(
+    old_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = World(package_first=True)
+    world.files.pending_looks = 10**6
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while waiting for the server
+
+    world.upload.sleep = interrupt
+
+    with pytest.raises(KeyboardInterrupt), caplog.at_level("WARNING", logger="jcds2.upload"):
+        world.upload(old_file)
+
+    [record] = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert "uploading Tool.pkg failed (interrupted); package" in record.getMessage()
+    assert "()" not in record.getMessage()
+    assert world.failures.marked == []  # not a verification failure: nothing to mark
+    assert world.packages.packages == {}

@@ -80,6 +80,9 @@ class ProgressBars:
         self._lock = threading.RLock()
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        # What batch() was given, for the events of phase().
+        self._batch_totals: dict[str, int] = {}
+        self._batch_when_sent: str | None = None
 
     # --- what the commands use ----------------------------------------------------------
 
@@ -146,9 +149,8 @@ class ProgressBars:
         """The event of one of a batch's uploads (it names its file)."""
         if not self.enabled:
             return
-        totals = getattr(self, "_batch_totals", {})
-        when_sent = getattr(self, "_batch_when_sent", None)
-        self._named(event.file_name, totals.get(event.file_name), when_sent).phase(event)
+        total = self._batch_totals.get(event.file_name)
+        self._named(event.file_name, total, self._batch_when_sent).phase(event)
 
     def close(self, *, succeeded: bool = False) -> None:
         """Close what a batch left open (a file still verifying, or failed part-way)."""
@@ -197,6 +199,7 @@ class ProgressBars:
         with self._lock:
             if self._ticker is not None:
                 return
+            self._stop.clear()
             self._ticker = threading.Thread(target=self._tick_loop, name="jcds2-progress")
             self._ticker.daemon = True
             self._ticker.start()
@@ -205,10 +208,12 @@ class ProgressBars:
         period = _TICK if self.style == "bar" else min(_TICK, self._interval)
         while not self._stop.wait(period):
             with self._lock:
-                if all(t.closed for t in self._transfers.values()):  # the next one starts it again
-                    self._ticker = None
-                    return
+                if all(t.closed for t in self._transfers.values()):
+                    break  # nothing left to tick: the next transfer that waits starts it again
             self.tick()
+        with self._lock:
+            if self._ticker is threading.current_thread():
+                self._ticker = None
 
     def tick(self) -> None:
         """Redraw what waits (a verifying bar's clock; a line when one is due)."""

@@ -42,6 +42,7 @@ from jcds2.domain.models import (
     UploadResult,
 )
 from jcds2.domain.package_settings import EditResult
+from jcds2.domain.progress import UploadEvent, UploadPhase
 from jcds2.domain.transfer import MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
@@ -71,7 +72,9 @@ __all__ = [
     "TransferCancelledError",
     "TransferConfig",
     "UploadError",
+    "UploadEvent",
     "UploadOptions",
+    "UploadPhase",
     "UploadResult",
     "VerificationError",
     "__version__",

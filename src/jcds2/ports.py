@@ -6,10 +6,12 @@ distribution point; ``jcds2.testing`` implements every port in memory.
 
 from jcds2.application.ports import (
     CategoryDirectory,
+    FailedUploads,
     FileStore,
     ObjectUploader,
     PackageRepository,
     PackageSettingsStore,
+    PhaseCallback,
     ProgressCallback,
     RangeFetcher,
     RangeSink,
@@ -18,10 +20,12 @@ from jcds2.application.ports import (
 
 __all__ = [
     "CategoryDirectory",
+    "FailedUploads",
     "FileStore",
     "ObjectUploader",
     "PackageRepository",
     "PackageSettingsStore",
+    "PhaseCallback",
     "ProgressCallback",
     "RangeFetcher",
     "RangeSink",

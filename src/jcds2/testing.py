@@ -55,6 +55,7 @@ from jcds2.domain.transfer import ByteRange, TransferConfig
 __all__ = [
     "FixedServerInfo",
     "InMemoryCategoryDirectory",
+    "InMemoryFailedUploads",
     "InMemoryFileStore",
     "InMemoryObjectUploader",
     "InMemoryPackageRepository",
@@ -225,6 +226,27 @@ _FLAGS = (
     "suppress_eula",
     "suppress_registration",
 )
+
+
+@attrs.define
+class InMemoryFailedUploads:
+    """Jamf's ``fail-upload`` over an :class:`InMemoryPackageRepository`: marks the
+    upload of a file a package uses failed (``marked``, with that package's id), and
+    answers ``False`` for a file no package uses, or for every file when not
+    ``supported`` (a server before Jamf Pro 11.24)."""
+
+    packages: InMemoryPackageRepository
+    supported: bool = True
+    marked: list[tuple[str, int]] = attrs.field(factory=list)
+    fail_mark: list[Exception] = attrs.field(factory=list)
+
+    def mark_failed(self, file_name: str) -> bool:
+        _pop(self.fail_mark)
+        user = next((p for p in self.packages.packages.values() if p.file_name == file_name), None)
+        if not self.supported or user is None:
+            return False
+        self.marked.append((file_name, user.id))
+        return True
 
 
 @attrs.define

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
+import sys
 import threading
+from typing import Any
 
 import pytest
 
-from jcds2.cli.progress import ProgressBars
+from jcds2 import UploadEvent, UploadPhase
+from jcds2.cli.progress import ProgressBars, choose_style
 
 
 @pytest.fixture(autouse=True)
@@ -226,3 +230,230 @@ def test_a_batch_reported_from_several_threads_gets_one_bar_per_file() -> None:
     assert writes_on_close(bars, stream) == ""  # each bar closed at its total
     for name in names:
         assert [frame for frame in frames(stream) if frame.startswith(f"{name}: 100%|")], name
+
+
+# --- phases: hashing, sending, verifying --------------------------------------------------
+
+
+class Clock:
+    """Monotonic seconds that move only when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def event(phase: UploadPhase, name: str = "Tool.pkg", **details: Any) -> UploadEvent:
+    return UploadEvent(name, phase, **details)
+
+
+def test_an_error_before_any_byte_leaves_no_bar() -> None:
+    stream = io.StringIO()
+    bars = ProgressBars(stream, enabled=True)
+
+    def early_failure() -> None:
+        with bars.file("Early.pkg", 1_000_000) as report:
+            report.phase(event(UploadPhase.SENDING, "Early.pkg"))  # about to send, then not
+            raise OSError("refused")
+
+    with pytest.raises(OSError, match="refused"):
+        early_failure()
+    with pytest.raises(OSError, match="refused"), bars.file("Earlier.pkg", 1_000):
+        raise OSError("refused")
+
+    # The one drawing was erased (its line blanked, no line ended); the other never drawn.
+    assert re.fullmatch(r"\rEarly\.pkg: +0%\|[^\r\n]*\r +\r", stream.getvalue())
+    assert finished_lines(stream) == 0
+
+
+def test_a_skip_shows_hashing_then_that_nothing_was_sent() -> None:
+    stream = io.StringIO()
+    bars = ProgressBars(stream, enabled=True)
+
+    with bars.file("Same.pkg", 2_000_000) as report:
+        report.phase(event(UploadPhase.HASHING, "Same.pkg"))
+        assert frames(stream)[-1].startswith("Same.pkg: hashing, to compare")
+        report.phase(event(UploadPhase.DONE, "Same.pkg"))
+
+    assert re.fullmatch(
+        r"Same\.pkg: hashed 2\.00MB, nothing sent \[\d\d:\d\d\] *", frames(stream)[-1]
+    )
+    assert "%" not in stream.getvalue()
+    assert "B/s" not in stream.getvalue()
+    assert finished_lines(stream) == 1
+
+
+def test_verifying_shows_the_wait_the_answer_and_the_rate_of_the_sending_alone() -> None:
+    stream = io.StringIO()
+    clock = Clock()
+    bars = ProgressBars(stream, enabled=True, clock=clock)
+
+    with bars.file("Big.pkg", 8_000_000) as report:
+        report.phase(event(UploadPhase.SENDING, "Big.pkg"))
+        report(8_000_000)
+        clock.now += 4  # 8 MB in 4 s: 2 MB/s
+        report.phase(event(UploadPhase.VERIFYING, "Big.pkg", deadline=1200))
+        report.phase(event(UploadPhase.VERIFYING, "Big.pkg", elapsed=30, answer="pending"))
+        assert frames(stream)[-1].rstrip() == (
+            "Big.pkg: verifying 00:30, server: pending [8.00MB sent in 00:04, 2.00MB/s]"
+        )
+        clock.now += 95  # the clock runs between the looks
+        bars.tick()
+        assert frames(stream)[-1].startswith("Big.pkg: verifying 02:05, server: pending [")
+        report.phase(event(UploadPhase.VERIFYING, "Big.pkg", elapsed=130, answer="ready"))
+        report.phase(event(UploadPhase.DONE, "Big.pkg"))
+
+    assert frames(stream)[-1].rstrip() == (
+        "Big.pkg: verified after 02:10 [8.00MB sent in 00:04, 2.00MB/s]"
+    )
+    assert finished_lines(stream) == 1
+    assert not any(f.startswith("Big.pkg: 100%") and "verif" in f for f in frames(stream))
+
+
+def test_a_file_sent_again_starts_its_bar_again() -> None:
+    stream = io.StringIO()
+    bars = ProgressBars(stream, enabled=True)
+
+    with bars.file("Again.pkg", 1000) as report:
+        for _ in range(2):
+            report.phase(event(UploadPhase.SENDING, "Again.pkg"))
+            report(1000)
+            report.phase(event(UploadPhase.VERIFYING, "Again.pkg", answer="size 0"))
+        report.phase(event(UploadPhase.DONE, "Again.pkg"))
+
+    assert "2.00kB" not in stream.getvalue()  # not 2000 of 1000 bytes
+    assert frames(stream)[-1].startswith("Again.pkg: verified after")
+
+
+def test_a_batch_closes_each_file_when_its_upload_is_done() -> None:
+    stream = io.StringIO()
+    bars = ProgressBars(stream, enabled=True)
+    report = bars.batch({"A.pkg": 100, "B.pkg": 100})
+
+    for name in ("A.pkg", "B.pkg"):
+        bars.phase(event(UploadPhase.SENDING, name))
+        report(name, 100)
+        bars.phase(event(UploadPhase.VERIFYING, name, answer="pending"))
+    bars.phase(event(UploadPhase.DONE, "A.pkg"))
+    assert re.search(r"\rA\.pkg: verified after 00:00 \[[^\]]+\] *\n", stream.getvalue())
+    closing = writes_on_close(bars, stream)  # B failed while verifying: left as it stood
+
+    assert "B.pkg: verifying" in closing
+    assert "A.pkg" not in closing
+
+
+def test_a_log_record_goes_above_the_bar_not_into_it(capsys: pytest.CaptureFixture[str]) -> None:
+    bars = ProgressBars(sys.stderr, enabled=True)
+    logger = logging.getLogger("jcds2.test_progress")
+    handler = logging.StreamHandler(sys.stderr)
+    logging.getLogger().addHandler(handler)
+    try:
+        with bars.logging(), bars.file("Logged.pkg", 1000) as report:
+            report(500)
+            logger.warning("uploading Logged.pkg failed (interrupted)")
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+    written = capsys.readouterr().err
+    before = written.split("uploading Logged.pkg failed")[0]
+    assert before.endswith(("\r", "\n")), written
+
+
+# --- --progress lines -------------------------------------------------------------------
+
+
+def test_lines_print_a_line_every_interval_and_at_each_phase() -> None:
+    stream = io.StringIO()
+    clock = Clock()
+    bars = ProgressBars(stream, enabled=True, style="lines", interval=5, clock=clock)
+
+    with bars.file("CI.pkg", 10_000_000) as report:
+        report.phase(event(UploadPhase.SENDING, "CI.pkg"))
+        for _ in range(10):
+            clock.now += 1
+            report(1_000_000)
+        report.phase(event(UploadPhase.VERIFYING, "CI.pkg", deadline=1200))
+        clock.now += 6
+        bars.tick()  # nothing moves while verifying: a line all the same
+        report.phase(event(UploadPhase.VERIFYING, "CI.pkg", elapsed=7, answer="pending"))
+        report.phase(event(UploadPhase.DONE, "CI.pkg"))
+
+    assert stream.getvalue().splitlines() == [
+        "CI.pkg: sending 10.0MB",
+        "CI.pkg: 50% 5.00MB/10.0MB (00:05, 1.00MB/s)",
+        "CI.pkg: 100% 10.0MB/10.0MB (00:10, 1.00MB/s)",
+        "CI.pkg: 10.0MB sent in 00:10, 1.00MB/s; verifying 00:00",
+        "CI.pkg: 10.0MB sent in 00:10, 1.00MB/s; verifying 00:06",
+        "CI.pkg: 10.0MB sent in 00:10, 1.00MB/s; verified after 00:07; server: pending",
+    ]
+
+
+def test_lines_for_a_download_end_with_done_and_a_failure_with_stopped() -> None:
+    stream = io.StringIO()
+    clock = Clock()
+    bars = ProgressBars(stream, enabled=True, style="lines", interval=5, clock=clock)
+
+    with bars.file("Got.pkg", 1000) as report:
+        clock.now += 2
+        report(1000)
+
+    def cut() -> None:
+        with bars.file("Cut.pkg", 1000) as report:
+            clock.now += 1
+            report(300)
+            raise OSError("reset")
+
+    with pytest.raises(OSError, match="reset"):
+        cut()
+    with pytest.raises(OSError, match="refused"), bars.file("Never.pkg", 1000):
+        raise OSError("refused")  # nothing moved: no line
+
+    assert stream.getvalue().splitlines() == [
+        "Got.pkg: 100% 1.00kB/1.00kB (00:02, 500B/s), done",
+        "Cut.pkg: 30% 300B/1.00kB (00:01, 300B/s), stopped",
+    ]
+
+
+def test_lines_of_a_skip_say_it_was_hashed() -> None:
+    stream = io.StringIO()
+    bars = ProgressBars(stream, enabled=True, style="lines")
+
+    with bars.file("Same.pkg", 1000) as report:
+        report.phase(event(UploadPhase.HASHING, "Same.pkg"))
+        report.phase(event(UploadPhase.DONE, "Same.pkg"))
+
+    assert stream.getvalue().splitlines() == [
+        "Same.pkg: hashing, to compare with the server's file (00:00)",
+        "Same.pkg: hashed, nothing sent",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("requested", "quiet", "terminal", "style"),
+    [
+        (None, False, True, "bar"),
+        (None, False, False, "none"),
+        (None, True, True, "none"),
+        ("lines", False, False, "lines"),
+        ("lines", True, False, "lines"),
+        ("bar", False, False, "bar"),
+        ("none", False, True, "none"),
+    ],
+)
+def test_the_style_is_asked_for_or_follows_the_terminal(
+    requested: str | None, quiet: bool, terminal: bool, style: str
+) -> None:
+    assert choose_style(requested, quiet=quiet, terminal=terminal) == style
+
+
+def test_style_none_shows_nothing() -> None:
+    stream = io.StringIO()
+    bars = ProgressBars(stream, enabled=True, style="none")
+
+    with bars.file("Hidden.pkg", 10) as report:
+        report.phase(event(UploadPhase.SENDING, "Hidden.pkg"))
+        report(10)
+
+    assert (bars.enabled, stream.getvalue()) == (False, "")

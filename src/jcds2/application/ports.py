@@ -23,10 +23,15 @@ from jcds2.domain.models import (
     UploadTarget,
 )
 from jcds2.domain.package_settings import PackageSettings
+from jcds2.domain.progress import UploadEvent
 from jcds2.domain.transfer import ByteRange
 
 #: Called with a number of bytes just moved. May be called from worker threads.
 ProgressCallback = Callable[[int], None]
+
+#: Called when an upload enters a phase, and at each look at the server while verifying.
+#: May be called from worker threads (a batch's uploads); must not raise.
+PhaseCallback = Callable[[UploadEvent], None]
 
 #: Receives downloaded bytes and the file offset they belong at. May raise to stop a fetch.
 RangeSink = Callable[[int, memoryview], None]
@@ -154,6 +159,21 @@ class FileStore(Protocol):
 
     def delete(self, file_name: str) -> None:
         """Delete a file. Raises ``RemoteFileNotFoundError`` if there is no such file."""
+        ...
+
+
+@runtime_checkable
+class FailedUploads(Protocol):
+    """Where a package's upload can be marked failed on the server (Jamf Pro 11.24 and
+    later: ``POST /api/v1/cloud-distribution-point/fail-upload/{id}``)."""
+
+    def mark_failed(self, file_name: str) -> bool:
+        """Mark the upload of the package file ``file_name`` failed; whether the server did.
+
+        ``False`` when the server has no such route (an older Jamf Pro), no package uses
+        the file, or its inventory does not list it. Raises ``Jcds2Error`` when the server
+        cannot answer.
+        """
         ...
 
 

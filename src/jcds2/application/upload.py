@@ -16,15 +16,17 @@ from jcds2.application.edit import EditPackage
 from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.ports import (
     CategoryDirectory,
+    FailedUploads,
     FileStore,
     ObjectUploader,
     PackageRepository,
     PackageSettingsStore,
+    PhaseCallback,
     ProgressCallback,
 )
 from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
-from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder
+from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder, tell_phase
 from jcds2.domain.errors import ConfigurationError, PackageExistsError, PackageNameTakenError
 from jcds2.domain.models import (
     Category,
@@ -37,6 +39,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.package_settings import EditResult
+from jcds2.domain.progress import UploadEvent, UploadPhase
 from jcds2.domain.transfer import TransferConfig
 
 log = logging.getLogger("jcds2.upload")
@@ -65,7 +68,10 @@ class UploadOptions:
     not given) are written to it, changing only those
     (:class:`~jcds2.application.edit.EditPackage`).
     ``verify``: wait until the distribution point confirms the file. ``progress`` is
-    called with byte counts as they are sent; ``cancel`` stops the upload.
+    called with byte counts as they are sent; ``on_phase`` with an
+    :class:`~jcds2.domain.progress.UploadEvent` when the upload starts hashing, sending
+    or verifying, and at each look at the server while verifying; ``cancel`` stops the
+    upload.
     """
 
     package_name: str | None = None
@@ -78,6 +84,7 @@ class UploadOptions:
     verify: bool = True
     progress: ProgressCallback | None = None
     cancel: CancelToken | None = None
+    on_phase: PhaseCallback | None = None
 
 
 @attrs.define
@@ -93,6 +100,9 @@ class UploadPackageFile:
     The category is looked up in ``categories`` first (one request), and a missing one
     made (when asked) only once a package is about to be made or its file replaced.
     Without ``categories`` the category goes to ``packages`` as given.
+
+    A package's upload the distribution point did not confirm is marked failed in
+    ``failures`` (Jamf's ``fail-upload``) before the clean-up, where given.
     """
 
     packages: PackageRepository
@@ -107,6 +117,7 @@ class UploadPackageFile:
     #: Writes the package options to an existing package; ``None``: an ``EditPackage``
     #: over ``packages`` (which must then be a ``PackageSettingsStore`` too).
     edit: EditPackage | None = None
+    failures: FailedUploads | None = None
 
     def __call__(
         self,
@@ -141,6 +152,8 @@ class UploadPackageFile:
             retrying=Retrying.of(self.config, options.cancel or CancelToken(), self.sleep),
             cleanup=Retrying.of(self.config),
             clock=self.clock,
+            on_phase=options.on_phase,
+            failures=self.failures,
         )
         flags: dict[str, Any] = {}
         existing = self.packages.find_by_file_name(file_name)
@@ -157,7 +170,7 @@ class UploadPackageFile:
                 )
             job.spec = self._settle(category, spec)
             placed = self.order.new(job)
-        elif unchanged := _unchanged(existing, source, options.on_exists):
+        elif unchanged := _unchanged(existing, source, options.on_exists, options.on_phase):
             placed, flags = unchanged, {"skipped": True}
             log.info("%s: package %d already has this file; skipped", file_name, existing.id)
         else:
@@ -170,6 +183,7 @@ class UploadPackageFile:
             if edited is not None and edited.written:
                 flags["changed_fields"] = tuple(change.field for change in edited.changes)
                 placed = attrs.evolve(placed, package=edited.package)
+        tell_phase(options.on_phase, UploadEvent(file_name, UploadPhase.DONE))
         return UploadResult(
             package_id=placed.package.id,
             package_name=placed.package.name,
@@ -257,11 +271,14 @@ def _category_fields(
     return {"category": found.name, "category_id": found.id}
 
 
-def _unchanged(existing: Package, source: LocalFile, mode: OnExists) -> Placed | None:
+def _unchanged(
+    existing: Package, source: LocalFile, mode: OnExists, on_phase: PhaseCallback | None
+) -> Placed | None:
     """``existing`` as it is, when its file is ``source`` and ``mode`` allows a skip;
     ``None`` to replace its file; ``PackageExistsError`` when ``mode`` allows neither."""
     if mode is OnExists.FAIL:
         raise PackageExistsError(source.name, existing.id, existing.name)
+    tell_phase(on_phase, UploadEvent(source.name, UploadPhase.HASHING))
     same, algorithm = same_file(existing, source)
     if same:
         hash_type = next(t for t in HashType if t.algorithm == algorithm)

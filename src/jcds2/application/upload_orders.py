@@ -17,7 +17,14 @@ from typing import NoReturn, Protocol
 import attrs
 
 from jcds2.application.local_files import check_unchanged, hash_file, hashing_beside
-from jcds2.application.ports import FileStore, ObjectUploader, PackageRepository, ProgressCallback
+from jcds2.application.ports import (
+    FailedUploads,
+    FileStore,
+    ObjectUploader,
+    PackageRepository,
+    PhaseCallback,
+    ProgressCallback,
+)
 from jcds2.application.retry import Retrying
 from jcds2.domain.errors import (
     CorruptUploadError,
@@ -40,6 +47,7 @@ from jcds2.domain.models import (
     StoredFileState,
     UploadTarget,
 )
+from jcds2.domain.progress import UploadEvent, UploadPhase
 from jcds2.domain.transfer import TransferConfig
 from jcds2.domain.verification import Expected, Verdict, judge
 
@@ -77,10 +85,43 @@ class Job:
     sent_to: list[UploadTarget] = attrs.field(factory=list)
     #: The digests of the file as sent.
     digests: dict[str, str] = attrs.field(factory=dict)
+    #: Told when the upload enters a phase and at each look while verifying.
+    on_phase: PhaseCallback | None = None
+    #: Where a package's failed upload is marked failed on the server (``None``: nowhere).
+    failures: FailedUploads | None = None
 
     @property
     def file_name(self) -> str:
         return self.spec.file_name
+
+    def tell(
+        self,
+        phase: UploadPhase,
+        *,
+        elapsed: float = 0.0,
+        answer: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Tell ``on_phase`` about ``phase`` (see :class:`UploadEvent`)."""
+        event = UploadEvent(self.file_name, phase, elapsed, answer, deadline)
+        tell_phase(self.on_phase, event)
+
+    def mark_failed(self, exc: BaseException) -> None:
+        """Mark this upload failed on the server before it is cleaned up, when the
+        distribution point did not confirm it (``VerificationError``) and the server offers
+        that; nothing else here stops the clean-up."""
+        failures, name = self.failures, self.file_name
+        if failures is None or not self.stored or not isinstance(exc, VerificationError):
+            return
+        try:
+            marked = self.cleanup.call(
+                lambda: failures.mark_failed(name), f"marking the upload of {name} failed"
+            )
+        except Exception as error:  # the clean-up matters more than the mark
+            log.warning("could not mark the upload of %s failed: %s", self.file_name, error)
+            return
+        if marked:
+            log.info("marked the upload of %s failed on the server", self.file_name)
 
     def send_and_confirm(
         self,
@@ -101,6 +142,7 @@ class Job:
         previous = self.describe(target) if replacing and self.verify else None
         for sends in itertools.count(1):
             log.info("uploading %s (%d bytes)", name, source.size)
+            self.tell(UploadPhase.SENDING)
             self.sent_to.append(target)
             with hashing_beside(source.path, algorithms if sends == 1 else ()) as digests:
                 self.multipart = self.uploader.upload(
@@ -153,12 +195,21 @@ class Job:
     ) -> str | None:
         """Wait until the store reports the file as ``expected`` (``None``) or as failed
         (the reason); ``CorruptUploadError`` when it has other bytes,
-        ``VerificationTimeoutError`` after ``config.verify_timeout`` seconds."""
-        name, deadline = self.file_name, self.clock() + self.config.verify_timeout
+        ``VerificationTimeoutError`` after ``config.verify_deadline(size)`` seconds."""
+        name, wait = self.file_name, self.config.verify_deadline(expected.size)
+        started = self.clock()
+        deadline = started + wait
+        self.tell(UploadPhase.VERIFYING, deadline=wait)
         self.refresh(target)
         for look in itertools.count(1):
             judgement = judge(self.describe(target), expected, previous)
             log.debug("%s, look %d: %s", name, look, judgement.reason)
+            self.tell(
+                UploadPhase.VERIFYING,
+                elapsed=self.clock() - started,
+                answer=judgement.reason,
+                deadline=wait,
+            )
             if judgement.verdict is Verdict.READY:
                 return None
             if judgement.verdict is Verdict.FAILED:
@@ -172,9 +223,10 @@ class Job:
             left = deadline - self.clock()
             if left <= 0:
                 raise VerificationTimeoutError(
-                    f"the server did not confirm {name!r} within "
-                    f"{self.config.verify_timeout:g} s (last: {judgement.reason}); large "
-                    "files can take longer: raise verify_timeout",
+                    f"the server did not confirm {name!r} within {wait:g} s (last: "
+                    f"{judgement.reason}); the wait is {self.config.verify_rule()} of the "
+                    "file, and large files can take longer: raise verify_timeout or "
+                    "verify_timeout_per_gib",
                     file_name=name,
                 )
             self.retrying.pause(min(self.config.verify_poll(look), left))
@@ -202,10 +254,28 @@ class UploadOrder(Protocol):
         ...
 
 
+def tell_phase(on_phase: PhaseCallback | None, event: UploadEvent) -> None:
+    """Give ``event`` to ``on_phase``, if any. An exception it raises is logged, not
+    raised: showing an upload must not stop it."""
+    if on_phase is None:
+        return
+    try:
+        on_phase(event)
+    except Exception:
+        log.debug("the phase callback failed on %s", event, exc_info=True)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """``exc`` in a few words for a log line, never empty (an interrupt has no message)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return str(exc) or type(exc).__name__
+
+
 def _fail(exc: BaseException, job: Job, what: str, *also: type[UploadError]) -> NoReturn:
     """Raise ``exc`` again after a failed upload, with ``what`` (the state left behind)
     added to the message of the errors that describe the upload (and of ``also``)."""
-    log.warning("uploading %s failed (%s); %s", job.file_name, exc, what)
+    log.warning("uploading %s failed (%s); %s", job.file_name, failure_reason(exc), what)
     if isinstance(exc, (VerificationError, SourceChangedError)):
         raise type(exc)(f"{exc}; {what}.", file_name=job.file_name) from exc
     if type(exc) in also:
@@ -223,6 +293,7 @@ def _replace(
     try:
         job.send_and_confirm(open_target, algorithms, replacing=True)
     except BaseException as exc:
+        job.mark_failed(exc)
         _fail(
             exc,
             job,
@@ -364,6 +435,7 @@ class PackageFirst:
                 lambda: job.files.open_upload(job.file_name, package), ("sha3_512",)
             )
         except BaseException as exc:
+            job.mark_failed(exc)
             removed = self._remove_package(job, package)
             _fail(
                 exc,

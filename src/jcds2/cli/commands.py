@@ -73,14 +73,17 @@ def upload(session: Session) -> int:
             "on_exists": args.on_exists,
             "verify": args.verify,
         }
-        waiting = "verifying" if args.verify else None
         if len(args.files) == 1:
             [path] = args.files
             try:
                 name, size = Path(path).name, _size_or_none(path)
-                with session.bars.file(name, size, when_sent=waiting) as progress:
+                with session.bars.logging(), session.bars.file(name, size) as progress:
                     result = facade.upload_file(
-                        path, package_name=args.package_name, progress=progress, **metadata
+                        path,
+                        package_name=args.package_name,
+                        progress=progress,
+                        on_phase=progress.phase,
+                        **metadata,
                     )
             except Jcds2Error as exc:
                 return _upload_failed(session, path, route, exc)
@@ -88,12 +91,14 @@ def upload(session: Session) -> int:
             return EXIT_OK
         totals = {Path(path).name: size for path in args.files if (size := _size_or_none(path))}
         try:
-            items = facade.upload_files(
-                args.files,
-                workers=args.workers,
-                progress=session.bars.batch(totals, when_sent=waiting),
-                **metadata,
-            )
+            with session.bars.logging():
+                items = facade.upload_files(
+                    args.files,
+                    workers=args.workers,
+                    progress=session.bars.batch(totals),
+                    on_phase=session.bars.phase,
+                    **metadata,
+                )
         finally:
             session.bars.close()
         return worst([_upload_item(session, route, item) for item in items])
@@ -158,7 +163,7 @@ def download(session: Session) -> int:
         codes = []
         for name in args.names:
             try:
-                with session.bars.file(name, sizes.get(name)) as progress:
+                with session.bars.logging(), session.bars.file(name, sizes.get(name)) as progress:
                     result = client.jcds2.download_file(
                         name,
                         args.output,

@@ -22,6 +22,9 @@ else:  # mypy checks as 3.10, but a 3.11+ virtualenv has no tomli (a 3.10-only d
 _SECRET_WORDS: Final = ("secret", "password", "passwd", "token", "api_key", "apikey", "credential")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
+#: Keys whose value is a number of seconds (0 or more), not a string.
+SECONDS_KEYS: Final = ("verify_timeout", "verify_timeout_per_gib")
+
 SAFE_PLACES: Final = (
     "use the system keyring (jcds2 login), JAMF_CLIENT_SECRET/JAMF_PASSWORD, "
     "--password-stdin or the prompt"
@@ -63,6 +66,14 @@ def _check_table(table: Mapping[str, object], where: str, allowed: tuple[str, ..
                 raise UsageError(
                     f"`keyring` in {where} must be true or false (a TOML boolean, without "
                     f"quotes), not {_toml_type(value)}"
+                )
+        elif key in SECONDS_KEYS:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not 0 <= value < float("inf"):  # type: ignore[operator]
+                what = repr(value) if number else _toml_type(value)
+                raise UsageError(
+                    f"`{key}` in {where} must be a number of seconds, 0 or more (key = 3600, "
+                    f"without quotes), not {what}"
                 )
         elif key == "profiles":
             if not isinstance(value, dict):

@@ -116,6 +116,27 @@ def _whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds (0 or more)")
+    return value
+
+
+def _progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=("none", "bar", "lines"),
+        default=None,
+        help="bar: a progress bar per file; lines: a plain line per file every few seconds "
+        "(for CI logs); none. Default: bar when standard error is a terminal, else none "
+        "(and none with --quiet)",
+    )
+
+
 def reference_parser() -> argparse.ArgumentParser:
     """The parser as the CLI reference shows it: the global options once, at the top,
     rather than again under every command (where the command line accepts them too)."""
@@ -194,6 +215,21 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         action="store_false",
         help="return once the bytes are sent, without waiting for the server to confirm them",
     )
+    upload.add_argument(
+        "--verify-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="wait this long for the server to confirm a file, plus --verify-timeout-per-gib "
+        "per GiB of it (default: 1200, or `verify_timeout` in the config file)",
+    )
+    upload.add_argument(
+        "--verify-timeout-per-gib",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the extra wait per GiB of the file (default: 180, or `verify_timeout_per_gib` "
+        "in the config file; 0: a fixed wait)",
+    )
+    _progress_option(upload)
 
     download = command(
         "download",
@@ -221,6 +257,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         action="store_false",
         help="start afresh instead of resuming a .part left by a failed run, and keep none",
     )
+    _progress_option(download)
 
     command(
         "ls",

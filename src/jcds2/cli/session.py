@@ -10,11 +10,11 @@ from typing import TextIO
 
 import attrs
 
-from jcds2 import CredentialsProvider, JamfProClient
+from jcds2 import CredentialsProvider, JamfProClient, TransferConfig
 from jcds2.cli import secrets
 from jcds2.cli import settings as config
 from jcds2.cli.output import Output
-from jcds2.cli.progress import ProgressBars
+from jcds2.cli.progress import ProgressBars, choose_style
 
 log = logging.getLogger("jcds2.cli")
 
@@ -44,14 +44,19 @@ class Session:
     ) -> Session:
         flags: dict[str, object] = {key: getattr(args, key, None) for key in _FLAG_KEYS}
         flags["route"] = getattr(args, "route", None)
+        for key in ("verify_timeout", "verify_timeout_per_gib"):
+            flags[key] = getattr(args, key, None)
         settings = config.load_settings(flags, environ)
         for key, source in sorted(settings.sources.items()):
             log.debug("setting %s from %s", key, source)
         output = Output(
             stdout=stdout, stderr=stderr, json=args.json, quiet=args.quiet, debug=args.debug
         )
-        show_bars = not args.quiet and _is_terminal(stderr)
-        return cls(args, environ, stdin, output, ProgressBars(stderr, enabled=show_bars), settings)
+        style = choose_style(
+            getattr(args, "progress", None), quiet=args.quiet, terminal=_is_terminal(stderr)
+        )
+        bars = ProgressBars(stderr, enabled=style != "none", style=style)
+        return cls(args, environ, stdin, output, bars, settings)
 
     @property
     def interactive(self) -> bool:
@@ -80,9 +85,23 @@ class Session:
             verify=settings.ca_bundle or True,
             file_share=settings.file_share,
             route=route,
+            transfer_config=_transfer_config(settings),
         )
         with client:
             yield client
+
+
+def _transfer_config(settings: config.Settings) -> TransferConfig | None:
+    """The library's defaults changed by the settings given, or ``None`` if none is."""
+    base, per_gib = settings.verify_timeout, settings.verify_timeout_per_gib
+    if base is None and per_gib is None:
+        return None
+    defaults = TransferConfig()
+    return attrs.evolve(
+        defaults,
+        verify_timeout=defaults.verify_timeout if base is None else base,
+        verify_timeout_per_gib=defaults.verify_timeout_per_gib if per_gib is None else per_gib,
+    )
 
 
 def _is_terminal(stream: TextIO) -> bool:

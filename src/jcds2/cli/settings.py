@@ -49,7 +49,7 @@ from typing import Final, Literal, cast
 
 import attrs
 
-from jcds2.cli.config_file import ConfigFile, profile_label, read_config
+from jcds2.cli.config_file import SECONDS_KEYS, ConfigFile, profile_label, read_config
 from jcds2.cli.errors import UsageError
 
 log = logging.getLogger("jcds2.cli")
@@ -83,7 +83,7 @@ _KEYRING_ENV: Final = "JCDS2_KEYRING"
 _PROFILE_ENV: Final = "JCDS2_PROFILE"
 _CONFIG_ENV: Final = "JCDS2_CONFIG"
 
-_PROFILE_KEYS: Final = (*(key.name for key in _KEYS), "keyring")
+_PROFILE_KEYS: Final = (*(key.name for key in _KEYS), "keyring", *SECONDS_KEYS)
 _TOP_LEVEL_KEYS: Final = (*_PROFILE_KEYS, "profile", "profiles")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
@@ -121,6 +121,9 @@ class Settings:
     config_path: Path | None = None
     profile: str | None = None
     sources: Mapping[str, str] = attrs.field(factory=dict, converter=_read_only, hash=False)
+    #: ``TransferConfig``'s fields of these names, when a flag or the config file sets them.
+    verify_timeout: float | None = None
+    verify_timeout_per_gib: float | None = None
 
     @property
     def identity(self) -> str | None:
@@ -337,6 +340,22 @@ def _pick(
     return values, sources
 
 
+def _seconds(
+    flags: Mapping[str, object], layers: list[_Source], sources: dict[str, str]
+) -> dict[str, float]:
+    """The transfer settings in seconds: a flag's, else the config file's."""
+    values: dict[str, float] = {}
+    for key in SECONDS_KEYS:
+        given = flags.get(key)
+        if isinstance(given, (int, float)) and not isinstance(given, bool):
+            values[key], sources[key] = float(given), _origin("--" + key.replace("_", "-"))
+            continue
+        layer = next((lay for lay in layers if lay.kind == "file" and key in lay.values), None)
+        if layer is not None:
+            values[key], sources[key] = float(layer.values[key]), layer.where  # type: ignore[arg-type]
+    return values
+
+
 def _keyring_switch(layers: list[_Source], environ: Mapping[str, str]) -> tuple[bool, str]:
     """Whether keyring look-ups are on, and what said so."""
     switch = env_value(environ, _KEYRING_ENV)
@@ -353,7 +372,8 @@ def load_settings(flags: Mapping[str, object], environ: Mapping[str, str]) -> Se
 
     ``flags`` may hold any keys (``vars(args)`` will do); jcds2 reads ``server``,
     ``client_id``, ``username``, ``ca_bundle``, ``file_share``, ``route``, ``profile`` and
-    ``config`` (a ``str`` or path), each ``None`` when not given. An explicitly named config
+    ``config`` (a ``str`` or path), and ``verify_timeout`` and ``verify_timeout_per_gib``
+    (seconds), each ``None`` when not given. An explicitly named config
     file (``--config``, ``JCDS2_CONFIG``) must exist; the default one need not.
 
     Raises :class:`UsageError` for an empty flag, a config file that cannot be read or is
@@ -383,6 +403,7 @@ def load_settings(flags: Mapping[str, object], environ: Mapping[str, str]) -> Se
         )
     sources.setdefault("route", "default")
     keyring, sources["keyring"] = _keyring_switch(layers, environ)
+    transfer = _seconds(flags, layers, sources)
 
     return Settings(
         server=values.get("server"),
@@ -396,4 +417,6 @@ def load_settings(flags: Mapping[str, object], environ: Mapping[str, str]) -> Se
         config_path=path,
         profile=profile[0] if profile is not None else None,
         sources=sources,
+        verify_timeout=transfer.get("verify_timeout"),
+        verify_timeout_per_gib=transfer.get("verify_timeout_per_gib"),
     )

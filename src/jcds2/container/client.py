@@ -82,9 +82,12 @@ class Jcds2:
         package options given are written to that package (as :meth:`Packages.update` does;
         ``UploadResult.changed_fields`` says which changed); ``verify`` (the default: return
         once the distribution point reports the file's hash and size, and ``READY`` on the
-        packages route; at most ``TransferConfig.verify_timeout`` seconds); ``progress``,
-        called with byte counts as they are sent; ``cancel``, a ``CancelToken`` that stops
-        the upload from another thread.
+        packages route; at most ``TransferConfig.verify_deadline(size)`` seconds:
+        ``verify_timeout`` plus ``verify_timeout_per_gib`` per GiB); ``progress``, called
+        with byte counts as they are sent; ``on_phase``, called with an
+        :class:`~jcds2.UploadEvent` as the upload starts hashing, sending and verifying,
+        and at each look at the server while it verifies; ``cancel``, a ``CancelToken``
+        that stops the upload from another thread.
         """
         _check_path(file_path)
         upload: UploadPackageFile = self._container.upload_package_file()
@@ -101,8 +104,9 @@ class Jcds2:
     ) -> list[BatchItem]:
         """Upload several files, at most ``workers`` at once; one ``BatchItem`` (a result
         or the ``Jcds2Error`` met) per file, in order. Each package is named after its
-        file. ``progress`` gets the file name with each byte count; the other options are
-        those of :meth:`upload_file`."""
+        file. ``progress`` gets the file name with each byte count, ``on_phase`` every
+        file's events (each names its file); the other options are those of
+        :meth:`upload_file`."""
         for path in file_paths:
             _check_path(path)
         batch: UploadPackageFiles = self._container.upload_package_files()

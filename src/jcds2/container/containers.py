@@ -21,6 +21,7 @@ from jcds2.adapters.pro_categories import ProApiCategoryDirectory
 from jcds2.adapters.pro_packages import (
     PackageFormUploader,
     PackagesApiFileStore,
+    ProApiFailedUploads,
     ProApiPackageRepository,
     ProApiServerInfo,
 )
@@ -184,6 +185,14 @@ class Jcds2Container(containers.DeclarativeContainer):
         file_share=file_range_fetcher,
         packages=http_range_fetcher,
     )
+    # Jamf's fail-upload, for a package's upload the distribution point did not confirm.
+    pro_failed_uploads = providers.ThreadSafeSingleton(ProApiFailedUploads, http=jamf_http)
+    failed_uploads = providers.Selector(
+        route,
+        jcds=pro_failed_uploads,
+        file_share=providers.Object(None),
+        packages=pro_failed_uploads,
+    )
     upload_order = providers.Selector(
         route,
         jcds=providers.Object(FileFirst()),
@@ -210,6 +219,7 @@ class Jcds2Container(containers.DeclarativeContainer):
         order=upload_order,
         categories=category_directory,
         edit=edit_package,
+        failures=failed_uploads,
     )
     upload_package_files = providers.Factory(UploadPackageFiles, upload=upload_package_file)
     download_file = providers.Factory(

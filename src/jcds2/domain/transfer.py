@@ -50,9 +50,13 @@ class TransferConfig:
       this many seconds remain.
     - ``backoff_base`` / ``backoff_max``: the wait before a retry doubles from
       ``backoff_base`` seconds per attempt up to ``backoff_max`` (with jitter).
-    - ``verify_timeout``: seconds to wait for the distribution point to confirm an upload
-      (its hash, size and transfer status) before giving up (20 minutes: real servers
-      take that long for multi-gigabyte files).
+    - ``verify_timeout`` / ``verify_timeout_per_gib``: how long to wait for the
+      distribution point to confirm an upload (its hash, size and transfer status) before
+      giving up: ``verify_timeout`` seconds (20 minutes) plus ``verify_timeout_per_gib``
+      seconds (3 minutes) for every GiB of the file, so a 10 GB package gets about 48
+      minutes (real servers take 10-20 minutes for multi-gigabyte files, and more for the
+      largest). :meth:`verify_deadline` says it for one size; set the second to 0 for a
+      fixed wait.
     - ``verify_poll_initial`` / ``verify_poll_max``: the wait between two looks at the
       uploaded file grows from the first to the second (seconds).
     - ``upload_retries``: how many times a file the server reports as failed (size 0
@@ -77,6 +81,7 @@ class TransferConfig:
     backoff_base: float = attrs.field(default=0.25, validator=_not_negative)
     backoff_max: float = attrs.field(default=8.0, validator=_not_negative)
     verify_timeout: float = attrs.field(default=1200.0, validator=_not_negative)
+    verify_timeout_per_gib: float = attrs.field(default=180.0, validator=_not_negative)
     verify_poll_initial: float = attrs.field(default=1.0, validator=_positive)
     verify_poll_max: float = attrs.field(default=30.0, validator=_positive)
     upload_retries: int = attrs.field(default=2, validator=_not_negative)
@@ -91,6 +96,22 @@ class TransferConfig:
         """
         delay: float = min(self.backoff_max, self.backoff_base * 2.0 ** max(attempt - 1, 0))
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not cryptographic
+
+    def verify_deadline(self, size: int) -> float:
+        """Seconds to wait for the distribution point to confirm a file of ``size`` bytes:
+        ``verify_timeout`` plus ``verify_timeout_per_gib`` per GiB (pro rata), to the
+        second (a small file waits ``verify_timeout`` exactly)."""
+        extra = float(round(self.verify_timeout_per_gib * max(size, 0) / GiB))
+        return self.verify_timeout + extra
+
+    def verify_rule(self) -> str:
+        """The rule of :meth:`verify_deadline` in words, for messages."""
+        if not self.verify_timeout_per_gib:
+            return f"verify_timeout {self.verify_timeout:g} s"
+        return (
+            f"verify_timeout {self.verify_timeout:g} s + verify_timeout_per_gib "
+            f"{self.verify_timeout_per_gib:g} s per GiB"
+        )
 
     def verify_poll(self, look: int) -> float:
         """Seconds to wait after look number ``look`` (1-based) at an uploaded file."""

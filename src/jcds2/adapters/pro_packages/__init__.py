@@ -10,6 +10,7 @@ Everything goes through :class:`~jcds2.adapters.jamf_http.JamfHttpClient`, so th
 token is sent to the Jamf Pro server and nowhere else.
 """
 
+from jcds2.adapters.pro_packages.failed import ProApiFailedUploads
 from jcds2.adapters.pro_packages.repository import ProApiPackageRepository
 from jcds2.adapters.pro_packages.server import ProApiServerInfo
 from jcds2.adapters.pro_packages.store import PackagesApiFileStore, PackageUploadTarget
@@ -20,6 +21,7 @@ __all__ = [
     "PackageFormUploader",
     "PackageUploadTarget",
     "PackagesApiFileStore",
+    "ProApiFailedUploads",
     "ProApiPackageRepository",
     "ProApiServerInfo",
     "UploadCapability",

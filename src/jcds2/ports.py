@@ -6,8 +6,10 @@ distribution point; ``jcds2.testing`` implements every port in memory.
 
 from jcds2.application.ports import (
     CategoryDirectory,
+    DistributionInventory,
     FileStore,
     ObjectUploader,
+    PackageCatalog,
     PackageRepository,
     ProgressCallback,
     RangeFetcher,
@@ -17,8 +19,10 @@ from jcds2.application.ports import (
 
 __all__ = [
     "CategoryDirectory",
+    "DistributionInventory",
     "FileStore",
     "ObjectUploader",
+    "PackageCatalog",
     "PackageRepository",
     "ProgressCallback",
     "RangeFetcher",

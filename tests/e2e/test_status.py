@@ -15,7 +15,7 @@ import requests
 
 from jcds2 import JamfProClient
 from jcds2.domain.models import LocalFile
-from jcds2.emulator import JamfEmulator
+from jcds2.emulator import JamfEmulator, TransferErrorFault
 from tests.helpers import make_file, on_route
 
 from .conftest import COMMAND, Cli, parallel, seed
@@ -271,3 +271,20 @@ def test_on_a_terminal_sizes_are_in_units(
     assert status.code == 0, status.output
     [row] = [line for line in status.output.splitlines() if "Sized.pkg" in line]
     assert columns(row)[:3] == ["READY", package["id"], "1.5 MiB"]
+
+
+def test_watch_ends_when_the_server_fails_the_transfer(
+    cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    emulator.set_transfer_delay(3600)
+    emulator.add_fault(TransferErrorFault())
+    uploaded_pending(client, tmp_path, "Failing.pkg", 1_000)
+
+    process = _watch(cli, "--json", "--interval", "0.05", "Failing.pkg")
+    assert process.stdout is not None
+    assert json.loads(process.stdout.readline())["status"] == "PENDING"
+    emulator.set_transfer_delay(0)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == EXIT_NOT_READY, err
+    assert [json.loads(line)["status"] for line in out.splitlines()] == ["ERROR"]

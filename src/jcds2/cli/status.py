@@ -85,12 +85,12 @@ def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
 
-def status(session: Session, *, pause: threading.Event | None = None) -> int:
-    """Run ``jcds2 status``. ``pause`` is what --watch waits on between looks (set: stop
-    waiting); a Ctrl-C interrupts the wait and exits 130 as every command does."""
+def status(session: Session) -> int:
+    """Run ``jcds2 status``. Between looks --watch waits on an event, which a Ctrl-C
+    interrupts at once (exit 130, as every command)."""
     args = session.args
     names: list[str] | None = args.names or None
-    pause = pause or threading.Event()
+    pause = threading.Event()  # never set: a wait that a signal ends
     deadline = time.monotonic() + args.timeout
     human = _Human(session, exact=not is_terminal(session.output.stdout))
     printed: dict[tuple[str, int | None], PackageStatus] = {}

@@ -288,3 +288,22 @@ def test_watch_ends_when_the_server_fails_the_transfer(
 
     assert process.returncode == EXIT_NOT_READY, err
     assert [json.loads(line)["status"] for line in out.splitlines()] == ["ERROR"]
+
+
+def test_ls_lists_the_files_even_when_the_packages_cannot_be_read(
+    cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
+) -> None:
+    seed(client, tmp_path, "Listed.pkg", 1_000, seed=11)
+    emulator.inject_fault("GET", "/api/v1/packages", 403, times=2)
+
+    human, machine = cli("ls"), cli("ls", "--json")
+
+    assert human.code == 0, human
+    [row] = human.stdout.splitlines()[1:]
+    assert columns(row)[3:] == ["Listed.pkg", "?"]
+    [note] = human.errors
+    assert note.startswith("jcds2: note: not showing the packages that use the files: ")
+    assert machine.code == 0, machine
+    [listed] = machine.objects()
+    assert "package_id" not in listed
+    assert listed["file_name"] == "Listed.pkg"

@@ -34,6 +34,7 @@ from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
     EXIT_FAILURE,
     EXIT_OK,
+    error_message,
     exit_code_for,
     plain,
     worst,
@@ -257,12 +258,13 @@ def list_files(session: Session) -> int:
 
 def _package_users(session: Session, client: JamfProClient) -> dict[str, Package] | None:
     """The package that uses each file name (the lowest id, as Jamf Pro's inventory
-    shows it), from one listing of the packages; ``None`` when the account may not read
-    them (the files are still listed)."""
+    shows it), from one listing of the packages; ``None`` when they cannot be read (the
+    account may not, say): the files are listed all the same, with a note."""
     try:
         packages = client.packages.all()
-    except PermissionDeniedError as exc:
-        session.output.note(f"jcds2: note: not showing the packages that use the files: {exc}")
+    except JamfApiError as exc:
+        message = error_message(exc)
+        session.output.note(f"jcds2: note: not showing the packages that use the files: {message}")
         return None
     users: dict[str, Package] = {}
     for package in sorted(packages, key=lambda package: package.id):

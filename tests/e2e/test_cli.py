@@ -26,7 +26,18 @@ from tests.helpers import make_certificates, make_file, sha, tls_proxy
 
 from .conftest import Cli, Run, closed_port_url, make_cli, parallel, seed
 
-COMMANDS = ("upload", "download", "ls", "rm", "verify", "ping", "login", "logout", "completion")
+COMMANDS = (
+    "upload",
+    "download",
+    "ls",
+    "status",
+    "rm",
+    "verify",
+    "ping",
+    "login",
+    "logout",
+    "completion",
+)
 NO_SUCH_FILE = (
     "the distribution point has no file named {name!r}. File names are case-sensitive; "
     "list the files to see what is there."

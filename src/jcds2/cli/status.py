@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from jcds2 import CancelToken
 from jcds2.cli.output import EXIT_OK, plain
 from jcds2.cli.session import Session
 from jcds2.cli.table import aligned, human_size, is_terminal, widths
@@ -86,11 +86,11 @@ def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def status(session: Session) -> int:
-    """Run ``jcds2 status``. Between looks --watch waits on an event, which a Ctrl-C
-    interrupts at once (exit 130, as every command)."""
+    """Run ``jcds2 status``. Between looks --watch waits on a cancel token (never
+    cancelled), a wait that a Ctrl-C interrupts at once (exit 130, as every command)."""
     args = session.args
     names: list[str] | None = args.names or None
-    pause = threading.Event()  # never set: a wait that a signal ends
+    pause = CancelToken()
     deadline = time.monotonic() + args.timeout
     human = _Human(session, exact=not is_terminal(session.output.stdout))
     printed: dict[tuple[str, int | None], PackageStatus] = {}

@@ -92,13 +92,13 @@ def status(session: Session) -> int:
     names: list[str] | None = args.names or None
     pause = CancelToken()
     deadline = time.monotonic() + args.timeout
-    human = _Human(session, exact=not is_terminal(session.output.stdout))
+    printer = _Printer(session, exact=not is_terminal(session.output.stdout))
     printed: dict[tuple[str, int | None], PackageStatus] = {}
     with session.client() as client:
         while True:
             statuses = client.packages.status(names)
             changed = [s for s in statuses if printed.get((s.name, s.package_id)) != s]
-            human.show(changed)
+            printer.show(changed)
             printed.update({(s.name, s.package_id): s for s in changed})
             unsettled = [s for s in statuses if not s.settled]
             if not args.watch or not unsettled:
@@ -120,7 +120,7 @@ def _count(number: int) -> str:
     return f"{number} package" + ("" if number == 1 else "s")
 
 
-class _Human:
+class _Printer:
     """Prints statuses: a table on a terminal (sizes in units) or in a pipe (bytes), the
     header once; JSON objects with ``--json``."""
 

@@ -6,9 +6,11 @@ distribution point; ``jcds2.testing`` implements every port in memory.
 
 from jcds2.application.ports import (
     CategoryDirectory,
+    DistributionInventory,
     FailedUploads,
     FileStore,
     ObjectUploader,
+    PackageCatalog,
     PackageRepository,
     PackageSettingsStore,
     PhaseCallback,
@@ -20,9 +22,11 @@ from jcds2.application.ports import (
 
 __all__ = [
     "CategoryDirectory",
+    "DistributionInventory",
     "FailedUploads",
     "FileStore",
     "ObjectUploader",
+    "PackageCatalog",
     "PackageRepository",
     "PackageSettingsStore",
     "PhaseCallback",

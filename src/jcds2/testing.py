@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
+from collections.abc import Collection
 
 import attrs
 
@@ -50,6 +51,7 @@ from jcds2.domain.models import (
     UploadTicket,
 )
 from jcds2.domain.package_settings import NO_CATEGORY_ID, PackageSettings
+from jcds2.domain.status import FileInventory
 from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
@@ -80,6 +82,7 @@ class InMemoryPackageRepository:
     packages: dict[int, Package] = attrs.field(factory=dict)
     specs: dict[int, PackageSpec] = attrs.field(factory=dict)
     lookups: int = 0
+    listings: int = 0
     fail_create: list[Exception] = attrs.field(factory=list)
     fail_lookup: list[Exception] = attrs.field(factory=list)
     create_then_fail: list[Exception] = attrs.field(factory=list)
@@ -113,6 +116,19 @@ class InMemoryPackageRepository:
 
     def find_by_name(self, name: str) -> Package | None:
         return self._as_reported(next((p for p in self.packages.values() if p.name == name), None))
+
+    def list_packages(self, names: Collection[str] | None = None) -> list[Package]:
+        """The packages a name or file name of ``names`` names, in any case (``None``: all),
+        by id; ``listings`` counts the calls (a server would answer each in one page)."""
+        self.listings += 1
+        _pop(self.fail_lookup)
+        wanted = None if names is None else {name.casefold() for name in names}
+        found = [
+            self._as_reported(package)
+            for _, package in sorted(self.packages.items())
+            if wanted is None or {package.name.casefold(), package.file_name.casefold()} & wanted
+        ]
+        return [package for package in found if package is not None]
 
     def get(self, package_id: int) -> Package | None:
         return self._as_reported(self.packages.get(package_id))
@@ -319,6 +335,12 @@ class InMemoryFileStore:
     credential_lifetime: dt.timedelta = dt.timedelta(hours=1)
     fail_open: list[Exception] = attrs.field(factory=list)
     fail_delete: list[Exception] = attrs.field(factory=list)
+    #: The transfer status the inventory reports for a file, where a test sets one; files
+    #: still being taken in are ``PENDING``, the others ``READY``.
+    transfer_statuses: dict[str, TransferStatus] = attrs.field(factory=dict)
+    #: ``False``: a distribution point without transfer statuses (a file share).
+    tracks_transfers: bool = True
+    inventory_looks: int = 0
 
     def _credentials(self) -> S3Credentials:
         return S3Credentials(
@@ -406,6 +428,18 @@ class InMemoryFileStore:
     def taken_in(self, file_name: str) -> StoredFileState | None:
         """What the store last reported about ``file_name`` once it had taken it in."""
         return self._reported.get(file_name) if file_name in self.contents else None
+
+    def file_inventory(self, file_names: Collection[str] | None = None) -> FileInventory:
+        """The files held among ``file_names`` (``None``: all), with their transfer statuses."""
+        self.inventory_looks += 1
+        wanted = self.contents if file_names is None else set(file_names) & set(self.contents)
+        if not self.tracks_transfers:
+            return FileInventory(dict.fromkeys(wanted), tracks_transfers=False)
+        statuses: dict[str, TransferStatus | None] = {}
+        for name in wanted:
+            taking_in = TransferStatus.PENDING if name in self._pending else TransferStatus.READY
+            statuses[name] = self.transfer_statuses.get(name, taking_in)
+        return FileInventory(statuses)
 
     def download_url(self, file_name: str) -> str:
         if file_name not in self.contents:

@@ -26,7 +26,18 @@ from tests.helpers import make_certificates, make_file, sha, tls_proxy
 
 from .conftest import Cli, Run, closed_port_url, make_cli, parallel, seed
 
-COMMANDS = ("upload", "download", "ls", "rm", "verify", "ping", "login", "logout", "completion")
+COMMANDS = (
+    "upload",
+    "download",
+    "ls",
+    "status",
+    "rm",
+    "verify",
+    "ping",
+    "login",
+    "logout",
+    "completion",
+)
 NO_SUCH_FILE = (
     "the distribution point has no file named {name!r}. File names are case-sensitive; "
     "list the files to see what is there."
@@ -524,11 +535,20 @@ def test_ls_shows_name_size_md5_and_sha3_in_columns_or_as_json(
         lambda: cli("ls"), lambda: cli("--json", "ls"), lambda: cli("ls", "--json")
     )
 
+    users = {package["fileName"]: int(package["id"]) for package in emulator.packages()}
     assert human.code == 0, human
     [header, *rows] = human.stdout.splitlines()
-    assert header.split() == ["SIZE", "MD5", "SHA3-512", "NAME"]
-    assert [row.split(maxsplit=3) for row in rows] == [
-        [str(item["length"]), item["md5"], item["sha3"][:16] + "…", item["fileName"]]
+    # Columns two spaces apart or more: names hold single spaces. Not on a terminal, sizes
+    # are exact bytes; each line ends with the package that uses the file (id and name).
+    assert header.split() == ["SIZE", "MD5", "SHA3-512", "NAME", "PACKAGE"]
+    assert [re.split(r" {2,}", row.strip()) for row in rows] == [
+        [
+            str(item["length"]),
+            item["md5"],
+            item["sha3"][:16] + "…",
+            item["fileName"],
+            f"{users[item['fileName']]} {item['fileName']}",
+        ]
         for item in stored
     ]
     for run in (before, after):
@@ -540,6 +560,8 @@ def test_ls_shows_name_size_md5_and_sha3_in_columns_or_as_json(
                 "size": item["length"],
                 "md5": item["md5"],
                 "sha3_512": item["sha3"],
+                "package_id": users[item["fileName"]],
+                "package_name": item["fileName"],
             }
             for item in stored
         ]

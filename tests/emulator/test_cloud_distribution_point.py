@@ -19,7 +19,7 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator, validate
 
-from jcds2.emulator import JamfEmulator
+from jcds2.emulator import JamfEmulator, TransferErrorFault
 from jcds2.emulator.state import PackageStore
 from jcds2.emulator.system import InventoryRefreshes
 
@@ -204,6 +204,37 @@ def test_inventory_pages_sorts_and_filters(client: JamfClient) -> None:
     bad = client.get(FILES, params={"filter": "status==READY"})
     assert bad.status_code == 400
     assert client.get(FILES, params={"sort": "size:asc"}).status_code == 400
+
+
+def test_inventory_status_is_the_package_records_at_every_stage(
+    client: JamfClient, emulator: JamfEmulator
+) -> None:
+    package_id = create(client, "Staged", "staged.pkg")
+
+    def both() -> tuple[str, str]:
+        return get(client, package_id)["cloudTransferStatus"], by_name(client)["staged.pkg"][
+            "status"
+        ]
+
+    uploaded(client, package_id, "staged.pkg", b"first")
+    assert both() == ("PENDING", "PENDING")  # until the refresh and the processing
+    client.post(REFRESH, params={"file-name": "staged.pkg"})
+    assert both() == ("READY", "READY")
+    # The server fails the transfer of the next upload (a fault): ERROR on both, the first
+    # file's values still shown.
+    emulator.add_fault(TransferErrorFault())
+    uploaded(client, package_id, "staged.pkg", b"second, failed")
+    assert both() == ("PENDING", "PENDING")
+    client.post(REFRESH, params={"file-name": "staged.pkg"})
+    assert both() == ("ERROR", "ERROR")
+    assert managed(get(client, package_id)) == {**shown(b"first"), "cloudTransferStatus": "ERROR"}
+    assert [record.kind for record in emulator.fault_log] == ["transfer_error"]
+    # A new upload starts over.
+    uploaded(client, package_id, "staged.pkg", b"third")
+    assert both() == ("PENDING", "PENDING")
+    client.post(REFRESH, params={"file-name": "staged.pkg"})
+    assert both() == ("READY", "READY")
+    assert managed(get(client, package_id)) == shown(b"third")
 
 
 # Failing an upload --------------------------------------------------------------------

@@ -588,7 +588,7 @@ def test_every_kind_has_its_own_class() -> None:
     assert sorted(FAULT_KINDS) == sorted(
         ["status", "s3_error", "reset", "reset_upload", "truncate", "full_body", "wrong_range",
          "stall", "expire_url", "fail_package_creation", "expire_tokens", "corrupt_upload",
-         "zero_size_upload", "late_size"]
+         "zero_size_upload", "late_size", "transfer_error"]
     )  # fmt: skip
     for kind, rule_class in FAULT_KINDS.items():
         assert rule_class.kind == kind

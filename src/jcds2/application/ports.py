@@ -7,7 +7,7 @@ raises; every error is a :class:`~jcds2.domain.errors.Jcds2Error`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Protocol, runtime_checkable
 
 from jcds2.application.cancel import CancelToken
@@ -24,6 +24,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.package_settings import PackageSettings
 from jcds2.domain.progress import UploadEvent
+from jcds2.domain.status import FileInventory
 from jcds2.domain.transfer import ByteRange
 
 #: Called with a number of bytes just moved. May be called from worker threads.
@@ -97,6 +98,37 @@ class PackageSettingsStore(Protocol):
         anything is sent), ``PackageNameTakenError`` for a display name in use,
         ``UnknownCategoryError`` for a category the server does not have,
         ``PackageNotFoundError`` when the package is gone, ``JamfApiError`` otherwise.
+        """
+        ...
+
+
+@runtime_checkable
+class PackageCatalog(Protocol):
+    """Many package records at once, with what the server reports about their files."""
+
+    def list_packages(self, names: Collection[str] | None = None) -> list[Package]:
+        """Every package whose display name or file name is one of ``names`` (``None``:
+        every package), by ascending id, with size, hashes and transfer status where the
+        server reports them.
+
+        Takes a constant number of requests per page of results, however many names are
+        asked for. Raises ``JamfApiError`` (``TooManyPagesError`` when the pages do not
+        end) when the server cannot answer.
+        """
+        ...
+
+
+@runtime_checkable
+class DistributionInventory(Protocol):
+    """What a distribution point reports about the transfers of its files."""
+
+    def file_inventory(self, file_names: Collection[str] | None = None) -> FileInventory:
+        """The files the distribution point holds among ``file_names`` (``None``: all of
+        them), each with its transfer status; a file missing from the answer is not held.
+
+        Takes a constant number of requests per page of results. A distribution point
+        without transfer statuses (a file share) answers ``tracks_transfers=False``.
+        Raises ``Jcds2Error`` when it cannot answer.
         """
         ...
 

@@ -25,19 +25,23 @@ from jcds2 import (
     JamfApiError,
     JamfProClient,
     Jcds2Error,
+    Package,
+    RemoteFile,
     UploadResult,
 )
-from jcds2.cli import secrets
+from jcds2.cli import secrets, status
 from jcds2.cli.edit import edit
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
     EXIT_FAILURE,
     EXIT_OK,
+    error_message,
     exit_code_for,
     plain,
     worst,
 )
 from jcds2.cli.session import Session
+from jcds2.cli.table import aligned, human_size, is_terminal
 from jcds2.errors import (
     DestinationDirectoryMissingError,
     PermissionDeniedError,
@@ -212,24 +216,58 @@ def _download_done(session: Session, result: DownloadResult) -> None:
 def list_files(session: Session) -> int:
     with session.client() as client:
         files = sorted(client.jcds2.list_files(), key=lambda remote: remote.file_name)
+        users = _package_users(session, client) if files else {}
     if not files and not session.output.json and not session.output.quiet:
         # Said on stderr: standard output stays empty for a script reading the names.
         session.output.note("jcds2: the distribution point holds no files")
-    if not session.output.json and not session.output.quiet and files:
-        print(f"{'SIZE':>14}  {'MD5':32}  {'SHA3-512':17}  NAME", file=session.output.stdout)
+    exact = not is_terminal(session.output.stdout)
+    rows = [("SIZE", "MD5", "SHA3-512", "NAME", "PACKAGE")]
     for remote in files:
         sha3 = remote.sha3_512[:16] + "…" if remote.sha3_512 else "-"
-        session.output.result(
-            f"{remote.size:>14}  {remote.md5 or '-':32}  {sha3:17}  {remote.file_name}",
-            {
-                "command": "ls",
-                "file_name": remote.file_name,
-                "size": remote.size,
-                "md5": remote.md5,
-                "sha3_512": remote.sha3_512,
-            },
-        )
+        size = str(remote.size) if exact else human_size(remote.size)
+        rows.append((size, remote.md5 or "-", sha3, remote.file_name, _user(users, remote)))
+    lines = aligned(rows, right=frozenset({0}))
+    if not session.output.json and not session.output.quiet and files:
+        print(lines[0], file=session.output.stdout)
+    for line, remote in zip(lines[1:], files, strict=True):
+        user = users.get(remote.file_name) if users is not None else None
+        data: dict[str, Any] = {
+            "command": "ls",
+            "file_name": remote.file_name,
+            "size": remote.size,
+            "md5": remote.md5,
+            "sha3_512": remote.sha3_512,
+        }
+        if users is not None:
+            data |= {
+                "package_id": None if user is None else user.id,
+                "package_name": None if user is None else user.name,
+            }
+        session.output.result(line, data)
     return EXIT_OK
+
+
+def _package_users(session: Session, client: JamfProClient) -> dict[str, Package] | None:
+    """The package that uses each file name (the lowest id, as Jamf Pro's inventory
+    shows it), from one listing of the packages; ``None`` when they cannot be read (the
+    account may not, say): the files are listed all the same, with a note."""
+    try:
+        packages = client.packages.all()
+    except JamfApiError as exc:
+        message = error_message(exc)
+        session.output.note(f"jcds2: note: not showing the packages that use the files: {message}")
+        return None
+    users: dict[str, Package] = {}
+    for package in sorted(packages, key=lambda package: package.id):
+        users.setdefault(package.file_name, package)
+    return users
+
+
+def _user(users: dict[str, Package] | None, remote: RemoteFile) -> str:
+    if users is None:
+        return "?"
+    user = users.get(remote.file_name)
+    return "none" if user is None else f"{user.id} {user.name}"
 
 
 def remove(session: Session) -> int:
@@ -405,6 +443,7 @@ COMMANDS: dict[str, Callable[[Session], int]] = {
     "upload": upload,
     "download": download,
     "ls": list_files,
+    "status": status.status,
     "rm": remove,
     "verify": verify,
     "edit": edit,

@@ -15,6 +15,7 @@ import shtab
 
 from jcds2 import OnExists, __version__
 from jcds2.cli import edit as edit_command
+from jcds2.cli import status
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
@@ -265,6 +266,8 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "List the files of the distribution point: name, size in bytes, MD5 and SHA3-512 "
         "(a dash where the server reports none).",
     )
+
+    status.add_parser(command)
 
     remove = command(
         "rm",

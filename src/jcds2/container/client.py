@@ -16,7 +16,14 @@ from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
-from jcds2.application.ports import FileStore, PackageRepository, ProgressCallback, ServerInfo
+from jcds2.application.package_status import ReadPackageStatus
+from jcds2.application.ports import (
+    FileStore,
+    PackageCatalog,
+    PackageRepository,
+    ProgressCallback,
+    ServerInfo,
+)
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.upload import UploadOptions, UploadPackageFile
 from jcds2.container.containers import Jcds2Container
@@ -32,6 +39,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.package_settings import EditResult
 from jcds2.domain.server import JamfServer, check_transport_url
+from jcds2.domain.status import PackageStatus
 from jcds2.domain.transfer import TransferConfig
 
 
@@ -218,6 +226,30 @@ class Packages:
     def delete(self, package_id: int) -> None:
         """Delete a package and, as Jamf Pro does, its file. A missing one is no error."""
         self._repository().delete(package_id)
+
+    def all(self) -> list[Package]:
+        """Every package, by id, with the size, hashes and transfer status Jamf Pro reports:
+        one request per page of packages."""
+        catalog: PackageCatalog = self._container.package_catalog()
+        return catalog.list_packages()
+
+    def status(self, names: str | Sequence[str] | None = None) -> list[PackageStatus]:
+        """Each package's id, name, file, size, hash and the distribution point's transfer
+        status (a :class:`~jcds2.domain.status.PackageStatus`).
+
+        ``names`` are package names or file names (or one, as a string), one status each
+        in the order given
+        (``NO_PACKAGE`` for a name no package has); ``None``: every package, by id. The
+        status is ``READY``, ``PENDING`` or ``ERROR`` as the package record
+        (``cloudTransferStatus``) and the cloud distribution point's inventory report it,
+        the worse of the two; ``NO_FILE`` when the distribution point does not hold the
+        file; ``NOT_APPLICABLE`` on a file share (no transfers to report). It takes two
+        listings (a request per page each), however many packages there are.
+        """
+        read: ReadPackageStatus = self._container.read_package_status()
+        if isinstance(names, str):
+            names = [names]
+        return read(None if names is None else list(names))
 
     def upload_capability(self) -> UploadCapability:
         """Whether the server's cloud distribution point takes direct uploads."""

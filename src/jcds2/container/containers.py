@@ -18,6 +18,7 @@ from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
 from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.adapters.pro_categories import ProApiCategoryDirectory
+from jcds2.adapters.pro_listings import ProApiDistributionInventory, ProApiPackageCatalog
 from jcds2.adapters.pro_packages import (
     PackageFormUploader,
     PackagesApiFileStore,
@@ -29,6 +30,7 @@ from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
+from jcds2.application.package_status import ReadPackageStatus
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.route import ChooseRoute
 from jcds2.application.upload import UploadPackageFile
@@ -228,3 +230,13 @@ class Jcds2Container(containers.DeclarativeContainer):
     # The file of a package is removed with it; Jamf Pro finds packages through the Pro API.
     remove_file = providers.Factory(RemoveFile, packages=pro_package_repository, files=file_store)
     verify_file = providers.Factory(VerifyFile, files=file_store)
+    # Status: package records by the page, and the distribution point's own inventory (the
+    # cloud distribution point's on both JCDS routes; a file share has no transfer status).
+    package_catalog = providers.ThreadSafeSingleton(ProApiPackageCatalog, http=jamf_http)
+    cloud_inventory = providers.ThreadSafeSingleton(ProApiDistributionInventory, http=jamf_http)
+    distribution_inventory = providers.Selector(
+        route, jcds=cloud_inventory, file_share=file_share_store, packages=cloud_inventory
+    )
+    read_package_status = providers.Factory(
+        ReadPackageStatus, packages=package_catalog, inventory=distribution_inventory
+    )

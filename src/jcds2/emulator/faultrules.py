@@ -402,6 +402,14 @@ class ZeroSizeUploadFault(PackageUploadFault):
 
 
 @attrs.frozen(kw_only=True)
+class TransferErrorFault(PackageUploadFault):
+    """Store the upload as sent, but fail its transfer: the package goes ``ERROR`` where it
+    would have gone ``READY``, still showing the previous file's values."""
+
+    kind: ClassVar[str] = "transfer_error"
+
+
+@attrs.frozen(kw_only=True)
 class LateSizeFault(PackageUploadFault):
     """Show the new digests with the previous size for the first ``reads`` reads."""
 
@@ -429,5 +437,6 @@ FAULT_KINDS: Mapping[str, type[FaultRule]] = {
         CorruptUploadFault,
         ZeroSizeUploadFault,
         LateSizeFault,
+        TransferErrorFault,
     )
 }

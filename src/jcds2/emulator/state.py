@@ -38,6 +38,9 @@ class UploadedFile:
     # Reads of the package that show the new digests with the previous size before the
     # new size shows too (real servers were seen to report the hash first).
     size_lag_reads: int = 0
+    # The server fails the transfer: ERROR where it would have gone READY, the previous
+    # file's values still shown (the transfer_error fault).
+    transfer_fails: bool = False
 
 
 @attrs.frozen
@@ -262,6 +265,12 @@ class PackageStore:
         if not pending.refreshed or self._clock() - pending.uploaded_at < self._transfer_delay:
             return package
         file = pending.file
+        if file.transfer_fails:
+            failed = attrs.evolve(
+                package, pending_transfer=None, cloud_transfer_status=TRANSFER_ERROR
+            )
+            self._packages[package_id] = failed
+            return failed
         lagging = file.size_lag_reads > 0
         # A client's read that first shows the digests is the first with the old size.
         lag_left = file.size_lag_reads - (1 if read else 0)

@@ -27,6 +27,7 @@ from jcds2.emulator.faultrules import (
     CorruptUploadFault,
     LateSizeFault,
     PackageUploadFault,
+    TransferErrorFault,
     ZeroSizeUploadFault,
 )
 from jcds2.emulator.faults import UPLOAD_FAULT_KEY
@@ -262,7 +263,10 @@ class PackageUploadRoutes:
         zero = isinstance(fault, ZeroSizeUploadFault)
         late = fault.reads if isinstance(fault, LateSizeFault) else 0
         size = "0" if zero else str(spool.size)
-        uploaded = UploadedFile(file_name, md5, sha256, sha3, size, size_lag_reads=late)
+        fails = isinstance(fault, TransferErrorFault)
+        uploaded = UploadedFile(
+            file_name, md5, sha256, sha3, size, size_lag_reads=late, transfer_fails=fails
+        )
         # One upload to a package at a time from here: the last to store is the one pending.
         with self._locks.holding(package_id):
             if not self._store(package_id, spool, uploaded):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Collection
 from pathlib import Path
 
 from jcds2.adapters.file_share.common import (
@@ -35,6 +36,7 @@ from jcds2.domain.models import (
     VersionedUrl,
     expect_target,
 )
+from jcds2.domain.status import FileInventory
 
 
 class FileShareStore:
@@ -164,6 +166,16 @@ class FileShareStore:
         except OSError as exc:
             raise TransferError(f"cannot list {directory}: {_strerror(exc)}") from exc
         return sorted(files, key=lambda remote: remote.file_name)
+
+    def file_inventory(self, file_names: Collection[str] | None = None) -> FileInventory:
+        """The folder's files among ``file_names`` (``None``: all): a share has no transfer
+        statuses (``tracks_transfers`` false), a file is there or not."""
+        held = (remote.file_name for remote in self.list_files())
+        wanted = None if file_names is None else set(file_names)
+        return FileInventory(
+            dict.fromkeys(name for name in held if wanted is None or name in wanted),
+            tracks_transfers=False,
+        )
 
     def delete(self, file_name: str) -> None:
         path = self._path(file_name)

@@ -286,7 +286,7 @@ def tls_failure(
     )
     return TlsVerificationError(
         f"{operation}: {what}; nothing was sent. If the server's certificate comes from a "
-        "private CA, give jcds2 that CA's bundle: verify='/path/to/ca.pem' "
-        "(jcds2 --ca-bundle /path/to/ca.pem), or set REQUESTS_CA_BUNDLE.",
+        "private CA, give jcds2 that CA's bundle: verify='/path/to/ca.pem', or set "
+        "REQUESTS_CA_BUNDLE.",
         operation=operation,
     )

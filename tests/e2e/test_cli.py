@@ -1063,7 +1063,12 @@ def test_version(cli: Cli) -> None:
 
 #: Parse without running. tcsh -n catches little beyond unmatched quotes, the likeliest
 #: fault of a generated script.
-SYNTAX_CHECK = {"bash": ("bash", "-n"), "zsh": ("zsh", "-n"), "tcsh": ("tcsh", "-n")}
+SYNTAX_CHECK = {
+    "bash": ("bash", "-n"),
+    "zsh": ("zsh", "-n"),
+    "tcsh": ("tcsh", "-n"),
+    "fish": ("fish", "--no-execute"),
+}
 
 
 @pytest.mark.parametrize("shell", sorted(SYNTAX_CHECK))

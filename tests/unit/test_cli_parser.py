@@ -168,7 +168,7 @@ def test_the_lowest_priority_and_workers_are_accepted(option: str, value: str) -
             ("upload", "a.pkg", "--on-exists", "keep"),
             "argument --on-exists: invalid choice: 'keep'",
         ),
-        (("completion", "fish"), "argument shell: invalid choice: 'fish'"),
+        (("completion", "powershell"), "argument shell: invalid choice: 'powershell'"),
         (("launch",), "argument COMMAND: invalid choice: 'launch'"),
         ((), "the following arguments are required: COMMAND"),
         (("upload",), "the following arguments are required: FILE"),
@@ -186,7 +186,7 @@ def test_every_route_is_a_choice(route: str) -> None:
     assert parse("upload", "a.pkg", "--route", route).route == route
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh", "fish"])
 def test_every_completion_shell_is_a_choice(shell: str) -> None:
     assert parse("completion", shell).shell == shell
 

@@ -278,9 +278,10 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "completion",
         help="print a shell completion script",
         description='Print a completion script. bash: `eval "$(jcds2 completion bash)"` '
-        "in ~/.bashrc; zsh: `jcds2 completion zsh > ~/.zfunc/_jcds2` with ~/.zfunc in fpath.",
+        "in ~/.bashrc; zsh: `jcds2 completion zsh > ~/.zfunc/_jcds2` with ~/.zfunc in fpath; "
+        "fish: `jcds2 completion fish > ~/.config/fish/completions/jcds2.fish`.",
     )
-    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh", "fish"))
 
     commands.add_parser(
         "emulator",

@@ -178,8 +178,8 @@ def test_verify_exit_codes_tell_a_difference_from_a_failure_to_compare(
     assert missing.code == 1, missing  # no local file: nothing to compare
     assert both.code == 2, both
     assert both.errors == [
-        f"jcds2: {other} is a path, not a file name on the server: give the server's file name "
-        "with --file, or the path alone"
+        f"jcds2: {other} is a path, not a file name on the server: with --file, NAME is the "
+        "file's name on the server; or give the path alone"
     ]
 
 

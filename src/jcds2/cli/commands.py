@@ -288,8 +288,8 @@ def verify_target(name: str, file: str | None) -> tuple[str, str]:
         return name, file or name
     if file is not None:
         raise UsageError(
-            f"{name} is a path, not a file name on the server: give the server's file name "
-            "with --file, or the path alone"
+            f"{name} is a path, not a file name on the server: with --file, NAME is the file's "
+            "name on the server; or give the path alone"
         )
     server_name = Path(name).expanduser().name
     if server_name in ("", ".", ".."):

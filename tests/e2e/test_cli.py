@@ -645,7 +645,7 @@ def test_verify_a_matching_file_in_the_current_directory_and_as_json(
 
 
 @pytest.mark.parametrize("difference", ["size", "content"])
-def test_verify_a_different_file_exits_1(
+def test_verify_a_different_file_exits_4(
     cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path, difference: str
 ) -> None:
     seed(client, tmp_path / "server", "Other.pkg", 40_000, seed=6)
@@ -654,7 +654,8 @@ def test_verify_a_different_file_exits_1(
     local = make_file(tmp_path / "Other.pkg", size, seed=7)
     run = cli("verify", "Other.pkg", "--file", str(local), "--json")
 
-    assert run.code == 1, run
+    # 4, not 1: a difference found is not a failure to compare (issue 15).
+    assert run.code == 4, run
     [result] = run.objects()
     assert (result["match"], result["remote_size"], result["local_size"]) == (False, 40_000, size)
     [error] = run.errors
@@ -1087,7 +1088,12 @@ def test_version(cli: Cli) -> None:
 
 #: Parse without running. tcsh -n catches little beyond unmatched quotes, the likeliest
 #: fault of a generated script.
-SYNTAX_CHECK = {"bash": ("bash", "-n"), "zsh": ("zsh", "-n"), "tcsh": ("tcsh", "-n")}
+SYNTAX_CHECK = {
+    "bash": ("bash", "-n"),
+    "zsh": ("zsh", "-n"),
+    "tcsh": ("tcsh", "-n"),
+    "fish": ("fish", "--no-execute"),
+}
 
 
 @pytest.mark.parametrize("shell", sorted(SYNTAX_CHECK))

@@ -168,7 +168,7 @@ def test_the_lowest_priority_and_workers_are_accepted(option: str, value: str) -
             ("upload", "a.pkg", "--on-exists", "keep"),
             "argument --on-exists: invalid choice: 'keep'",
         ),
-        (("completion", "fish"), "argument shell: invalid choice: 'fish'"),
+        (("completion", "powershell"), "argument shell: invalid choice: 'powershell'"),
         (("launch",), "argument COMMAND: invalid choice: 'launch'"),
         ((), "the following arguments are required: COMMAND"),
         (("upload",), "the following arguments are required: FILE"),
@@ -186,7 +186,7 @@ def test_every_route_is_a_choice(route: str) -> None:
     assert parse("upload", "a.pkg", "--route", route).route == route
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh", "fish"])
 def test_every_completion_shell_is_a_choice(shell: str) -> None:
     assert parse("completion", shell).shell == shell
 
@@ -272,8 +272,9 @@ def test_the_reference_parser_shows_every_option_with_the_global_ones_once() -> 
 def test_the_emulator_command_without_the_emulator_extra_says_how_to_get_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # As if moto and werkzeug were not installed: importing the emulator fails.
-    monkeypatch.setitem(sys.modules, "jcds2.emulator.__main__", None)
+    # As if moto and werkzeug were not installed: importing the emulator's command fails.
+    # (tests/emulator/test_without_the_extra.py runs both entry points without them.)
+    monkeypatch.setitem(sys.modules, "jcds2.emulator.command", None)
     stderr = io.StringIO()
 
     code = main(["emulator", "--port", "0"], stdout=io.StringIO(), stderr=stderr)
@@ -281,4 +282,6 @@ def test_the_emulator_command_without_the_emulator_extra_says_how_to_get_it(
     assert code == 1
     [line] = stderr.getvalue().splitlines()
     assert line.startswith("jcds2: the emulator needs the 'emulator' extra")
-    assert line.endswith("pip install 'jcds2[emulator]'")
+    assert line.endswith(
+        ": pip install 'jcds2[emulator]' (from a checkout of jcds2: pip install -e '.[emulator]')"
+    )

@@ -11,6 +11,7 @@ import pytest
 from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.remote_files import RemoveFile, VerifyFile, same_file
 from jcds2.domain.errors import (
+    InvalidFileNameError,
     LocalFileNotFoundError,
     NoRemoteHashError,
     NotARegularFileError,
@@ -103,6 +104,16 @@ def test_a_missing_local_file_is_reported_before_the_server_is_asked(tmp_path: P
         VerifyFile(InMemoryFileStore())("Tool.pkg", tmp_path / "missing.pkg")
     with pytest.raises(NotARegularFileError):
         VerifyFile(InMemoryFileStore())("Tool.pkg", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["build/Tool.pkg", "/tmp/Tool.pkg", "build\\Tool.pkg"])
+def test_a_path_as_the_server_name_is_refused_before_anything_is_read(
+    files: InMemoryFileStore, name: str, tmp_path: Path
+) -> None:
+    # A server's file name has no folders: a path there means the local file's name was
+    # meant. Refused before the local file is looked at (it need not even exist).
+    with pytest.raises(InvalidFileNameError, match="path separator"):
+        VerifyFile(files)(name, tmp_path / "missing.pkg")
 
 
 def test_a_file_the_server_does_not_have(local: Path) -> None:

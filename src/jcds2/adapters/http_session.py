@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
 import ssl
+import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 import attrs
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from jcds2.domain.errors import JamfApiError, ResponseTooLargeError, TlsVerificationError
@@ -22,12 +28,72 @@ MAX_RETRY_AFTER = 120.0
 USER_AGENT = "jcds2/0.1"
 
 
+_R = TypeVar("_R", bound="SafeRetry")
+
+
+#: What :func:`nobody_there` says of a first contact that could not begin.
+NOT_RESOLVED = "the host name does not resolve"
+REFUSED = "connection refused: nothing listens there"
+
+
+def _causes(error: BaseException | None) -> list[BaseException]:
+    """``error`` and what it came from: its cause and context, and the ``reason`` of
+    urllib3's ``MaxRetryError`` (which ``requests`` wraps in its own errors)."""
+    found: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, BaseException) and item not in found:
+            found.append(item)
+            pending += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+    return found
+
+
+def nobody_there(error: BaseException | None) -> str | None:
+    """Why a connection could not even begin, if that is what ``error`` says: the host
+    name does not resolve, or the connection was refused (nothing listens at that port)."""
+    for cause in _causes(error):
+        if isinstance(cause, (NameResolutionError, socket.gaierror)):
+            return NOT_RESOLVED
+        if isinstance(cause, ConnectionRefusedError):
+            return REFUSED
+    return None
+
+
 class SafeRetry(Retry):
     """urllib3's ``Retry`` that never repeats a POST the server may have acted on.
 
     429 and 503 mean "not processed", so every method is retried on them (honouring
     ``Retry-After``, capped at two minutes); 502 and 504 only for idempotent methods.
+
+    ``answered`` (set by :func:`build_session` once its session has had any answer) makes
+    a first contact fail fast: a host name that does not resolve, or a refused
+    connection, before anything ever answered is a wrong URL or a server that is down,
+    reported at once rather than after every retry's backoff. Once something answered,
+    a refused connection (a server restarting) is retried like any failed connection.
     """
+
+    def __init__(self, *args: Any, answered: threading.Event | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answered = answered
+
+    def new(self: _R, **kw: Any) -> _R:
+        kw.setdefault("answered", self.answered)
+        return super().new(**kw)
+
+    def increment(
+        self: _R,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> _R:
+        first_contact = self.answered is not None and not self.answered.is_set()
+        if first_contact and error is not None and nobody_there(error) is not None:
+            raise MaxRetryError(_pool, url, error) from error  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST" and status_code not in NOT_PROCESSED:
@@ -60,12 +126,24 @@ def build_retry(config: TransferConfig, statuses: Iterable[int] = RETRY_STATUSES
 def build_session(
     config: TransferConfig, verify: bool | str = True, retry: Retry | None = None
 ) -> requests.Session:
-    """A ``requests.Session`` with a connection pool as large as the concurrency."""
+    """A ``requests.Session`` with a connection pool as large as the concurrency.
+
+    Its first contact fails fast when nothing is there to answer (see :class:`SafeRetry`).
+    """
     session = requests.Session()
+    retry = retry if retry is not None else build_retry(config)
+    if isinstance(retry, SafeRetry):
+        answered = threading.Event()
+        retry = retry.new(answered=answered)
+
+        def heard(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            answered.set()
+
+        session.hooks["response"].append(heard)
     adapter = HTTPAdapter(
         pool_connections=4,
         pool_maxsize=config.concurrency + 4,
-        max_retries=retry if retry is not None else build_retry(config),
+        max_retries=retry,
     )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -208,7 +286,7 @@ def tls_failure(
     )
     return TlsVerificationError(
         f"{operation}: {what}; nothing was sent. If the server's certificate comes from a "
-        "private CA, give jcds2 that CA's bundle: verify='/path/to/ca.pem' "
-        "(jcds2 --ca-bundle /path/to/ca.pem), or set REQUESTS_CA_BUNDLE.",
+        "private CA, give jcds2 that CA's bundle: verify='/path/to/ca.pem', or set "
+        "REQUESTS_CA_BUNDLE.",
         operation=operation,
     )

@@ -21,8 +21,10 @@ import requests
 
 from jcds2.adapters.fields import field, read_moment, read_seconds, read_text
 from jcds2.adapters.http_session import (
+    REFUSED,
     SMALL_BODY_BYTES,
     BoundedResponse,
+    nobody_there,
     read_bounded,
     tls_failure,
 )
@@ -97,9 +99,14 @@ def _post(
             f"{what}: no answer from {url} in time", operation=what
         ) from exc
     except requests.RequestException as exc:
+        reason = nobody_there(exc)
+        advice = (
+            "Check the server URL (and its port) and that the server is running."
+            if reason == REFUSED
+            else "Check the server URL and your network."
+        )
         raise ServerUnreachableError(
-            f"{what}: cannot reach {url} ({type(exc).__name__}). Check the server URL and "
-            "your network.",
+            f"{what}: cannot reach {url} ({reason or type(exc).__name__}). {advice}",
             operation=what,
         ) from exc
 
@@ -123,13 +130,6 @@ def _raise_for_token_status(response: BoundedResponse, server: JamfServer, what:
     status = response.status_code
     if status in (200, 201):
         return
-    if status in (400, 401):
-        raise AuthenticationError(
-            f"{what}: {server.host} rejected the credentials (HTTP {status}). "
-            "Check them, and that the account or API client is enabled.",
-            status=status,
-            operation=what,
-        )
     if status == 404 or 300 <= status < 400:
         raise NotJamfServerError(
             f"{what}: {server.base_url} has no Jamf Pro token endpoint (HTTP {status}); "
@@ -137,9 +137,52 @@ def _raise_for_token_status(response: BoundedResponse, server: JamfServer, what:
             status=status,
             operation=what,
         )
+    foreign = not _jamf_error(response)
+    # An empty 400 or 401 is taken at its word: a refusal of the credentials.
+    if status in (400, 401) and not (foreign and response.content.strip()):
+        raise AuthenticationError(
+            f"{what}: {server.host} rejected the credentials (HTTP {status}). "
+            "Check them, and that the account or API client is enabled.",
+            status=status,
+            operation=what,
+        )
+    if foreign:
+        raise NotJamfServerError(
+            f"{what}: {server.base_url} answered HTTP {status} with {_described(response)}, "
+            "not with a Jamf Pro error; is it a Jamf Pro server?",
+            status=status,
+            operation=what,
+        )
     raise JamfApiError(
         f"{what}: {server.host} answered HTTP {status}", status=status, operation=what
     )
+
+
+def _jamf_error(response: BoundedResponse) -> bool:
+    """Whether an error answer is one Jamf Pro sends from its token endpoints: its API
+    error (``{"httpStatus", "errors"}``) or an OAuth error (``{"error": "..."}``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    return "httpStatus" in body or "errors" in body or isinstance(body.get("error"), str)
+
+
+def _described(response: BoundedResponse) -> str:
+    """What kind of answer a server sent, in words of jcds2's own: nothing of the answer
+    is repeated (a server that is not Jamf could echo the credentials back)."""
+    if not response.content.strip():
+        return "an empty answer"
+    kind = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml") or response.content.lstrip()[:1] == b"<":
+        return "an HTML page"
+    try:
+        response.json()
+    except ValueError:
+        return "plain text" if kind == "text/plain" else "an answer that is not JSON"
+    return "JSON"
 
 
 def _require(identity: str, secret: str, needs: str) -> None:

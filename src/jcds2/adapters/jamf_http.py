@@ -28,6 +28,7 @@ from jcds2.adapters.http_session import (
     BoundedResponse,
     build_retry,
     build_session,
+    nobody_there,
     read_bounded,
     tls_failure,
 )
@@ -290,8 +291,9 @@ class JamfHttpClient:
                         operation=operation,
                     ) from exc
                 except requests.RequestException as exc:
+                    reason = nobody_there(exc) or type(exc).__name__
                     raise ServerUnreachableError(
-                        f"{operation}: cannot reach {self.server.host} ({type(exc).__name__})",
+                        f"{operation}: cannot reach {self.server.host} ({reason})",
                         operation=operation,
                     ) from exc
                 log.debug(

@@ -10,6 +10,7 @@ import attrs
 from jcds2.application.local_files import hash_file
 from jcds2.application.ports import FileStore, PackageRepository
 from jcds2.domain.errors import (
+    InvalidFileNameError,
     LocalFileNotFoundError,
     NoRemoteHashError,
     NotARegularFileError,
@@ -62,7 +63,9 @@ class RemoveFile:
 class VerifyFile:
     """Compare the distribution point's ``file_name`` with the local file ``path``.
 
-    The local file is checked first (``LocalFileError``), then looked up on the server
+    ``file_name`` is the name on the server: a path there (``InvalidFileNameError``) is
+    a mistake for the local file's name, refused before anything is read or asked. The
+    local file is checked next (``LocalFileError``), then looked up on the server
     (``RemoteFileNotFoundError``); a server that reports no hash for it yet raises
     ``NoRemoteHashError``. Sizes are compared before anything is hashed.
     """
@@ -70,6 +73,8 @@ class VerifyFile:
     files: FileStore
 
     def __call__(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
+        if "/" in file_name or "\\" in file_name:
+            raise InvalidFileNameError(file_name, "it contains a path separator")
         local = Path(path).expanduser()
         try:
             if not local.is_file():

@@ -2,8 +2,9 @@
 
 Settings come from flags, then the environment, then ``~/.config/jcds2/config.toml``
 (:mod:`jcds2.cli.settings`); secrets never come from flags. Exit codes: 0 success,
-1 failure, 2 usage, 3 a package already uses the file name, 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM). The parser is :func:`jcds2.cli.parser.build_parser`.
+1 failure, 2 usage, 3 a package already uses the file name, 4 ``verify`` found the files
+differ, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). The parser is
+:func:`jcds2.cli.parser.build_parser`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from jcds2 import Jcds2Error
 from jcds2.cli.commands import COMMANDS
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
-    EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -100,16 +100,11 @@ def _run(session: Session) -> int:
 
 
 def _emulator(arguments: Sequence[str], stderr: TextIO) -> int:
-    try:
-        from jcds2.emulator.__main__ import main as emulator_main  # noqa: PLC0415
-    except ImportError as exc:  # installed without the extra: moto, werkzeug missing
-        print(
-            f"jcds2: the emulator needs the 'emulator' extra ({exc.name or exc} is not "
-            "installed): pip install 'jcds2[emulator]'",
-            file=stderr,
-        )
-        return EXIT_FAILURE
-    return emulator_main(arguments, prog="jcds2 emulator")
+    # The same entry point as python -m jcds2.emulator, so both say the same when the
+    # emulator extra is missing (it needs only the standard library to say it).
+    from jcds2.emulator.__main__ import main as emulator_main  # noqa: PLC0415
+
+    return emulator_main(arguments, prog="jcds2 emulator", stderr=stderr)
 
 
 def _usage_error(

@@ -33,6 +33,7 @@ from jcds2.cli import secrets, status
 from jcds2.cli.edit import edit
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
+    EXIT_DIFFERS,
     EXIT_FAILURE,
     EXIT_OK,
     error_message,
@@ -307,10 +308,28 @@ def delete_question(names: Sequence[str]) -> str:
     return f"Delete {', '.join(names)} and the packages that use them?"
 
 
+def verify_target(name: str, file: str | None) -> tuple[str, str]:
+    """The server's file name and the local path that ``jcds2 verify NAME [--file PATH]``
+    compares: a NAME with a folder in it is the local file, named on the server as it is
+    named here; a plain NAME is the server's, compared with ``--file`` or ``./NAME``."""
+    separators = {"/", os.sep, os.altsep or os.sep}
+    if not any(separator in name for separator in separators):
+        return name, file or name
+    if file is not None:
+        raise UsageError(
+            f"{name} is a path, not a file name on the server: with --file, NAME is the file's "
+            "name on the server; or give the path alone"
+        )
+    server_name = Path(name).expanduser().name
+    if server_name in ("", ".", ".."):
+        raise UsageError(f"{name} names a folder: give the path of a file")
+    return server_name, name
+
+
 def verify(session: Session) -> int:
-    name: str = session.args.name
+    name, local_path = verify_target(session.args.name, session.args.file)
     with session.client() as client:
-        compared = client.jcds2.verify_file(name, session.args.file or name)
+        compared = client.jcds2.verify_file(name, local_path)
     path, label, remote_hash, local_hash = (
         compared.path,
         compared.algorithm,
@@ -343,7 +362,7 @@ def verify(session: Session) -> int:
     session.output.note(f"jcds2: {name} differs from {path}: {detail}")
     if session.output.json:
         session.output.result("", data)
-    return EXIT_FAILURE
+    return EXIT_DIFFERS
 
 
 # -- ping, login, logout ------------------------------------------------------------------

@@ -14,6 +14,8 @@ from jcds2.domain.text import shown, shown_json
 from jcds2.errors import PackageExistsError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
+#: ``jcds2 verify`` compared the files and they differ (1: it could not compare them).
+EXIT_DIFFERS = 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
@@ -31,14 +33,22 @@ def worst(codes: Iterator[int] | list[int]) -> int:
     return EXIT_OK
 
 
-#: The library's advice names its arguments; on the command line the same advice names flags.
-_ADVICE_FOR_THE_SHELL = (
+#: The library's advice names its arguments; on the command line the same advice names
+#: flags. The library's messages speak Python only, and the command line says it its way.
+ADVICE_FOR_THE_SHELL = (
     ("Pass overwrite=True", "Pass --overwrite"),
     ("on_exists='skip'", "--on-exists skip"),
     ("on_exists='replace'", "--on-exists replace"),
     ("resume=False", "--no-resume"),
     ("verify=False", "--no-verify"),
     ("create_category=True", "--create-category"),
+    ("verify='/path/to/ca.pem'", "--ca-bundle /path/to/ca.pem (or JCDS2_CA_BUNDLE)"),
+    ("pass packages_dir=''", "give --file-share the folder that holds it"),
+    (
+        "pass a credentials provider",
+        "give --client-id or --username, and the secret apart (--password-stdin, the "
+        "environment, the keyring or a prompt)",
+    ),
 )
 
 
@@ -57,7 +67,7 @@ def _error_text(error: BaseException) -> str:
             "it is the same file) or --on-exists replace."
         )
     message = " ".join(str(error).split()) or type(error).__name__
-    for library, shell in _ADVICE_FOR_THE_SHELL:
+    for library, shell in ADVICE_FOR_THE_SHELL:
         message = message.replace(library, shell)
     return message
 

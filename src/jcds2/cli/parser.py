@@ -19,7 +19,8 @@ from jcds2.cli import status
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
-    "130 interrupted, 143 terminated"
+    "4 verify found the files differ, 5 status found a package not READY, 130 interrupted, "
+    "143 terminated"
 )
 
 _DESCRIPTION = (
@@ -283,10 +284,19 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "verify",
         "compare a file on the server with a local file",
         "Compare the size and hash (SHA3-512, else MD5) the server reports for a file with "
-        "a local file. Exit 0 when they match, 1 when they differ.",
+        "a local file. Exit 0 when they match, 4 when they differ, 1 when they could not be "
+        "compared (no such file here or there, no hash on the server yet, an error).",
     )
-    verify.add_argument("name", metavar="NAME", help="the file name on the server")
-    local = verify.add_argument("--file", metavar="PATH", help="the local file (default: ./NAME)")
+    name = verify.add_argument(
+        "name",
+        metavar="NAME",
+        help="the file name on the server, or a local file's path (with a folder in it, "
+        "such as ./Tool.pkg): that file, under its own name on the server",
+    )
+    name.complete = shtab.FILE  # type: ignore[attr-defined]
+    local = verify.add_argument(
+        "--file", metavar="PATH", help="the local file, for a NAME on the server (default: ./NAME)"
+    )
     local.complete = shtab.FILE  # type: ignore[attr-defined]
 
     edit_command.add_arguments(
@@ -322,9 +332,10 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "completion",
         help="print a shell completion script",
         description='Print a completion script. bash: `eval "$(jcds2 completion bash)"` '
-        "in ~/.bashrc; zsh: `jcds2 completion zsh > ~/.zfunc/_jcds2` with ~/.zfunc in fpath.",
+        "in ~/.bashrc; zsh: `jcds2 completion zsh > ~/.zfunc/_jcds2` with ~/.zfunc in fpath; "
+        "fish: `jcds2 completion fish > ~/.config/fish/completions/jcds2.fish`.",
     )
-    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh", "fish"))
 
     commands.add_parser(
         "emulator",

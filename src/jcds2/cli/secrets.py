@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Final, Protocol, TextIO
 
@@ -36,6 +37,8 @@ log = logging.getLogger("jcds2.cli")
 
 #: The system keyring's service name for jcds2's secrets.
 KEYRING_SERVICE: Final = "jcds2"
+#: The user information of a URL (``user:password@``), after its scheme if any.
+_USER_INFO: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#@]*@")
 _VAR_FOR_CLIENT: Final = "JAMF_CLIENT_SECRET"
 _VAR_FOR_USER: Final = "JAMF_PASSWORD"
 
@@ -110,7 +113,9 @@ def _base_url(server: str, source: str | None = None) -> str:
         return JamfServer.parse(server).base_url
     except ConfigurationError as exc:
         where = f" (from {source})" if source else ""
-        raise UsageError(f"server {server!r}{where}: {exc}") from None
+        # A URL with a password in it is shown without: the message may reach a CI log.
+        masked = _USER_INFO.sub(r"\1***@", server)
+        raise UsageError(f"server {masked!r}{where}: {exc}") from None
 
 
 @attrs.frozen

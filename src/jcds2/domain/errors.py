@@ -257,7 +257,9 @@ class PermissionDeniedError(JamfApiError):
 
 
 class NotJamfServerError(JamfApiError):
-    """Raised when the server does not answer like Jamf Pro (e.g. 404 on the token endpoint)."""
+    """Raised when the server does not answer like Jamf Pro: no token endpoint (404), or an
+    answer to a sign-in that is neither a token nor one of Jamf Pro's errors (an HTML page,
+    say, whatever its status)."""
 
 
 class PackageExistsError(Jcds2Error):

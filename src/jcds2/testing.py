@@ -19,10 +19,15 @@ store reports the new file only after ``refresh`` and ``pending_looks`` further 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import random
+import struct
 import threading
 import uuid
+import zlib
+from collections.abc import Sequence
 
 import attrs
 
@@ -50,6 +55,7 @@ from jcds2.domain.models import (
 from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
+    "FLAT_PACKAGE_MIN_SIZE",
     "FixedServerInfo",
     "InMemoryCategoryDirectory",
     "InMemoryFileStore",
@@ -57,6 +63,8 @@ __all__ = [
     "InMemoryPackageRepository",
     "InMemoryPackageTarget",
     "InMemoryRangeFetcher",
+    "flat_package",
+    "flat_package_head",
 ]
 
 
@@ -443,3 +451,60 @@ class FixedServerInfo:
             principal_distribution_technology=True,
             direct_upload_capable=self.direct_upload_capable,
         )
+
+
+# --- stand-in packages ------------------------------------------------------------------
+
+#: The smallest stand-in package :func:`flat_package` makes (unsigned; a signature adds
+#: its certificates and 256 bytes).
+FLAT_PACKAGE_MIN_SIZE = 512
+
+
+def flat_package_head(seed: int = 0, certificates: Sequence[bytes] = ()) -> bytes:
+    """The start of a stand-in flat package: a xar header, a table of contents with its
+    SHA-1 checksum and, given ``certificates`` (DER, leaf first), a signature naming them;
+    then the heap's first bytes. Append any bytes to make it as large as wanted.
+
+    It passes jcds2's guardrails, not a Mac's installer: there is no payload, and the
+    signature's bytes are random (jcds2 finds a signature and names its signer, it does
+    not verify it).
+    """
+    generator = random.Random(seed)  # noqa: S311 (reproducible stand-in bytes)
+    signature = ""
+    heap_signature = b""
+    if certificates:
+        encoded = "".join(
+            f"<X509Certificate>{base64.b64encode(der).decode()}</X509Certificate>"
+            for der in certificates
+        )
+        signature = (
+            '<signature style="RSA"><offset>20</offset><size>256</size>'
+            '<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#">'
+            f"<X509Data>{encoded}</X509Data></KeyInfo></signature>"
+        )
+        heap_signature = generator.randbytes(256)
+    toc = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xar><toc>'
+        '<checksum style="sha1"><offset>0</offset><size>20</size></checksum>'
+        f"<creation-time>2026-12-01T00:00:{seed % 60:02d}</creation-time>{signature}"
+        '<file id="1"><name>Distribution</name><type>file</type></file>'
+        "</toc></xar>\n"
+    ).encode()
+    compressed = zlib.compress(toc)
+    header = struct.pack(">4sHHQQI", b"xar!", 28, 1, len(compressed), len(toc), 1)
+    # xar's own default checksum of its table of contents, not a security measure.
+    checksum = hashlib.sha1(compressed, usedforsecurity=False).digest()
+    heap = checksum + heap_signature + generator.randbytes(32)
+    return header + compressed + heap
+
+
+def flat_package(
+    size: int = FLAT_PACKAGE_MIN_SIZE, *, seed: int = 0, certificates: Sequence[bytes] = ()
+) -> bytes:
+    """A stand-in flat package of exactly ``size`` bytes (see :func:`flat_package_head`),
+    the same for the same ``seed``: for tests and examples against the emulator, now that
+    jcds2 uploads only a ``.pkg`` that is one."""
+    head = flat_package_head(seed, certificates)
+    if size < len(head):
+        raise ValueError(f"a stand-in flat package takes at least {len(head)} bytes")
+    return head + random.Random(seed).randbytes(size - len(head))  # noqa: S311

@@ -263,6 +263,8 @@ class UploadResult:
     verified: bool = False
     #: The SHA3-512 of the file, where it was computed (sent, or matched by a skip).
     sha3_512: str | None = None
+    #: The common name of the certificate that signed the package (a signed ``.pkg``).
+    signed_by: str | None = None
 
 
 @attrs.frozen

@@ -62,7 +62,18 @@ class UploadPackageFiles:
         options = attrs.evolve(options, package_name=None, cancel=token)
         paths = [Path(os.fspath(path)) for path in file_paths]
         items: list[BatchItem | None] = [None] * len(paths)
+        seen: dict[str, Path] = {}
         for index, path in enumerate(paths):
+            first = seen.setdefault(path.name, path)
+            if first is not path:
+                items[index] = BatchItem(
+                    path,
+                    error=ConfigurationError(
+                        f"{path} has the same file name as {first}, earlier in the batch; "
+                        "one file name makes one package"
+                    ),
+                )
+                continue
             # Every file's guardrails first: a file that fails them is refused before the
             # batch asks anything of the server (or makes its category).
             try:
@@ -74,7 +85,6 @@ class UploadPackageFiles:
         if directory is not None and any(item is None for item in items):
             category = resolve_category(directory, options.category, create=options.create_category)
             options = attrs.evolve(options, category=category, create_category=False)
-        seen: dict[str, Path] = {}
 
         def one(index: int) -> BatchItem:
             path = paths[index]
@@ -88,23 +98,8 @@ class UploadPackageFiles:
                 return BatchItem(path, error=exc)
             return BatchItem(path, result=result)
 
-        tasks: list[Callable[[], BatchItem]] = []
-        slots: list[int] = []
-        for index, path in enumerate(paths):
-            if items[index] is not None:
-                continue
-            first = seen.setdefault(path.name, path)
-            if first is not path:
-                items[index] = BatchItem(
-                    path,
-                    error=ConfigurationError(
-                        f"{path} has the same file name as {first}, earlier in the batch; "
-                        "one file name makes one package"
-                    ),
-                )
-                continue
-            tasks.append(functools.partial(one, index))
-            slots.append(index)
+        slots = [index for index, item in enumerate(items) if item is None]
+        tasks: list[Callable[[], BatchItem]] = [functools.partial(one, index) for index in slots]
         try:
             # An interrupt cancels the uploads in flight; each cleans up what it started,
             # however long that takes (grace=None), before the interrupt propagates.

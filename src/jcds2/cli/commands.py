@@ -27,7 +27,7 @@ from jcds2 import (
     Jcds2Error,
     UploadResult,
 )
-from jcds2.cli import secrets
+from jcds2.cli import dry_run, secrets
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
     EXIT_FAILURE,
@@ -59,6 +59,8 @@ def upload(session: Session) -> int:
             "--file-share works with the jcds route only: the packages route uploads "
             "through Jamf Pro to its cloud distribution point"
         )
+    if args.dry_run:
+        return dry_run.upload(session)
     with session.client(route=session.settings.route) as client:
         facade = client.jcds2
         # A file share is reported as the jcds route, whose package objects it shares.
@@ -71,6 +73,7 @@ def upload(session: Session) -> int:
             "priority": 10 if args.priority is None else args.priority,
             "on_exists": args.on_exists,
             "verify": args.verify,
+            "require_signed": args.require_signed,
         }
         waiting = "verifying" if args.verify else None
         if len(args.files) == 1:
@@ -131,6 +134,8 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
         )
     else:
         text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
+    if result.signed_by is not None:
+        text += f"; signed by {result.signed_by}"
     data = {"command": "upload", "path": path, "route": route, "status": status}
     session.output.result(text, data | plain(result))
     given = [flag for flag, dest in _PACKAGE_OPTIONS if getattr(session.args, dest) is not None]
@@ -243,6 +248,8 @@ def list_files(session: Session) -> int:
 
 def remove(session: Session) -> int:
     names: list[str] = session.args.names
+    if session.args.dry_run:
+        return dry_run.remove(session)
     if not session.args.yes:
         if not session.interactive:
             raise UsageError(

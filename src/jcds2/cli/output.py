@@ -39,6 +39,7 @@ _ADVICE_FOR_THE_SHELL = (
     ("resume=False", "--no-resume"),
     ("verify=False", "--no-verify"),
     ("create_category=True", "--create-category"),
+    ("without require_signed=True", "without --require-signed"),
 )
 
 

@@ -46,7 +46,7 @@ class NoCalls:
 
 def untouchable() -> UploadPackageFile:
     no = NoCalls()
-    return UploadPackageFile(no, no, no, categories=no)  # type: ignore[arg-type]
+    return UploadPackageFile(no, no, no, categories=no)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from jcds2 import Jcds2Error
-from jcds2.cli.output import EXIT_EXISTS, EXIT_FAILURE, EXIT_OK, exit_code_for, plain, worst
+from jcds2.cli.output import (
+    EXIT_EXISTS,
+    EXIT_FAILURE,
+    EXIT_OK,
+    error_message,
+    exit_code_for,
+    plain,
+    worst,
+)
 from jcds2.cli.session import Session
 from jcds2.domain.plans import PlannedAction, RemovePlan, UploadPlan
 from jcds2.errors import ConfigurationError
@@ -75,7 +83,8 @@ def upload_text(plan: UploadPlan, route: str) -> str:
     elif plan.action is PlannedAction.REPLACE:
         what = f"would replace the file of {package} ({plan.size} bytes)"
     else:
-        what = f"would fail: {' '.join((plan.reason or '').split())}"
+        # The reason as the upload's error would say it, advice phrased for the shell.
+        what = f"would fail: {error_message(Jcds2Error(plan.reason or '')).rstrip('.')}"
     return f"{what}; route {route}; {_category_text(plan)}; {plan.check.describe()}"
 
 

@@ -426,9 +426,9 @@ def test_a_batch_refuses_a_silly_worker_count(route: Route, old_file: Path) -> N
 
 def test_a_cancelled_batch_stops_and_cleans_up(route: Route, tmp_path: Path) -> None:
     paths = []
-    for name in ["A.pkg", "B.pkg"]:
+    for index, name in enumerate(["A.pkg", "B.pkg"]):
         path = tmp_path / name
-        path.write_bytes(flat_package(4 + len(name) * 100, seed=len(paths)))
+        path.write_bytes(flat_package(4 + len(name) * 100, seed=index))
         paths.append(path)
     cancel = CancelToken()
     cancel.cancel()

@@ -55,7 +55,6 @@ from jcds2.domain.models import (
 from jcds2.domain.transfer import ByteRange, TransferConfig
 
 __all__ = [
-    "FLAT_PACKAGE_MIN_SIZE",
     "FixedServerInfo",
     "InMemoryCategoryDirectory",
     "InMemoryFileStore",
@@ -455,15 +454,15 @@ class FixedServerInfo:
 
 # --- stand-in packages ------------------------------------------------------------------
 
-#: The smallest stand-in package :func:`flat_package` makes (unsigned; a signature adds
-#: its certificates and 256 bytes).
-FLAT_PACKAGE_MIN_SIZE = 512
 
-
-def flat_package_head(seed: int = 0, certificates: Sequence[bytes] = ()) -> bytes:
+def flat_package_head(
+    seed: int = 0, certificates: Sequence[bytes] = (), *, checksum: bool = True
+) -> bytes:
     """The start of a stand-in flat package: a xar header, a table of contents with its
     SHA-1 checksum and, given ``certificates`` (DER, leaf first), a signature naming them;
     then the heap's first bytes. Append any bytes to make it as large as wanted.
+    ``checksum=False``: the smallest head (no checksum, an empty table of contents, some
+    50 bytes), for a stand-in of a hundred bytes.
 
     It passes jcds2's guardrails, not a Mac's installer: there is no payload, and the
     signature's bytes are random (jcds2 finds a signature and names its signer, it does
@@ -483,6 +482,12 @@ def flat_package_head(seed: int = 0, certificates: Sequence[bytes] = ()) -> byte
             f"<X509Data>{encoded}</X509Data></KeyInfo></signature>"
         )
         heap_signature = generator.randbytes(256)
+    if not checksum:
+        if certificates:
+            raise ValueError("a signed stand-in has a checksum: its signature follows it")
+        toc = b"<xar><toc/></xar>"
+        compressed = zlib.compress(toc)
+        return struct.pack(">4sHHQQI", b"xar!", 28, 1, len(compressed), len(toc), 0) + compressed
     toc = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<xar><toc>'
         '<checksum style="sha1"><offset>0</offset><size>20</size></checksum>'
@@ -493,18 +498,19 @@ def flat_package_head(seed: int = 0, certificates: Sequence[bytes] = ()) -> byte
     compressed = zlib.compress(toc)
     header = struct.pack(">4sHHQQI", b"xar!", 28, 1, len(compressed), len(toc), 1)
     # xar's own default checksum of its table of contents, not a security measure.
-    checksum = hashlib.sha1(compressed, usedforsecurity=False).digest()
-    heap = checksum + heap_signature + generator.randbytes(32)
+    digest = hashlib.sha1(compressed, usedforsecurity=False).digest()
+    heap = digest + heap_signature + generator.randbytes(32)
     return header + compressed + heap
 
 
-def flat_package(
-    size: int = FLAT_PACKAGE_MIN_SIZE, *, seed: int = 0, certificates: Sequence[bytes] = ()
-) -> bytes:
-    """A stand-in flat package of exactly ``size`` bytes (see :func:`flat_package_head`),
-    the same for the same ``seed``: for tests and examples against the emulator, now that
-    jcds2 uploads only a ``.pkg`` that is one."""
+def flat_package(size: int = 512, *, seed: int = 0, certificates: Sequence[bytes] = ()) -> bytes:
+    """A stand-in flat package of exactly ``size`` bytes (see :func:`flat_package_head`;
+    the smallest head where the usual one is too large), the same for the same ``seed``:
+    for tests and examples against the emulator, now that jcds2 uploads only a ``.pkg``
+    that is one."""
     head = flat_package_head(seed, certificates)
+    if size < len(head) and not certificates:
+        head = flat_package_head(seed, checksum=False)
     if size < len(head):
         raise ValueError(f"a stand-in flat package takes at least {len(head)} bytes")
     return head + random.Random(seed).randbytes(size - len(head))  # noqa: S311

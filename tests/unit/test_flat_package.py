@@ -87,6 +87,7 @@ def test_a_flat_mpkg_is_checked_like_a_pkg(tmp_path: Path) -> None:
 def test_the_stand_in_packages_of_jcds2_testing_pass(tmp_path: Path) -> None:
     der = certificate("Stand-in signer")
     assert check(tmp_path, flat_package(4096)).signed is False
+    assert check(tmp_path, flat_package(100)).flat_package is True  # the smallest head
     assert check(tmp_path, flat_package(4096, certificates=[der])).signed_by == "Stand-in signer"
     with pytest.raises(ValueError, match="at least"):
         flat_package(10)

@@ -80,14 +80,14 @@ class UploadOptions:
 class UploadPackageFile:
     """Upload a file and make it usable in policies as a package.
 
-    First the guardrails (:func:`~jcds2.application.guardrails.check_package`): a file
+    First the guardrails (``jcds2.application.guardrails.check_package``): a file
     type Jamf Pro takes, a well-formed flat package, a signature if asked; a file that fails
     them raises a ``PackageCheckError`` before any request. A file name a package already
     uses is handled as ``on_exists`` says; a taken package name is refused before a byte is
     sent. Then ``order`` brings the file and its package into being
     (:class:`~jcds2.application.upload_orders.FileFirst` or ``PackageFirst``), each send
     confirmed by the distribution point, and cleans up after a failure: no file is left
-    without its package, no package made by this call without its file. :meth:`plan`
+    without its package, no package made by this call without its file. ``plan``
     tells what a call would do, and changes nothing.
 
     The category is looked up in ``categories`` first (one request), and a missing one

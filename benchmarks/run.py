@@ -65,11 +65,16 @@ def slug(size: int) -> str:
 
 
 def write_file(path: Path, size: int) -> None:
-    """``size`` bytes of incompressible data: a random block, each copy numbered."""
+    """``size`` bytes of incompressible data: a random block, each copy numbered. A
+    ``.pkg`` starts as a flat package does, so that it passes jcds2's guardrails."""
+    from jcds2.testing import flat_package_head  # noqa: PLC0415 (only where uploaded)
+
+    head = flat_package_head() if path.suffix == ".pkg" else b""
     block = bytearray(os.urandom(16 * MiB))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb", buffering=0) as out:
-        written = 0
+        out.write(head)
+        written = len(head)
         number = 0
         while written < size:
             block[:8] = number.to_bytes(8, "little")
@@ -188,7 +193,7 @@ def run_uploads(plan: Plan, python: str, jcds2_python: str) -> list[Comparison]:
     folder = WORK / "uploads"
     comparisons = []
     for size in plan.upload_sizes:
-        source = folder / f"source-{slug(size)}.bin"
+        source = folder / f"source-{slug(size)}.pkg"
         log(f"writing {size_label(size)} upload source")
         write_file(source, size)
         # A fresh emulator per size: moto keeps its objects in one process.
@@ -209,7 +214,7 @@ def run_uploads(plan: Plan, python: str, jcds2_python: str) -> list[Comparison]:
         ) -> Run:
             # A file name of its own per run (the name is part of the S3 key and of the
             # package), the same bytes: a hard link to the source.
-            link = folder / f"bench-{slug(size)}-r{round_number:02d}-{side}.bin"
+            link = folder / f"bench-{slug(size)}-r{round_number:02d}-{side}.pkg"
             os.link(source, link)
             try:
                 if side == "jcds2":
@@ -257,8 +262,8 @@ def run_duplicate_check(plan: Plan, jcds2_python: str) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     request_log = work / "requests.jsonl"
     request_log.unlink(missing_ok=True)
-    source = work / "source-1KiB.bin"
-    source.write_bytes(os.urandom(KiB))
+    source = work / "source-1KiB.pkg"
+    write_file(source, KiB)
     emulator = Emulator(
         work,
         "--packages",
@@ -275,7 +280,7 @@ def run_duplicate_check(plan: Plan, jcds2_python: str) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     try:
         for round_number in range(plan.runs + 1):
-            link = work / f"bench-dupcheck-r{round_number:02d}.bin"
+            link = work / f"bench-dupcheck-r{round_number:02d}.pkg"
             os.link(source, link)
             before = _lines(request_log)
             try:

@@ -22,6 +22,7 @@ import attrs
 
 from jcds2 import JamfProClient
 from jcds2.emulator import JamfEmulator
+from jcds2.testing import flat_package_head
 
 
 @contextmanager
@@ -40,10 +41,18 @@ def on_route(client: JamfProClient, route: str) -> Iterator[JamfProClient]:
 
 
 def make_file(path: Path, size: int, seed: int = 0) -> Path:
-    """Write ``size`` reproducible pseudo-random bytes to ``path``."""
+    """Write ``size`` reproducible pseudo-random bytes to ``path``; a ``.pkg`` or ``.mpkg``
+    starts as a flat package does (``jcds2.testing.flat_package_head``), so that it passes
+    the upload's guardrails."""
     generator = random.Random(seed)
+    head = b""
+    if path.suffix.lower() in (".pkg", ".mpkg"):
+        head = flat_package_head(seed)
+        if len(head) > size:  # the smallest head, for a file of a hundred bytes
+            head = flat_package_head(seed, checksum=False)[:size]
     with path.open("wb") as handle:
-        remaining = size
+        handle.write(head)
+        remaining = size - len(head)
         while remaining:
             count = min(remaining, 1 << 20)
             handle.write(generator.randbytes(count))

@@ -19,11 +19,15 @@ store reports the new file only after ``refresh`` and ``pending_looks`` further 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import random
+import struct
 import threading
 import uuid
-from collections.abc import Collection
+import zlib
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -63,6 +67,8 @@ __all__ = [
     "InMemoryPackageRepository",
     "InMemoryPackageTarget",
     "InMemoryRangeFetcher",
+    "flat_package",
+    "flat_package_head",
 ]
 
 
@@ -580,3 +586,67 @@ class FixedServerInfo:
             principal_distribution_technology=True,
             direct_upload_capable=self.direct_upload_capable,
         )
+
+
+# --- stand-in packages ------------------------------------------------------------------
+
+
+def flat_package_head(
+    seed: int = 0, certificates: Sequence[bytes] = (), *, checksum: bool = True
+) -> bytes:
+    """The start of a stand-in flat package: a xar header, a table of contents with its
+    SHA-1 checksum and, given ``certificates`` (DER, leaf first), a signature naming them;
+    then the heap's first bytes. Append any bytes to make it as large as wanted.
+    ``checksum=False``: the smallest head (no checksum, an empty table of contents, some
+    50 bytes), for a stand-in of a hundred bytes.
+
+    It passes jcds2's guardrails, not a Mac's installer: there is no payload, and the
+    signature's bytes are random (jcds2 finds a signature and names its signer, it does
+    not verify it).
+    """
+    generator = random.Random(seed)  # noqa: S311 (reproducible stand-in bytes)
+    signature = ""
+    heap_signature = b""
+    if certificates:
+        encoded = "".join(
+            f"<X509Certificate>{base64.b64encode(der).decode()}</X509Certificate>"
+            for der in certificates
+        )
+        signature = (
+            '<signature style="RSA"><offset>20</offset><size>256</size>'
+            '<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#">'
+            f"<X509Data>{encoded}</X509Data></KeyInfo></signature>"
+        )
+        heap_signature = generator.randbytes(256)
+    if not checksum:
+        if certificates:
+            raise ValueError("a signed stand-in has a checksum: its signature follows it")
+        toc = b"<xar><toc/></xar>"
+        compressed = zlib.compress(toc)
+        return struct.pack(">4sHHQQI", b"xar!", 28, 1, len(compressed), len(toc), 0) + compressed
+    toc = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xar><toc>'
+        '<checksum style="sha1"><offset>0</offset><size>20</size></checksum>'
+        f"<creation-time>2026-12-01T00:00:{seed % 60:02d}</creation-time>{signature}"
+        '<file id="1"><name>Distribution</name><type>file</type></file>'
+        "</toc></xar>\n"
+    ).encode()
+    compressed = zlib.compress(toc)
+    header = struct.pack(">4sHHQQI", b"xar!", 28, 1, len(compressed), len(toc), 1)
+    # xar's own default checksum of its table of contents, not a security measure.
+    digest = hashlib.sha1(compressed, usedforsecurity=False).digest()
+    heap = digest + heap_signature + generator.randbytes(32)
+    return header + compressed + heap
+
+
+def flat_package(size: int = 512, *, seed: int = 0, certificates: Sequence[bytes] = ()) -> bytes:
+    """A stand-in flat package of exactly ``size`` bytes (see :func:`flat_package_head`;
+    the smallest head where the usual one is too large), the same for the same ``seed``:
+    for tests and examples against the emulator, now that jcds2 uploads only a ``.pkg``
+    that is one."""
+    head = flat_package_head(seed, certificates)
+    if size < len(head) and not certificates:
+        head = flat_package_head(seed, checksum=False)
+    if size < len(head):
+        raise ValueError(f"a stand-in flat package takes at least {len(head)} bytes")
+    return head + random.Random(seed).randbytes(size - len(head))  # noqa: S311

@@ -46,6 +46,7 @@ import attrs
 
 from jcds2.cli.errors import UsageError
 from jcds2.cli.settings import load_settings
+from jcds2.testing import flat_package
 
 #: Tags whose blocks are executed.
 EXECUTED = frozenset({"python", "pycon", "console", "toml"})
@@ -159,9 +160,10 @@ def executed(blocks: Sequence[Block]) -> list[Block]:
 
 
 def write_sample_files(directory: Path) -> None:
-    """Write the sample packages: random bytes, the same on every run."""
+    """Write the sample packages: stand-in flat packages, the same on every run."""
     for name, size in SAMPLE_FILES.items():
-        (directory / name).write_bytes(random.Random(name).randbytes(size))
+        seed = random.Random(name).randrange(1 << 30)
+        (directory / name).write_bytes(flat_package(size, seed=seed))
 
 
 def page_environment(

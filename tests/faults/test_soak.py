@@ -146,7 +146,14 @@ class Tally:
 def library(tmp_path: Path) -> dict[int, Path]:
     folder = tmp_path / "sources"
     folder.mkdir()
-    return {size: make_file(folder / f"Soak Source {size}.pkg", size, seed=size) for size in SIZES}
+    # A 1-byte file cannot be a flat package, which the upload's guardrails require of a
+    # .pkg: it goes as a disk image, whose contents they do not open.
+    return {
+        size: make_file(
+            folder / f"Soak Source {size}{'.pkg' if size > 100 else '.dmg'}", size, seed=size
+        )
+        for size in SIZES
+    }
 
 
 @pytest.fixture
@@ -204,7 +211,7 @@ def _upload_case(
     tally: Tally,
     number: int,
 ) -> None:
-    path = scratch / f"Soak Upload {number:04d}.pkg"
+    path = scratch / f"Soak Upload {number:04d}{source.suffix}"
     os.link(source, path)
     try:
         result = client.jcds2.upload_file(file_path=path)

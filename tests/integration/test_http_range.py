@@ -15,9 +15,10 @@ from jcds2.adapters.http_range import HttpRangeFetcher, redact
 from jcds2.adapters.http_session import build_session
 from jcds2.domain.errors import DownloadError, DownloadUrlExpiredError
 from jcds2.domain.transfer import ByteRange, TransferConfig
+from jcds2.testing import flat_package
 from tests.helpers import answer, tiny_server
 
-DATA = bytes(range(256)) * 40  # 10,240 bytes
+DATA = flat_package(10_240)  # 10,240 bytes that pass the upload's guardrails
 
 
 @pytest.fixture

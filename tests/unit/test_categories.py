@@ -21,9 +21,10 @@ from jcds2.testing import (
     InMemoryFileStore,
     InMemoryObjectUploader,
     InMemoryPackageRepository,
+    flat_package,
 )
 
-CONTENT = b"xar!" + b"categorized" * 300
+CONTENT = flat_package(4 + 11 * 300)
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,14 @@ from jcds2.domain.models import (
     UploadTarget,
 )
 from jcds2.domain.transfer import MiB, TransferConfig
-from jcds2.testing import InMemoryFileStore, InMemoryObjectUploader, InMemoryPackageRepository
+from jcds2.testing import (
+    InMemoryFileStore,
+    InMemoryObjectUploader,
+    InMemoryPackageRepository,
+    flat_package,
+)
 
-CONTENT = b"xar!" + bytes(range(256)) * 40
+CONTENT = flat_package(4 + 256 * 40)
 
 
 @attrs.define

@@ -33,10 +33,11 @@ from jcds2.testing import (
     InMemoryObjectUploader,
     InMemoryPackageRepository,
     InMemoryPackageTarget,
+    flat_package,
 )
 
-OLD = b"xar!" + b"version 1" * 500
-NEW = b"xar!" + b"version 2" * 700
+OLD = flat_package(4 + 9 * 500, seed=1)
+NEW = flat_package(4 + 9 * 700, seed=2)
 
 
 class FakeTime:
@@ -394,7 +395,7 @@ def test_a_batch_gives_a_result_or_an_error_per_file(route: Route, tmp_path: Pat
     paths = []
     for index, name in enumerate(["A.pkg", "B.pkg", "C.pkg"]):
         path = tmp_path / name
-        path.write_bytes(b"xar!" + bytes([index]) * 1000)
+        path.write_bytes(flat_package(1004, seed=index))
         paths.append(path)
     route.packages.add("B.pkg", "B.pkg")  # taken: fails
     twin = tmp_path / "twin"
@@ -425,9 +426,9 @@ def test_a_batch_refuses_a_silly_worker_count(route: Route, old_file: Path) -> N
 
 def test_a_cancelled_batch_stops_and_cleans_up(route: Route, tmp_path: Path) -> None:
     paths = []
-    for name in ["A.pkg", "B.pkg"]:
+    for index, name in enumerate(["A.pkg", "B.pkg"]):
         path = tmp_path / name
-        path.write_bytes(b"xar!" + name.encode() * 100)
+        path.write_bytes(flat_package(4 + len(name) * 100, seed=index))
         paths.append(path)
     cancel = CancelToken()
     cancel.cancel()

@@ -36,8 +36,10 @@ class UploadPackageFiles:
     second gets an error without being sent. An interrupt (Ctrl-C) cancels the uploads in
     flight, lets each clean up what it started, and then propagates.
 
-    The category is resolved once for the batch, before any file is sent (and created
-    then, if asked): an unknown one raises ``UnknownCategoryError`` for the whole batch.
+    Every file's guardrails are checked first (a file that fails them gets its
+    ``PackageCheckError`` and is not sent). The category is resolved once for the batch,
+    before any file is sent (and created then, if asked): an unknown one raises
+    ``UnknownCategoryError`` for the whole batch.
     """
 
     upload: UploadPackageFile
@@ -58,13 +60,31 @@ class UploadPackageFiles:
         options = attrs.evolve(options or UploadOptions(), **changes)
         token = options.cancel or CancelToken()
         options = attrs.evolve(options, package_name=None, cancel=token)
-        directory = self.upload.categories
-        if directory is not None and file_paths:
-            category = resolve_category(directory, options.category, create=options.create_category)
-            options = attrs.evolve(options, category=category, create_category=False)
         paths = [Path(os.fspath(path)) for path in file_paths]
         items: list[BatchItem | None] = [None] * len(paths)
         seen: dict[str, Path] = {}
+        for index, path in enumerate(paths):
+            first = seen.setdefault(path.name, path)
+            if first is not path:
+                items[index] = BatchItem(
+                    path,
+                    error=ConfigurationError(
+                        f"{path} has the same file name as {first}, earlier in the batch; "
+                        "one file name makes one package"
+                    ),
+                )
+                continue
+            # Every file's guardrails first: a file that fails them is refused before the
+            # batch asks anything of the server (or makes its category).
+            try:
+                self.upload.check(path, options)
+            except Jcds2Error as exc:
+                log.warning("%s: %s", path, exc)
+                items[index] = BatchItem(path, error=exc)
+        directory = self.upload.categories
+        if directory is not None and any(item is None for item in items):
+            category = resolve_category(directory, options.category, create=options.create_category)
+            options = attrs.evolve(options, category=category, create_category=False)
 
         def one(index: int) -> BatchItem:
             path = paths[index]
@@ -78,21 +98,8 @@ class UploadPackageFiles:
                 return BatchItem(path, error=exc)
             return BatchItem(path, result=result)
 
-        tasks: list[Callable[[], BatchItem]] = []
-        slots: list[int] = []
-        for index, path in enumerate(paths):
-            first = seen.setdefault(path.name, path)
-            if first is not path:
-                items[index] = BatchItem(
-                    path,
-                    error=ConfigurationError(
-                        f"{path} has the same file name as {first}, earlier in the batch; "
-                        "one file name makes one package"
-                    ),
-                )
-                continue
-            tasks.append(functools.partial(one, index))
-            slots.append(index)
+        slots = [index for index, item in enumerate(items) if item is None]
+        tasks: list[Callable[[], BatchItem]] = [functools.partial(one, index) for index in slots]
         try:
             # An interrupt cancels the uploads in flight; each cleans up what it started,
             # however long that takes (grace=None), before the interrupt propagates.

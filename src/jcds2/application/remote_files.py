@@ -18,6 +18,7 @@ from jcds2.domain.errors import (
     UnreadableFileError,
 )
 from jcds2.domain.models import FileComparison, LocalFile, Package
+from jcds2.domain.plans import RemovePlan
 
 #: Look-up order when comparing a local file with a package's: strongest first.
 _PACKAGE_ALGORITHMS = ("sha3_512", "sha512", "md5")
@@ -57,6 +58,21 @@ class RemoveFile:
             if package is None:
                 raise
         return None if package is None else package.id
+
+    def plan(self, file_name: str) -> RemovePlan:
+        """What a call would delete, found by reading only (the package that uses the file,
+        and whether the file is listed); ``RemoteFileNotFoundError`` when neither is there.
+        """
+        package = self.packages.find_by_file_name(file_name)
+        listed = any(remote.file_name == file_name for remote in self.files.list_files())
+        if package is None and not listed:
+            raise RemoteFileNotFoundError(file_name)
+        return RemovePlan(
+            file_name=file_name,
+            file_exists=listed,
+            package_id=None if package is None else package.id,
+            package_name=None if package is None else package.name,
+        )
 
 
 @attrs.frozen

@@ -13,6 +13,7 @@ import attrs
 from jcds2.application.cancel import CancelToken
 from jcds2.application.categories import CategoryLookup, CategoryValue, look_up_category
 from jcds2.application.edit import EditPackage
+from jcds2.application.guardrails import check_package
 from jcds2.application.local_files import inspect_upload_source
 from jcds2.application.ports import (
     CategoryDirectory,
@@ -27,7 +28,13 @@ from jcds2.application.ports import (
 from jcds2.application.remote_files import same_file
 from jcds2.application.retry import Retrying
 from jcds2.application.upload_orders import FileFirst, Job, Placed, UploadOrder, tell_phase
-from jcds2.domain.errors import ConfigurationError, PackageExistsError, PackageNameTakenError
+from jcds2.domain.errors import (
+    ConfigurationError,
+    Jcds2Error,
+    PackageExistsError,
+    PackageNameTakenError,
+)
+from jcds2.domain.flat_package import PackageCheck
 from jcds2.domain.models import (
     Category,
     HashType,
@@ -39,6 +46,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.names import validate_file_name
 from jcds2.domain.package_settings import EditResult
+from jcds2.domain.plans import PlannedAction, UploadPlan
 from jcds2.domain.progress import UploadEvent, UploadPhase
 from jcds2.domain.transfer import TransferConfig
 
@@ -72,6 +80,9 @@ class UploadOptions:
     :class:`~jcds2.domain.progress.UploadEvent` when the upload starts hashing, sending
     or verifying, and at each look at the server while verifying; ``cancel`` stops the
     upload.
+    ``require_signed``: a ``.pkg`` (or ``.mpkg``) must carry a signature
+    (``UnsignedPackageError`` otherwise); the file type and a flat package's format are
+    checked whatever it says (``PackageCheckError``), before anything is asked of the server.
     """
 
     package_name: str | None = None
@@ -85,17 +96,22 @@ class UploadOptions:
     progress: ProgressCallback | None = None
     cancel: CancelToken | None = None
     on_phase: PhaseCallback | None = None
+    require_signed: bool = False
 
 
 @attrs.define
 class UploadPackageFile:
     """Upload a file and make it usable in policies as a package.
 
-    A file name a package already uses is handled as ``on_exists`` says; a taken package
-    name is refused before a byte is sent. Then ``order`` brings the file and its package
-    into being (:class:`~jcds2.application.upload_orders.FileFirst` or ``PackageFirst``),
-    each send confirmed by the distribution point, and cleans up after a failure: no file
-    is left without its package, no package made by this call without its file.
+    First the guardrails (``jcds2.application.guardrails.check_package``): a file
+    type Jamf Pro takes, a well-formed flat package, a signature if asked; a file that fails
+    them raises a ``PackageCheckError`` before any request. A file name a package already
+    uses is handled as ``on_exists`` says; a taken package name is refused before a byte is
+    sent. Then ``order`` brings the file and its package into being
+    (:class:`~jcds2.application.upload_orders.FileFirst` or ``PackageFirst``), each send
+    confirmed by the distribution point, and cleans up after a failure: no file is left
+    without its package, no package made by this call without its file. ``plan``
+    tells what a call would do, and changes nothing.
 
     The category is looked up in ``categories`` first (one request), and a missing one
     made (when asked) only once a package is about to be made or its file replaced.
@@ -129,17 +145,10 @@ class UploadPackageFile:
         (keywords named like the fields of :class:`UploadOptions`)."""
         started = self.clock()
         options = attrs.evolve(options or UploadOptions(), **changes)
-        source = inspect_upload_source(file_path)
-        file_name = validate_file_name(source.name)
+        source, check = self._check(file_path, options)
+        file_name = source.name
         category = self._look_up_category(options)
-        spec = PackageSpec(
-            name=options.package_name or file_name,
-            file_name=file_name,
-            **_category_fields(category.found, options.category, self.categories is None),
-            info=options.info,
-            notes=options.notes,
-            priority=DEFAULT_PRIORITY if options.priority is None else options.priority,
-        )
+        spec = self._spec(options, file_name, category)
         job = Job(
             spec=spec,
             source=source,
@@ -156,30 +165,27 @@ class UploadPackageFile:
             failures=self.failures,
         )
         flags: dict[str, Any] = {}
-        existing = self.packages.find_by_file_name(file_name)
-        if existing is None:
-            taken = self.packages.find_by_name(spec.name)
-            if taken is not None and taken.file_name == file_name:
-                # Made since the look-up above: another upload of this file name, just now.
-                raise PackageExistsError(file_name, taken.id, taken.name)
-            if taken is not None:  # better said now than after sending gigabytes
-                raise PackageNameTakenError(
-                    f"a package named {spec.name!r} already exists (id {taken.id}, file "
-                    f"{taken.file_name!r}). Choose another package name.",
-                    operation=f"creating package {spec.name!r} for {file_name!r}",
-                )
+        decision = self._decide(spec, source, options.on_exists, options.on_phase)
+        if decision.error is not None:
+            raise decision.error
+        if decision.action is PlannedAction.CREATE:
             job.spec = self._settle(category, spec)
             placed = self.order.new(job)
-        elif unchanged := _unchanged(existing, source, options.on_exists, options.on_phase):
-            placed, flags = unchanged, {"skipped": True}
-            log.info("%s: package %d already has this file; skipped", file_name, existing.id)
+        elif decision.action is PlannedAction.SKIP:
+            assert decision.placed is not None
+            assert decision.package is not None
+            placed, flags = decision.placed, {"skipped": True}
+            log.info(
+                "%s: package %d already has this file; skipped", file_name, decision.package.id
+            )
         else:
+            assert decision.package is not None
             job.spec = self._settle(category, spec)
-            placed = self.order.replace(job, existing)
-            log.info("replaced the file of package %d (%s)", existing.id, file_name)
+            placed = self.order.replace(job, decision.package)
+            log.info("replaced the file of package %d (%s)", decision.package.id, file_name)
             flags = {"replaced": True}
-        if existing is not None:
-            edited = self._apply_options(existing, options, category)
+        if decision.package is not None:
+            edited = self._apply_options(decision.package, options, category)
             if edited is not None and edited.written:
                 flags["changed_fields"] = tuple(change.field for change in edited.changes)
                 placed = attrs.evolve(placed, package=edited.package)
@@ -197,6 +203,7 @@ class UploadPackageFile:
             # A skip matched by SHA3-512 computed it too (nothing was sent to hash it).
             sha3_512=job.digests.get("sha3_512")
             or (placed.hash_value if placed.hash_type is HashType.SHA3_512 else None),
+            signed_by=check.signed_by,
             **flags,
         )
 
@@ -243,6 +250,100 @@ class UploadPackageFile:
             sleep=self.sleep,
         )
 
+    def check(
+        self, file_path: str | os.PathLike[str], options: UploadOptions | None = None
+    ) -> PackageCheck:
+        """The guardrails alone, for ``file_path``: what they found, or the
+        ``LocalFileError`` (a ``PackageCheckError`` among them) an upload would raise.
+        Reads the local file only."""
+        return self._check(file_path, options or UploadOptions())[1]
+
+    def plan(
+        self,
+        file_path: str | os.PathLike[str],
+        options: UploadOptions | None = None,
+        **changes: Any,
+    ) -> UploadPlan:
+        """What this call with these arguments would do, found by reading only: no
+        package, file or category is made, changed or sent (``route`` is left empty for
+        the caller). Raises what the upload would raise before it looks at the packages:
+        a ``LocalFileError`` (the guardrails'), ``InvalidFileNameError``,
+        ``UnknownCategoryError``; a package conflict is the plan's ``fail``."""
+        options = attrs.evolve(options or UploadOptions(), **changes)
+        source, check = self._check(file_path, options)
+        lookup = self._look_up_category(options)
+        spec = self._spec(options, source.name, lookup)
+        decision = self._decide(spec, source, options.on_exists)
+        package = decision.package
+        conflict = None
+        if isinstance(decision.error, PackageExistsError):
+            conflict = "file_name"
+        elif decision.error is not None:
+            conflict = "package_name"
+        creating = decision.action in (PlannedAction.CREATE, PlannedAction.REPLACE)
+        return UploadPlan(
+            path=source.path,
+            file_name=source.name,
+            size=source.size,
+            route="",
+            action=decision.action,
+            package_name=spec.name if package is None else package.name,
+            package_id=None if package is None else package.id,
+            category=lookup.missing or spec.category,
+            category_id=spec.category_id,
+            create_category=creating and lookup.missing is not None,
+            check=check,
+            conflict=conflict,
+            reason=None if decision.error is None else str(decision.error),
+        )
+
+    def _check(
+        self, file_path: str | os.PathLike[str], options: UploadOptions
+    ) -> tuple[LocalFile, PackageCheck]:
+        return check_upload_source(file_path, require_signed=options.require_signed)
+
+    def _spec(self, options: UploadOptions, file_name: str, lookup: CategoryLookup) -> PackageSpec:
+        return PackageSpec(
+            name=options.package_name or file_name,
+            file_name=file_name,
+            **_category_fields(lookup.found, options.category, self.categories is None),
+            info=options.info,
+            notes=options.notes,
+            priority=DEFAULT_PRIORITY if options.priority is None else options.priority,
+        )
+
+    def _decide(
+        self,
+        spec: PackageSpec,
+        source: LocalFile,
+        mode: OnExists,
+        on_phase: PhaseCallback | None = None,
+    ) -> _Decision:
+        """What to do with ``source``, by the packages the server has now (reads only)."""
+        file_name = spec.file_name
+        existing = self.packages.find_by_file_name(file_name)
+        if existing is None:
+            taken = self.packages.find_by_name(spec.name)
+            if taken is not None and taken.file_name == file_name:
+                # Made since the look-up above: another upload of this file name, just now.
+                error: Jcds2Error = PackageExistsError(file_name, taken.id, taken.name)
+                return _Decision(PlannedAction.FAIL, taken, error)
+            if taken is not None:  # better said now than after sending gigabytes
+                error = PackageNameTakenError(
+                    f"a package named {spec.name!r} already exists (id {taken.id}, file "
+                    f"{taken.file_name!r}). Choose another package name.",
+                    operation=f"creating package {spec.name!r} for {file_name!r}",
+                )
+                return _Decision(PlannedAction.FAIL, taken, error)
+            return _Decision(PlannedAction.CREATE)
+        try:
+            unchanged = _unchanged(existing, source, mode, on_phase)
+        except PackageExistsError as exc:
+            return _Decision(PlannedAction.FAIL, existing, exc)
+        if unchanged is not None:
+            return _Decision(PlannedAction.SKIP, existing, placed=unchanged)
+        return _Decision(PlannedAction.REPLACE, existing)
+
     def _look_up_category(self, options: UploadOptions) -> CategoryLookup:
         if self.categories is None:
             return CategoryLookup()
@@ -255,6 +356,28 @@ class UploadPackageFile:
         made = lookup.settle(self.categories)
         log.info("created category %r", lookup.missing)
         return attrs.evolve(spec, **_category_fields(made, None, False))
+
+
+def check_upload_source(
+    file_path: str | os.PathLike[str], *, require_signed: bool = False
+) -> tuple[LocalFile, PackageCheck]:
+    """The file at ``file_path`` checked for upload, without a request: a regular,
+    readable, non-empty file (``LocalFileError``) with a valid JCDS file name
+    (``InvalidFileNameError``) that passes the guardrails (``PackageCheckError``)."""
+    source = inspect_upload_source(file_path)
+    validate_file_name(source.name)
+    return source, check_package(source, require_signed=require_signed)
+
+
+@attrs.frozen
+class _Decision:
+    """What an upload does with a file: ``action`` on ``package`` (the existing one, if
+    any); ``error``, the one a ``fail`` raises; ``placed``, where a ``skip`` leaves it."""
+
+    action: PlannedAction
+    package: Package | None = None
+    error: Jcds2Error | None = None
+    placed: Placed | None = None
 
 
 def _category_fields(

@@ -29,7 +29,7 @@ from jcds2 import (
     RemoteFile,
     UploadResult,
 )
-from jcds2.cli import secrets, status
+from jcds2.cli import dry_run, secrets, status
 from jcds2.cli.edit import edit
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
@@ -65,6 +65,8 @@ def upload(session: Session) -> int:
             "--file-share works with the jcds route only: the packages route uploads "
             "through Jamf Pro to its cloud distribution point"
         )
+    if args.dry_run:
+        return dry_run.upload(session)
     with session.client(route=session.settings.route) as client:
         facade = client.jcds2
         # A file share is reported as the jcds route, whose package objects it shares.
@@ -77,6 +79,7 @@ def upload(session: Session) -> int:
             "priority": args.priority,
             "on_exists": args.on_exists,
             "verify": args.verify,
+            "require_signed": args.require_signed,
         }
         if len(args.files) == 1:
             [path] = args.files
@@ -142,6 +145,8 @@ def _upload_done(session: Session, path: str, route: str, result: UploadResult) 
         )
     else:
         text = f"uploaded {result.file_name} ({result.size} bytes, {how}{checked}) as {package}"
+    if result.signed_by is not None:
+        text += f"; signed by {result.signed_by}"
     data = {"command": "upload", "path": path, "route": route, "status": status}
     if result.changed_fields:
         # The package existed: the package options given were written to it.
@@ -273,6 +278,8 @@ def _user(users: dict[str, Package] | None, remote: RemoteFile) -> str:
 
 def remove(session: Session) -> int:
     names: list[str] = session.args.names
+    if session.args.dry_run:
+        return dry_run.remove(session)
     if not session.args.yes:
         if not session.interactive:
             raise UsageError(

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jcds2 import ApiClientCredentialsProvider, JamfProClient, Jcds2Error, MiB, TransferConfig
+from jcds2.testing import flat_package_head
 
 READY_TIMEOUT = 60.0
 #: Seconds the emulated server takes to confirm a file uploaded through the packages route.
@@ -74,10 +75,13 @@ def running_emulator() -> Iterator[dict[str, Any]]:
 
 
 def make_file(path: Path, size: int) -> Path:
-    """Write ``size`` random bytes to ``path``."""
+    """Write a stand-in flat package of ``size`` bytes, random after its head, to ``path``
+    (jcds2 uploads only a ``.pkg`` that is a flat package)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    head = flat_package_head()
     with path.open("wb") as handle:
-        remaining = size
+        handle.write(head)
+        remaining = size - len(head)
         while remaining:
             chunk = os.urandom(min(remaining, 4 * MiB))
             handle.write(chunk)

@@ -49,6 +49,7 @@ ADVICE_FOR_THE_SHELL = (
         "give --client-id or --username, and the secret apart (--password-stdin, the "
         "environment, the keyring or a prompt)",
     ),
+    ("without require_signed=True", "without --require-signed"),
 )
 
 

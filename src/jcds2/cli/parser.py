@@ -218,6 +218,18 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         help="return once the bytes are sent, without waiting for the server to confirm them",
     )
     upload.add_argument(
+        "--require-signed",
+        action="store_true",
+        help="refuse a .pkg that carries no signature (checked before anything is sent; "
+        "the signing certificate's name is reported)",
+    )
+    upload.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what each file would do (route, create, skip, replace or fail, the "
+        "category, the guardrails' findings) and change nothing",
+    )
+    upload.add_argument(
         "--verify-timeout",
         type=_seconds,
         metavar="SECONDS",
@@ -279,6 +291,11 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
     )
     remove.add_argument("names", nargs="+", metavar="NAME", help="file names")
     remove.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    remove.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be deleted (file, package) and delete nothing; asks nothing",
+    )
 
     verify = command(
         "verify",

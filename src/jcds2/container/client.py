@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+import attrs
 from dependency_injector import providers
 
 from jcds2.adapters.jamf_auth import CredentialsProvider
@@ -25,9 +26,10 @@ from jcds2.application.ports import (
     ServerInfo,
 )
 from jcds2.application.remote_files import RemoveFile, VerifyFile
-from jcds2.application.upload import UploadOptions, UploadPackageFile
+from jcds2.application.upload import UploadOptions, UploadPackageFile, check_upload_source
 from jcds2.container.containers import Jcds2Container
 from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
+from jcds2.domain.flat_package import PackageCheck
 from jcds2.domain.models import (
     BatchItem,
     DownloadResult,
@@ -38,6 +40,7 @@ from jcds2.domain.models import (
     UploadResult,
 )
 from jcds2.domain.package_settings import EditResult
+from jcds2.domain.plans import RemovePlan, UploadPlan
 from jcds2.domain.server import JamfServer, check_transport_url
 from jcds2.domain.status import PackageStatus
 from jcds2.domain.transfer import TransferConfig
@@ -95,7 +98,13 @@ class Jcds2:
         with byte counts as they are sent; ``on_phase``, called with an
         :class:`~jcds2.UploadEvent` as the upload starts hashing, sending and verifying,
         and at each look at the server while it verifies; ``cancel``, a ``CancelToken``
-        that stops the upload from another thread.
+        that stops the upload from another thread; ``require_signed``, refuse a ``.pkg``
+        without a signature (``UnsignedPackageError``).
+
+        Before any request, the guardrails check the file: a type Jamf Pro takes (``.pkg``,
+        ``.mpkg``, ``.dmg``, ``.zip``; ``UnsupportedFileTypeError``) and, for a ``.pkg``
+        or ``.mpkg``, a well-formed flat package (``MalformedPackageError``). The result's
+        ``signed_by`` names a signed package's signer.
         """
         _check_path(file_path)
         upload: UploadPackageFile = self._container.upload_package_file()
@@ -119,6 +128,28 @@ class Jcds2:
             _check_path(path)
         batch: UploadPackageFiles = self._container.upload_package_files()
         return batch(file_paths, options, workers=workers, progress=progress, **keywords)
+
+    def plan_upload(
+        self,
+        file_path: str | os.PathLike[str],
+        options: UploadOptions | None = None,
+        **keywords: Any,
+    ) -> UploadPlan:
+        """What :meth:`upload_file` with these arguments would do (``create``, ``skip``,
+        ``replace`` or ``fail``), the category it would use and what the guardrails found;
+        only reads, on the server and of the file. Raises as the upload would before it
+        looks at the packages (``PackageCheckError``, ``UnknownCategoryError``, ...)."""
+        _check_path(file_path)
+        upload: UploadPackageFile = self._container.upload_package_file()
+        return attrs.evolve(upload.plan(file_path, options, **keywords), route=self.route)
+
+    def check_file(
+        self, file_path: str | os.PathLike[str], *, require_signed: bool = False
+    ) -> PackageCheck:
+        """The guardrails alone, without a request: what they found in ``file_path``, or
+        the ``LocalFileError`` an upload would raise (``PackageCheckError`` and others)."""
+        _check_path(file_path)
+        return check_upload_source(file_path, require_signed=require_signed)[1]
 
     def download_file(
         self,
@@ -159,6 +190,12 @@ class Jcds2:
         ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there)."""
         remove: RemoveFile = self._container.remove_file()
         return remove(file_name)
+
+    def plan_remove(self, file_name: str) -> RemovePlan:
+        """What :meth:`remove_file` would delete (the package that uses ``file_name``, the
+        file), found by reading only; ``RemoteFileNotFoundError`` when neither is there."""
+        remove: RemoveFile = self._container.remove_file()
+        return remove.plan(file_name)
 
     def verify_file(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
         """Compare the distribution point's ``file_name`` with the local file ``path`` by

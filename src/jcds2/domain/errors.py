@@ -92,6 +92,52 @@ class UnreadableFileError(LocalFileError):
         super().__init__(path, f"cannot read {path}: {reason}. Check its permissions.")
 
 
+class PackageCheckError(LocalFileError):
+    """Raised when a file to upload fails a check made before anything is sent: its file
+    type, its flat-package format or its signature. Nothing was sent."""
+
+
+class UnsupportedFileTypeError(PackageCheckError):
+    """Raised when the file's type is not one Jamf Pro takes for a package (``.pkg``,
+    ``.mpkg``, ``.dmg``, ``.zip``, in any case)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path,
+            f"{path.name!r} is not a file type Jamf Pro takes for a package; nothing was "
+            "sent. Upload a .pkg, .mpkg, .dmg or .zip (zip a bundle package or an app first).",
+        )
+
+
+class MalformedPackageError(PackageCheckError):
+    """Raised when a ``.pkg`` (or a flat ``.mpkg``) is not a well-formed flat package: its
+    xar header or table of contents does not parse, or is larger than jcds2 reads.
+
+    ``reason`` says what is wrong; a Mac could not install such a file either.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            path,
+            f"{path} is not a well-formed flat package ({reason}); nothing was sent. Check "
+            "that it was built (pkgbuild, productbuild) and copied whole, then try again.",
+        )
+
+
+class UnsignedPackageError(PackageCheckError):
+    """Raised when a signed package was required (``require_signed=True``) and the
+    ``.pkg`` carries no signature in its table of contents."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path,
+            f"{path} is not signed, and a signed package was required; nothing was sent. "
+            "Sign it with productsign and a Developer ID Installer certificate, or upload "
+            "without require_signed=True.",
+        )
+
+
 class DestinationError(Jcds2Error):
     """Raised when a download destination cannot be used."""
 

@@ -266,6 +266,8 @@ class UploadResult:
     #: The settings of the existing package (skipped or replaced) that the upload's
     #: package options changed (``package_name``, ``category``, ``info``, ...).
     changed_fields: tuple[str, ...] = ()
+    #: The common name of the certificate that signed the package (a signed ``.pkg``).
+    signed_by: str | None = None
 
 
 @attrs.frozen

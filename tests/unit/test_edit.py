@@ -29,9 +29,10 @@ from jcds2.testing import (
     InMemoryFileStore,
     InMemoryObjectUploader,
     InMemoryPackageRepository,
+    flat_package,
 )
 
-DATA = b"xar!" + bytes(range(256)) * 8
+DATA = flat_package(4 + 256 * 8)
 
 
 @attrs.define
@@ -322,7 +323,7 @@ def test_a_skip_without_options_writes_nothing(world: World, source: Path) -> No
 def test_a_replace_writes_the_options_given_after_the_file(world: World, tmp_path: Path) -> None:
     new = tmp_path / "new" / "Tool.pkg"
     new.parent.mkdir()
-    new.write_bytes(DATA[::-1] + b"more")
+    new.write_bytes(flat_package(len(DATA) + 4, seed=1))
     upload = packages_route(world)
 
     result = upload(new, on_exists="replace", priority=2, create_category=True, category="Fresh")

@@ -347,7 +347,7 @@ class PackageNotFoundError(Jcds2Error):
         what = f"id {package}" if isinstance(package, int) else f"the name {package!r}"
         super().__init__(
             f"Jamf Pro has no package with {what}. Give a package's display name, its file "
-            "name or its id (jcds2 ls lists the files)."
+            "name or its id (the listing of the files names the package of each)."
         )
 
 

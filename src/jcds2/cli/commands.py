@@ -293,7 +293,7 @@ def remove(session: Session) -> int:
     with session.client() as client:
         for name in names:
             try:
-                package_id = client.jcds2.remove_file(name)
+                package_id = client.jcds2.remove_file(name, force=session.args.force)
             except Jcds2Error as exc:
                 session.output.error(exc, name, command="rm", file_name=name, status="failed")
                 codes.append(exit_code_for(exc))

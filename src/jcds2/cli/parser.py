@@ -296,6 +296,12 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         action="store_true",
         help="print what would be deleted (file, package) and delete nothing; asks nothing",
     )
+    remove.add_argument(
+        "--force",
+        action="store_true",
+        help="delete a package even if a policy or PreStage uses it, or if what uses it "
+        "cannot be read (refused otherwise, exit 6)",
+    )
 
     verify = command(
         "verify",

@@ -18,6 +18,7 @@ from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
 from jcds2.application.package_status import ReadPackageStatus
+from jcds2.application.package_usage import DeletePackage
 from jcds2.application.ports import (
     FileStore,
     PackageCatalog,
@@ -185,17 +186,22 @@ class Jcds2:
         store: FileStore = self._container.file_store()
         store.delete(file_name)
 
-    def remove_file(self, file_name: str) -> int | None:
+    def remove_file(self, file_name: str, *, force: bool = False) -> int | None:
         """Delete the package that uses ``file_name`` and the file; the package's id, or
-        ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there)."""
-        remove: RemoveFile = self._container.remove_file()
-        return remove(file_name)
+        ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there).
 
-    def plan_remove(self, file_name: str) -> RemovePlan:
-        """What :meth:`remove_file` would delete (the package that uses ``file_name``, the
-        file), found by reading only; ``RemoteFileNotFoundError`` when neither is there."""
+        A package that a policy or computer PreStage uses is not deleted
+        (``PackageInUseError`` names them), nor one whose users cannot be read
+        (``PackageUsageUnknownError``), unless ``force=True``."""
         remove: RemoveFile = self._container.remove_file()
-        return remove.plan(file_name)
+        return remove(file_name, force=force)
+
+    def plan_remove(self, file_name: str, *, force: bool = False) -> RemovePlan:
+        """What :meth:`remove_file` would delete (the package that uses ``file_name``, the
+        file, what uses the package, and why it would refuse), found by reading only;
+        ``RemoteFileNotFoundError`` when neither is there."""
+        remove: RemoveFile = self._container.remove_file()
+        return remove.plan(file_name, force=force)
 
     def verify_file(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
         """Compare the distribution point's ``file_name`` with the local file ``path`` by
@@ -260,9 +266,14 @@ class Packages:
         edit: EditPackage = self._container.edit_package()
         return edit(package, fields, create_category=create_category, dry_run=dry_run)
 
-    def delete(self, package_id: int) -> None:
-        """Delete a package and, as Jamf Pro does, its file. A missing one is no error."""
-        self._repository().delete(package_id)
+    def delete(self, package_id: int, *, force: bool = False) -> None:
+        """Delete a package and, as Jamf Pro does, its file. A missing one is no error.
+
+        A package that a policy or computer PreStage uses is not deleted
+        (``PackageInUseError``), nor one whose users cannot be read
+        (``PackageUsageUnknownError``), unless ``force=True``."""
+        delete: DeletePackage = self._container.delete_package()
+        delete(package_id, force=force)
 
     def all(self) -> list[Package]:
         """Every package, by id, with the size, hashes and transfer status Jamf Pro reports:

@@ -34,7 +34,7 @@ def package(jamf_http: JamfHttpClient) -> Callable[[str], int]:
             data=body,
             headers={"Content-Type": "text/xml"},
         )
-        return int(fromstring(response.content).findtext("id"))
+        return int(fromstring(response.content).findtext("id") or "0")
 
     return make
 

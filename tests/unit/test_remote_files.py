@@ -204,7 +204,8 @@ def test_usage_that_cannot_be_read_refuses(files: InMemoryFileStore) -> None:
     assert "Read Policies" in str(caught.value)
     assert packages.deleted == []
     plan = RemoveFile(packages, files, users).plan("Tool.pkg")
-    assert plan.refusal is not None and "could not read" in plan.refusal
+    assert plan.refusal is not None
+    assert "could not read" in plan.refusal
 
 
 def test_a_file_without_a_package_needs_no_usage(files: InMemoryFileStore) -> None:

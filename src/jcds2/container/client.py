@@ -14,6 +14,7 @@ import attrs
 from dependency_injector import providers
 
 from jcds2.adapters.jamf_auth import CredentialsProvider
+from jcds2.application.audit import DEFAULT_PENDING_WAIT, AuditDistributionPoint
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
@@ -29,6 +30,7 @@ from jcds2.application.ports import (
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.upload import UploadOptions, UploadPackageFile, check_upload_source
 from jcds2.container.containers import Jcds2Container
+from jcds2.domain.audit import AuditReport
 from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
 from jcds2.domain.flat_package import PackageCheck
 from jcds2.domain.models import (
@@ -372,6 +374,26 @@ class JamfProClient:
 
     def __repr__(self) -> str:
         return f"JamfProClient({self.server.base_url!r})"
+
+    def audit(
+        self,
+        *,
+        pending_wait: float = DEFAULT_PENDING_WAIT,
+        fix: bool = False,
+        remove_unused: bool = False,
+    ) -> AuditReport:
+        """Audit the distribution point in one pass (an :class:`~jcds2.domain.audit.AuditReport`):
+        files without a package (orphans), packages whose file is missing, whose file's
+        hash (SHA3-512 or MD5, as the package records it) is not the recorded one, whose
+        transfer is in ``ERROR`` or still ``PENDING`` after ``pending_wait`` seconds, and
+        which policies and computer PreStages use each package.
+
+        ``fix=True`` removes the orphan files, and with ``remove_unused=True`` the packages
+        nothing uses (with their files); nothing else is changed. No package is called
+        unused when what uses the packages could not be read (``usage_error`` says why).
+        """
+        audit: AuditDistributionPoint = self.container.audit_distribution_point()
+        return audit(pending_wait=pending_wait, fix=fix, remove_unused=remove_unused)
 
     def server_version(self) -> str:
         """The Jamf Pro version the server reports, e.g. ``"11.30.1-t1700000000000"``."""

@@ -28,6 +28,7 @@ from jcds2.adapters.pro_packages import (
     ProApiServerInfo,
 )
 from jcds2.adapters.s3 import S3ObjectUploader
+from jcds2.application.audit import AuditDistributionPoint
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
@@ -248,4 +249,12 @@ class Jcds2Container(containers.DeclarativeContainer):
     )
     read_package_status = providers.Factory(
         ReadPackageStatus, packages=package_catalog, inventory=distribution_inventory
+    )
+    audit_distribution_point = providers.Factory(
+        AuditDistributionPoint,
+        catalog=package_catalog,
+        files=file_store,
+        inventory=distribution_inventory,
+        users=package_users,
+        packages=pro_package_repository,
     )

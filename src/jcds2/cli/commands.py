@@ -29,7 +29,7 @@ from jcds2 import (
     RemoteFile,
     UploadResult,
 )
-from jcds2.cli import dry_run, secrets, status
+from jcds2.cli import audit, dry_run, secrets, status
 from jcds2.cli.edit import edit
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
@@ -470,6 +470,7 @@ COMMANDS: dict[str, Callable[[Session], int]] = {
     "download": download,
     "ls": list_files,
     "status": status.status,
+    "audit": audit.audit,
     "rm": remove,
     "verify": verify,
     "edit": edit,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from jcds2 import JamfProClient
 from jcds2.domain.audit import Finding
 from jcds2.domain.models import LocalFile
@@ -164,12 +166,9 @@ def test_the_library_delete_refuses_a_used_package_unless_forced(
     used = package_id(emulator, "Used.pkg")
     emulator.add_prestage("Lab", [used])
 
-    try:
+    with pytest.raises(PackageInUseError) as caught:
         client.packages.delete(used)
-    except PackageInUseError as error:
-        assert [user.name for user in error.users] == ["Lab"]
-    else:
-        raise AssertionError("a package in use was deleted")
+    assert [user.name for user in caught.value.users] == ["Lab"]
     assert len(emulator.packages()) == 1
     client.packages.delete(used, force=True)
     assert emulator.packages() == []

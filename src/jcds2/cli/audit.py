@@ -136,8 +136,10 @@ def _print(session: Session, report: AuditReport, *, unused: bool) -> None:
     used = sum(1 for p in report.packages if p.users)
     if output.quiet:
         return
+    count = len(report.packages)
     output.note(
-        f"jcds2: {len(report.packages)} packages ({used} in use), {summary or 'no problems found'}"
+        f"jcds2: {count} package{'' if count == 1 else 's'} ({used} in use), "
+        f"{summary or 'no problems found'}"
     )
 
 

@@ -112,12 +112,27 @@ def remove(session: Session) -> int:
                 codes.append(exit_code_for(exc))
                 continue
             if plan.refusal is not None:
-                session.output.result(remove_text(plan), plain(plan) | data | {"status": "refused"})
+                session.output.result(
+                    remove_text(plan), _remove_data(plan) | data | {"status": "refused"}
+                )
                 codes.append(EXIT_IN_USE)
                 continue
-            session.output.result(remove_text(plan), plain(plan) | data | {"status": "planned"})
+            session.output.result(
+                remove_text(plan), _remove_data(plan) | data | {"status": "planned"}
+            )
             codes.append(EXIT_OK)
     return worst(codes)
+
+
+def _remove_data(plan: RemovePlan) -> dict[str, Any]:
+    """The plan as JSON: ``users`` and ``refusal`` only where there are any, so that the
+    objects of a removal that goes ahead stay as they were before usage was read."""
+    data = plain(plan)
+    if not plan.users:
+        del data["users"]
+    if plan.refusal is None:
+        del data["refusal"]
+    return data
 
 
 def remove_text(plan: RemovePlan) -> str:

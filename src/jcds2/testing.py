@@ -57,6 +57,7 @@ from jcds2.domain.models import (
 from jcds2.domain.package_settings import NO_CATEGORY_ID, PackageSettings
 from jcds2.domain.status import FileInventory
 from jcds2.domain.transfer import ByteRange, TransferConfig
+from jcds2.domain.usage import PackageUsage, PackageUser
 
 __all__ = [
     "FixedServerInfo",
@@ -66,6 +67,7 @@ __all__ = [
     "InMemoryObjectUploader",
     "InMemoryPackageRepository",
     "InMemoryPackageTarget",
+    "InMemoryPackageUsers",
     "InMemoryRangeFetcher",
     "flat_package",
     "flat_package_head",
@@ -248,6 +250,26 @@ _FLAGS = (
     "suppress_eula",
     "suppress_registration",
 )
+
+
+@attrs.define
+class InMemoryPackageUsers:
+    """Policies and PreStages by the packages they use; ``fail`` raises its errors in turn
+    (a server that cannot answer); ``looks`` counts the calls."""
+
+    usage: dict[int, tuple[PackageUser, ...]] = attrs.field(factory=dict)
+    fail: list[Exception] = attrs.field(factory=list)
+    looks: int = 0
+
+    def use(self, package_id: int, *users: PackageUser) -> None:
+        """Record that ``users`` use the package ``package_id``."""
+        mine = set(self.usage.get(package_id, ())) | set(users)
+        self.usage[package_id] = tuple(sorted(mine, key=lambda user: (user.kind, user.id)))
+
+    def package_usage(self) -> PackageUsage:
+        self.looks += 1
+        _pop(self.fail)
+        return dict(self.usage)
 
 
 @attrs.define

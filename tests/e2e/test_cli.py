@@ -31,6 +31,7 @@ COMMANDS = (
     "download",
     "ls",
     "status",
+    "audit",
     "rm",
     "verify",
     "ping",

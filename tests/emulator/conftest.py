@@ -16,7 +16,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_schema_validator import OAS30Validator, validate
 
 from jcds2.emulator import JamfEmulator
-from jcds2.emulator.schemas import pro_api_schema
+from jcds2.emulator.schemas import pro_api_schema, usage_schema
 
 
 @cache
@@ -34,6 +34,14 @@ def spec_for(base_url: str) -> dict[str, Any]:
     """
     spec = copy.deepcopy(raw_spec())
     spec["components"]["schemas"]["ApiErrorCause"]["properties"]["field"]["nullable"] = True
+    # The PreStage paths come from jcds2's own subset (schemas/README.md); Jamf's schemas
+    # win where both name one.
+    usage = usage_schema()
+    spec["paths"] = {**usage["paths"], **spec["paths"]}
+    spec["components"]["schemas"] = {
+        **usage["components"]["schemas"],
+        **spec["components"]["schemas"],
+    }
     spec["servers"] = [{"url": base_url + "/api"}]
     return spec
 

@@ -114,3 +114,28 @@ def test_env_prints_exports_a_shell_can_source() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_cli_preloads_policies_that_install_the_preloaded_packages() -> None:
+    process, info = start("--packages", "2", "--policies", "3")
+    try:
+        token = requests.post(
+            info["url"] + "/api/v1/auth/token",
+            auth=(info["username"], info["password"]),
+            timeout=10,
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        listed = requests.get(info["url"] + "/JSSResource/policies", headers=headers, timeout=10)
+        third = requests.get(
+            info["url"] + "/JSSResource/policies/id/3/subset/Packages", headers=headers, timeout=10
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert [p["name"] for p in listed.json()["policies"]] == [
+        "Preloaded Policy 00001",
+        "Preloaded Policy 00002",
+        "Preloaded Policy 00003",
+    ]
+    packages = third.json()["policy"]["package_configuration"]["packages"]
+    assert [(p["id"], p["name"]) for p in packages] == [(1, "Preloaded-00001.pkg")]

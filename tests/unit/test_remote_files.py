@@ -9,16 +9,21 @@ import attrs
 import pytest
 
 from jcds2.application.local_files import inspect_upload_source
+from jcds2.application.package_usage import DeletePackage
 from jcds2.application.remote_files import RemoveFile, VerifyFile, same_file
 from jcds2.domain.errors import (
     InvalidFileNameError,
     LocalFileNotFoundError,
     NoRemoteHashError,
     NotARegularFileError,
+    PackageInUseError,
+    PackageUsageUnknownError,
+    PermissionDeniedError,
     RemoteFileNotFoundError,
 )
 from jcds2.domain.models import Package
-from jcds2.testing import InMemoryFileStore, InMemoryPackageRepository
+from jcds2.domain.usage import PackageUser, UserKind
+from jcds2.testing import InMemoryFileStore, InMemoryPackageRepository, InMemoryPackageUsers
 
 DATA = b"xar!" + bytes(range(200)) * 10
 
@@ -42,7 +47,7 @@ def test_the_package_goes_and_its_file_with_it(files: InMemoryFileStore) -> None
     packages = InMemoryPackageRepository(store=files)
     package = packages.add("Tool", "Tool.pkg")
 
-    assert RemoveFile(packages, files)("Tool.pkg") == package.id
+    assert RemoveFile(packages, files, InMemoryPackageUsers())("Tool.pkg") == package.id
     assert packages.packages == {}
     assert files.contents == {}
 
@@ -50,7 +55,7 @@ def test_the_package_goes_and_its_file_with_it(files: InMemoryFileStore) -> None
 def test_a_file_without_a_package_is_deleted(files: InMemoryFileStore) -> None:
     packages = InMemoryPackageRepository()
 
-    assert RemoveFile(packages, files)("Tool.pkg") is None
+    assert RemoveFile(packages, files, InMemoryPackageUsers())("Tool.pkg") is None
     assert files.contents == {}
 
 
@@ -59,13 +64,15 @@ def test_a_package_whose_file_is_already_gone_is_deleted() -> None:
     packages = InMemoryPackageRepository()
     package = packages.add("Tool", "Tool.pkg")
 
-    assert RemoveFile(packages, files)("Tool.pkg") == package.id
+    assert RemoveFile(packages, files, InMemoryPackageUsers())("Tool.pkg") == package.id
     assert packages.deleted == [package.id]
 
 
 def test_neither_package_nor_file_is_an_error() -> None:
     with pytest.raises(RemoteFileNotFoundError):
-        RemoveFile(InMemoryPackageRepository(), InMemoryFileStore())("Tool.pkg")
+        RemoveFile(InMemoryPackageRepository(), InMemoryFileStore(), InMemoryPackageUsers())(
+            "Tool.pkg"
+        )
 
 
 # --- VerifyFile ---------------------------------------------------------------------------
@@ -146,3 +153,77 @@ def test_same_file_uses_the_strongest_hash_a_package_reports(local: Path) -> Non
     )
     unhashed = attrs.evolve(package, md5=None, hash_type=None, hash_value=None)
     assert same_file(unhashed, inspect_upload_source(local)) == (None, None)
+
+
+# --- the deletion safety rule -------------------------------------------------------------
+
+
+POLICY = PackageUser(UserKind.POLICY, 3, "Install Tool")
+PRESTAGE = PackageUser(UserKind.PRESTAGE, 1, "Lab")
+
+
+def test_a_package_something_uses_is_not_deleted(files: InMemoryFileStore) -> None:
+    packages = InMemoryPackageRepository(store=files)
+    package = packages.add("Tool", "Tool.pkg")
+    users = InMemoryPackageUsers()
+    users.use(package.id, PRESTAGE, POLICY)
+
+    with pytest.raises(PackageInUseError) as caught:
+        RemoveFile(packages, files, users)("Tool.pkg")
+    assert caught.value.users == (POLICY, PRESTAGE)
+    assert "policy 3 'Install Tool'" in str(caught.value)
+    assert "prestage 1 'Lab'" in str(caught.value)
+    assert packages.deleted == []
+    assert files.contents == {"Tool.pkg": DATA}
+    plan = RemoveFile(packages, files, users).plan("Tool.pkg")
+    assert plan.users == (POLICY, PRESTAGE)
+    assert plan.refusal == str(caught.value)
+
+
+def test_force_deletes_a_used_package_without_asking(files: InMemoryFileStore) -> None:
+    packages = InMemoryPackageRepository(store=files)
+    package = packages.add("Tool", "Tool.pkg")
+    users = InMemoryPackageUsers(fail=[PermissionDeniedError("no")])
+    users.use(package.id, POLICY)
+
+    assert RemoveFile(packages, files, users).plan("Tool.pkg", force=True).refusal is None
+    assert RemoveFile(packages, files, users)("Tool.pkg", force=True) == package.id
+    assert users.looks == 0
+    assert packages.deleted == [package.id]
+
+
+def test_usage_that_cannot_be_read_refuses(files: InMemoryFileStore) -> None:
+    packages = InMemoryPackageRepository(store=files)
+    packages.add("Tool", "Tool.pkg")
+    denied = PermissionDeniedError("reading policies: HTTP 403")
+    users = InMemoryPackageUsers(fail=[denied, denied])
+
+    with pytest.raises(PackageUsageUnknownError) as caught:
+        RemoveFile(packages, files, users)("Tool.pkg")
+    assert caught.value.cause is denied
+    assert "Read Policies" in str(caught.value)
+    assert packages.deleted == []
+    plan = RemoveFile(packages, files, users).plan("Tool.pkg")
+    assert plan.refusal is not None
+    assert "could not read" in plan.refusal
+
+
+def test_a_file_without_a_package_needs_no_usage(files: InMemoryFileStore) -> None:
+    users = InMemoryPackageUsers(fail=[PermissionDeniedError("no")])
+    assert RemoveFile(InMemoryPackageRepository(), files, users)("Tool.pkg") is None
+    assert users.looks == 0
+
+
+def test_delete_package_refuses_a_used_one_unless_forced() -> None:
+    packages = InMemoryPackageRepository()
+    package = packages.add("Tool", "Tool.pkg")
+    users = InMemoryPackageUsers()
+    users.use(package.id, POLICY)
+    delete = DeletePackage(packages, users)
+
+    with pytest.raises(PackageInUseError):
+        delete(package.id)
+    assert packages.deleted == []
+    delete(package.id, force=True)
+    assert packages.deleted == [package.id]
+    delete(424242)  # a missing package is no error

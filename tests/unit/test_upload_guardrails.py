@@ -32,6 +32,7 @@ from jcds2.testing import (
     InMemoryFileStore,
     InMemoryObjectUploader,
     InMemoryPackageRepository,
+    InMemoryPackageUsers,
     flat_package,
 )
 from tests.xar import LEAF_NAME, certificate
@@ -224,7 +225,7 @@ def test_a_batch_refuses_a_duplicate_name_before_reading_it(world: World, tmp_pa
 def test_a_remove_plan_changes_nothing(world: World, tmp_path: Path) -> None:
     uploaded = world.upload(package_file(tmp_path))
     world.files.contents["Orphan.pkg"] = b"x"
-    remove = RemoveFile(world.packages, world.files)
+    remove = RemoveFile(world.packages, world.files, InMemoryPackageUsers())
     before = world.state()
 
     assert remove.plan("Tool.pkg") == RemovePlan("Tool.pkg", True, uploaded.package_id, "Tool.pkg")

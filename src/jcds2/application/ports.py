@@ -26,6 +26,7 @@ from jcds2.domain.package_settings import PackageSettings
 from jcds2.domain.progress import UploadEvent
 from jcds2.domain.status import FileInventory
 from jcds2.domain.transfer import ByteRange
+from jcds2.domain.usage import PackageUsage
 
 #: Called with a number of bytes just moved. May be called from worker threads.
 ProgressCallback = Callable[[int], None]
@@ -130,6 +131,19 @@ class DistributionInventory(Protocol):
         without transfer statuses (a file share) answers ``tracks_transfers=False``.
         Raises ``Jcds2Error`` when it cannot answer.
         """
+        ...
+
+
+@runtime_checkable
+class PackageUsers(Protocol):
+    """What uses the server's packages: policies and computer PreStage enrollments."""
+
+    def package_usage(self) -> PackageUsage:
+        """Every package that a policy or a PreStage uses, by package id, with those
+        objects (sorted by kind, then id). Raises ``JamfApiError`` when the server cannot
+        answer (``PermissionDeniedError`` when the account may not read policies or
+        PreStages): a caller that protects packages from deletion must then refuse, not
+        assume nothing uses them."""
         ...
 
 

@@ -8,17 +8,21 @@ from pathlib import Path
 import attrs
 
 from jcds2.application.local_files import hash_file
-from jcds2.application.ports import FileStore, PackageRepository
+from jcds2.application.package_usage import refuse_if_used, users_of
+from jcds2.application.ports import FileStore, PackageRepository, PackageUsers
 from jcds2.domain.errors import (
+    DeletionRefusedError,
     InvalidFileNameError,
     LocalFileNotFoundError,
     NoRemoteHashError,
     NotARegularFileError,
+    PackageInUseError,
     RemoteFileNotFoundError,
     UnreadableFileError,
 )
 from jcds2.domain.models import FileComparison, LocalFile, Package
 from jcds2.domain.plans import RemovePlan
+from jcds2.domain.usage import PackageUser
 
 #: Look-up order when comparing a local file with a package's: strongest first.
 _PACKAGE_ALGORITHMS = ("sha3_512", "sha512", "md5")
@@ -42,15 +46,20 @@ class RemoveFile:
     file itself if it is still there.
 
     Returns the package's id, or ``None`` when no package used the file. Raises
-    ``RemoteFileNotFoundError`` when there is neither a package nor a file.
+    ``RemoteFileNotFoundError`` when there is neither a package nor a file, and deletes
+    nothing when a policy or PreStage uses the package (``PackageInUseError``) or what uses
+    it cannot be read (``PackageUsageUnknownError``), unless ``force``.
     """
 
     packages: PackageRepository
     files: FileStore
+    users: PackageUsers
 
-    def __call__(self, file_name: str) -> int | None:
+    def __call__(self, file_name: str, *, force: bool = False) -> int | None:
         package = self.packages.find_by_file_name(file_name)
         if package is not None:
+            if not force:
+                refuse_if_used(self.users, package.id, package.name)
             self.packages.delete(package.id)
         try:
             self.files.delete(file_name)
@@ -59,19 +68,32 @@ class RemoveFile:
                 raise
         return None if package is None else package.id
 
-    def plan(self, file_name: str) -> RemovePlan:
+    def plan(self, file_name: str, *, force: bool = False) -> RemovePlan:
         """What a call would delete, found by reading only (the package that uses the file,
-        and whether the file is listed); ``RemoteFileNotFoundError`` when neither is there.
+        whether the file is listed, and what uses the package); ``RemoteFileNotFoundError``
+        when neither is there. A call that would refuse makes a plan whose ``refusal``
+        says why (``force``: what uses the package is not read).
         """
         package = self.packages.find_by_file_name(file_name)
         listed = any(remote.file_name == file_name for remote in self.files.list_files())
         if package is None and not listed:
             raise RemoteFileNotFoundError(file_name)
+        users: tuple[PackageUser, ...] = ()
+        refusal = None
+        if package is not None and not force:
+            try:
+                users = users_of(self.users, package.id, package.name)
+                if users:
+                    raise PackageInUseError(package.id, package.name, users)
+            except DeletionRefusedError as exc:
+                refusal = str(exc)
         return RemovePlan(
             file_name=file_name,
             file_exists=listed,
             package_id=None if package is None else package.id,
             package_name=None if package is None else package.name,
+            users=users,
+            refusal=refusal,
         )
 
 

@@ -29,7 +29,7 @@ from jcds2 import (
     RemoteFile,
     UploadResult,
 )
-from jcds2.cli import dry_run, secrets, status
+from jcds2.cli import audit, dry_run, secrets, status
 from jcds2.cli.edit import edit
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
@@ -293,7 +293,7 @@ def remove(session: Session) -> int:
     with session.client() as client:
         for name in names:
             try:
-                package_id = client.jcds2.remove_file(name)
+                package_id = client.jcds2.remove_file(name, force=session.args.force)
             except Jcds2Error as exc:
                 session.output.error(exc, name, command="rm", file_name=name, status="failed")
                 codes.append(exit_code_for(exc))
@@ -470,6 +470,7 @@ COMMANDS: dict[str, Callable[[Session], int]] = {
     "download": download,
     "ls": list_files,
     "status": status.status,
+    "audit": audit.audit,
     "rm": remove,
     "verify": verify,
     "edit": edit,

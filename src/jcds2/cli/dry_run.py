@@ -15,6 +15,7 @@ from jcds2 import Jcds2Error
 from jcds2.cli.output import (
     EXIT_EXISTS,
     EXIT_FAILURE,
+    EXIT_IN_USE,
     EXIT_OK,
     error_message,
     exit_code_for,
@@ -105,18 +106,39 @@ def remove(session: Session) -> int:
         for name in session.args.names:
             data = {"command": "rm", "dry_run": True, "file_name": name}
             try:
-                plan = client.jcds2.plan_remove(name)
+                plan = client.jcds2.plan_remove(name, force=session.args.force)
             except Jcds2Error as exc:
                 session.output.error(exc, name, **data, status="failed")
                 codes.append(exit_code_for(exc))
                 continue
-            session.output.result(remove_text(plan), plain(plan) | data | {"status": "planned"})
+            if plan.refusal is not None:
+                session.output.result(
+                    remove_text(plan), _remove_data(plan) | data | {"status": "refused"}
+                )
+                codes.append(EXIT_IN_USE)
+                continue
+            session.output.result(
+                remove_text(plan), _remove_data(plan) | data | {"status": "planned"}
+            )
             codes.append(EXIT_OK)
     return worst(codes)
 
 
+def _remove_data(plan: RemovePlan) -> dict[str, Any]:
+    """The plan as JSON: ``users`` and ``refusal`` only where there are any, so that the
+    objects of a removal that goes ahead stay as they were before usage was read."""
+    data = plain(plan)
+    if not plan.users:
+        del data["users"]
+    if plan.refusal is None:
+        del data["refusal"]
+    return data
+
+
 def remove_text(plan: RemovePlan) -> str:
-    """One line: what ``jcds2 rm`` would delete."""
+    """One line: what ``jcds2 rm`` would delete, or why it would refuse."""
+    if plan.refusal is not None:
+        return "would refuse: " + error_message(Jcds2Error(plan.refusal))
     package = (
         None if plan.package_id is None else f"package {plan.package_id} {plan.package_name!r}"
     )

@@ -11,23 +11,30 @@ from typing import Any, TextIO
 import attrs
 
 from jcds2.domain.text import shown, shown_json
-from jcds2.errors import PackageExistsError
+from jcds2.errors import DeletionRefusedError, PackageExistsError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_EXISTS = 0, 1, 2, 3
 #: ``jcds2 verify`` compared the files and they differ (1: it could not compare them).
 EXIT_DIFFERS = 4
+#: A package was not deleted: a policy or PreStage uses it, or what uses it could not be
+#: read (``--force`` deletes it anyway).
+EXIT_IN_USE = 6
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 def exit_code_for(error: BaseException) -> int:
-    """The exit code that reports ``error``: 3 for "already exists", else 1."""
+    """The exit code that reports ``error``: 3 for "already exists", 6 for "in use, not
+    deleted", else 1."""
+    if isinstance(error, DeletionRefusedError):
+        return EXIT_IN_USE
     return EXIT_EXISTS if isinstance(error, PackageExistsError) else EXIT_FAILURE
 
 
 def worst(codes: Iterator[int] | list[int]) -> int:
-    """The exit code of several results: a failure over "already exists" over success."""
+    """The exit code of several results: a failure over "in use" over "already exists"
+    over success."""
     found = set(codes)
-    for code in (EXIT_FAILURE, EXIT_EXISTS):
+    for code in (EXIT_FAILURE, EXIT_IN_USE, EXIT_EXISTS):
         if code in found:
             return code
     return EXIT_OK
@@ -37,6 +44,7 @@ def worst(codes: Iterator[int] | list[int]) -> int:
 #: flags. The library's messages speak Python only, and the command line says it its way.
 ADVICE_FOR_THE_SHELL = (
     ("Pass overwrite=True", "Pass --overwrite"),
+    ("pass force=True", "pass --force"),
     ("on_exists='skip'", "--on-exists skip"),
     ("on_exists='replace'", "--on-exists replace"),
     ("resume=False", "--no-resume"),

@@ -14,8 +14,8 @@ from typing import Any
 import shtab
 
 from jcds2 import OnExists, __version__
+from jcds2.cli import audit, status
 from jcds2.cli import edit as edit_command
-from jcds2.cli import status
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
@@ -145,7 +145,7 @@ def reference_parser() -> argparse.ArgumentParser:
     return build_parser(global_options_per_command=False)
 
 
-def build_parser(*, global_options_per_command: bool = True) -> argparse.ArgumentParser:
+def build_parser(*, global_options_per_command: bool = True) -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement per option
     """The parser of the ``jcds2`` command, with all its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="jcds2",
@@ -281,6 +281,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
     )
 
     status.add_parser(command)
+    audit.add_parser(command)
 
     remove = command(
         "rm",
@@ -295,6 +296,12 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "--dry-run",
         action="store_true",
         help="print what would be deleted (file, package) and delete nothing; asks nothing",
+    )
+    remove.add_argument(
+        "--force",
+        action="store_true",
+        help="delete a package even if a policy or PreStage uses it, or if what uses it "
+        "cannot be read (refused otherwise, exit 6)",
     )
 
     verify = command(

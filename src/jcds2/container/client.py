@@ -14,10 +14,12 @@ import attrs
 from dependency_injector import providers
 
 from jcds2.adapters.jamf_auth import CredentialsProvider
+from jcds2.application.audit import DEFAULT_PENDING_WAIT, AuditDistributionPoint
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
 from jcds2.application.package_status import ReadPackageStatus
+from jcds2.application.package_usage import DeletePackage
 from jcds2.application.ports import (
     FileStore,
     PackageCatalog,
@@ -28,6 +30,7 @@ from jcds2.application.ports import (
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.upload import UploadOptions, UploadPackageFile, check_upload_source
 from jcds2.container.containers import Jcds2Container
+from jcds2.domain.audit import AuditReport
 from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
 from jcds2.domain.flat_package import PackageCheck
 from jcds2.domain.models import (
@@ -185,17 +188,22 @@ class Jcds2:
         store: FileStore = self._container.file_store()
         store.delete(file_name)
 
-    def remove_file(self, file_name: str) -> int | None:
+    def remove_file(self, file_name: str, *, force: bool = False) -> int | None:
         """Delete the package that uses ``file_name`` and the file; the package's id, or
-        ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there)."""
-        remove: RemoveFile = self._container.remove_file()
-        return remove(file_name)
+        ``None`` if no package used it (``RemoteFileNotFoundError``: neither was there).
 
-    def plan_remove(self, file_name: str) -> RemovePlan:
-        """What :meth:`remove_file` would delete (the package that uses ``file_name``, the
-        file), found by reading only; ``RemoteFileNotFoundError`` when neither is there."""
+        A package that a policy or computer PreStage uses is not deleted
+        (``PackageInUseError`` names them), nor one whose users cannot be read
+        (``PackageUsageUnknownError``), unless ``force=True``."""
         remove: RemoveFile = self._container.remove_file()
-        return remove.plan(file_name)
+        return remove(file_name, force=force)
+
+    def plan_remove(self, file_name: str, *, force: bool = False) -> RemovePlan:
+        """What :meth:`remove_file` would delete (the package that uses ``file_name``, the
+        file, what uses the package, and why it would refuse), found by reading only;
+        ``RemoteFileNotFoundError`` when neither is there."""
+        remove: RemoveFile = self._container.remove_file()
+        return remove.plan(file_name, force=force)
 
     def verify_file(self, file_name: str, path: str | os.PathLike[str]) -> FileComparison:
         """Compare the distribution point's ``file_name`` with the local file ``path`` by
@@ -260,9 +268,14 @@ class Packages:
         edit: EditPackage = self._container.edit_package()
         return edit(package, fields, create_category=create_category, dry_run=dry_run)
 
-    def delete(self, package_id: int) -> None:
-        """Delete a package and, as Jamf Pro does, its file. A missing one is no error."""
-        self._repository().delete(package_id)
+    def delete(self, package_id: int, *, force: bool = False) -> None:
+        """Delete a package and, as Jamf Pro does, its file. A missing one is no error.
+
+        A package that a policy or computer PreStage uses is not deleted
+        (``PackageInUseError``), nor one whose users cannot be read
+        (``PackageUsageUnknownError``), unless ``force=True``."""
+        delete: DeletePackage = self._container.delete_package()
+        delete(package_id, force=force)
 
     def all(self) -> list[Package]:
         """Every package, by id, with the size, hashes and transfer status Jamf Pro reports:
@@ -361,6 +374,26 @@ class JamfProClient:
 
     def __repr__(self) -> str:
         return f"JamfProClient({self.server.base_url!r})"
+
+    def audit(
+        self,
+        *,
+        pending_wait: float = DEFAULT_PENDING_WAIT,
+        fix: bool = False,
+        remove_unused: bool = False,
+    ) -> AuditReport:
+        """Audit the distribution point in one pass (an :class:`~jcds2.domain.audit.AuditReport`):
+        files without a package (orphans), packages whose file is missing, whose file's
+        hash (SHA3-512 or MD5, as the package records it) is not the recorded one, whose
+        transfer is in ``ERROR`` or still ``PENDING`` after ``pending_wait`` seconds, and
+        which policies and computer PreStages use each package.
+
+        ``fix=True`` removes the orphan files, and with ``remove_unused=True`` the packages
+        nothing uses (with their files); nothing else is changed. No package is called
+        unused when what uses the packages could not be read (``usage_error`` says why).
+        """
+        audit: AuditDistributionPoint = self.container.audit_distribution_point()
+        return audit(pending_wait=pending_wait, fix=fix, remove_unused=remove_unused)
 
     def server_version(self) -> str:
         """The Jamf Pro version the server reports, e.g. ``"11.30.1-t1700000000000"``."""

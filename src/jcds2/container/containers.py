@@ -16,6 +16,7 @@ from jcds2.adapters.http_range import HttpRangeFetcher
 from jcds2.adapters.http_session import build_connect_retry, build_session
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.adapters.jamf_http import JamfHttpClient
+from jcds2.adapters.package_users import JamfApiPackageUsers
 from jcds2.adapters.pro_api import JcdsApiFileStore, ProApiPackageLookup
 from jcds2.adapters.pro_categories import ProApiCategoryDirectory
 from jcds2.adapters.pro_listings import ProApiDistributionInventory, ProApiPackageCatalog
@@ -27,10 +28,12 @@ from jcds2.adapters.pro_packages import (
     ProApiServerInfo,
 )
 from jcds2.adapters.s3 import S3ObjectUploader
+from jcds2.application.audit import AuditDistributionPoint
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
 from jcds2.application.package_status import ReadPackageStatus
+from jcds2.application.package_usage import DeletePackage
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.route import ChooseRoute
 from jcds2.application.upload import UploadPackageFile
@@ -228,8 +231,15 @@ class Jcds2Container(containers.DeclarativeContainer):
         DownloadFile, files=file_store, fetcher=range_fetcher, config=transfer_config
     )
     # The file of a package is removed with it; Jamf Pro finds packages through the Pro API.
-    remove_file = providers.Factory(RemoveFile, packages=pro_package_repository, files=file_store)
+    # What uses each package: Classic policies and Pro API computer PreStages.
+    package_users = providers.ThreadSafeSingleton(JamfApiPackageUsers, http=jamf_http)
+    remove_file = providers.Factory(
+        RemoveFile, packages=pro_package_repository, files=file_store, users=package_users
+    )
     verify_file = providers.Factory(VerifyFile, files=file_store)
+    delete_package = providers.Factory(
+        DeletePackage, packages=pro_package_repository, users=package_users
+    )
     # Status: package records by the page, and the distribution point's own inventory (the
     # cloud distribution point's on both JCDS routes; a file share has no transfer status).
     package_catalog = providers.ThreadSafeSingleton(ProApiPackageCatalog, http=jamf_http)
@@ -239,4 +249,12 @@ class Jcds2Container(containers.DeclarativeContainer):
     )
     read_package_status = providers.Factory(
         ReadPackageStatus, packages=package_catalog, inventory=distribution_inventory
+    )
+    audit_distribution_point = providers.Factory(
+        AuditDistributionPoint,
+        catalog=package_catalog,
+        files=file_store,
+        inventory=distribution_inventory,
+        users=package_users,
+        packages=pro_package_repository,
     )

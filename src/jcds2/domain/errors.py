@@ -10,7 +10,10 @@ Messages never contain secrets: no passwords, tokens, S3 keys or signed URLs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+from jcds2.domain.usage import PackageUser
 
 
 class Jcds2Error(Exception):
@@ -390,6 +393,43 @@ class RemoteFileNotFoundError(Jcds2Error):
             f"the distribution point has no file named {file_name!r}. File names are "
             "case-sensitive; "
             "list the files to see what is there."
+        )
+
+
+# --- deleting packages something uses -----------------------------------------------------
+
+
+class DeletionRefusedError(Jcds2Error):
+    """Raised when a package is not deleted because a policy or PreStage uses it, or
+    because what uses it could not be read (``force=True`` deletes it anyway)."""
+
+
+class PackageInUseError(DeletionRefusedError):
+    """Raised when a policy or a computer PreStage uses the package to be deleted."""
+
+    def __init__(self, package_id: int, package_name: str, users: Sequence[PackageUser]) -> None:
+        self.package_id = package_id
+        self.package_name = package_name
+        self.users = tuple(users)
+        named = ", ".join(str(user) for user in self.users)
+        super().__init__(
+            f"package {package_id} {package_name!r} is used by {named}: not deleted. Remove "
+            "it from them in Jamf Pro first, or pass force=True to delete it anyway."
+        )
+
+
+class PackageUsageUnknownError(DeletionRefusedError):
+    """Raised when what uses the package to be deleted could not be read (the account may
+    lack Read Policies or Read Computer PreStage Enrollments)."""
+
+    def __init__(self, package_id: int, package_name: str, cause: Exception) -> None:
+        self.package_id = package_id
+        self.package_name = package_name
+        self.cause = cause
+        super().__init__(
+            f"package {package_id} {package_name!r} not deleted: jcds2 could not read which "
+            f"policies and PreStages use it ({cause}). Grant the API role Read Policies and "
+            "Read Computer PreStage Enrollments, or pass force=True to delete it unchecked."
         )
 
 

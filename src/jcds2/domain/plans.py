@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from jcds2.domain.flat_package import PackageCheck
+from jcds2.domain.usage import PackageUser
 
 
 class PlannedAction(str, enum.Enum):
@@ -64,3 +65,8 @@ class RemovePlan:
     file_exists: bool
     package_id: int | None = None
     package_name: str | None = None
+    #: The policies and PreStages that use the package.
+    users: tuple[PackageUser, ...] = ()
+    #: Why the removal would be refused (something uses the package, or what does could
+    #: not be read), or ``None``: it would go ahead.
+    refusal: str | None = None

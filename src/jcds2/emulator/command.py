@@ -46,6 +46,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="package records to preload (default: 0)",
     )
     parser.add_argument(
+        "--policies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="policies to preload, each installing one preloaded package in turn (default: 0)",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0,
@@ -185,6 +192,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m jcds2.emul
         host=args.host,
         port=args.port,
         packages=args.packages,
+        policies=args.policies,
         latency_ms=args.latency_ms,
         token_ttl_seconds=args.token_ttl,
         credential_ttl_seconds=args.credential_ttl,

@@ -30,6 +30,8 @@ from jcds2.emulator.jcds import JcdsRoutes, TicketStore
 from jcds2.emulator.jsonbody import BodyReader
 from jcds2.emulator.manifest import PackageManifestRoutes
 from jcds2.emulator.package_checks import PackageChecks
+from jcds2.emulator.policies import ClassicPolicyRoutes, PolicyPackage, PolicyStore
+from jcds2.emulator.prestages import PrestageStore, ProPrestageRoutes
 from jcds2.emulator.pro import ProPackageRoutes
 from jcds2.emulator.pro_bulk import PackageBulkRoutes
 from jcds2.emulator.requestlog import RequestLog
@@ -85,6 +87,8 @@ class EmulatorParts:
         self.bodies = BodyReader(pro_api_schema(), initial.strict_json)
         self.history = PackageHistory()
         self.categories = CategoryStore()
+        self.policies = PolicyStore()
+        self.prestages = PrestageStore()
         self.point = DistributionPoint(initial.cdn_type)
         self.cdp_history = ObjectHistory()
         self.file_ids = InventoryFileIds()
@@ -102,6 +106,17 @@ class EmulatorParts:
         for number in range(1, count + 1):
             name = f"Preloaded-{number:05d}.pkg"
             self.store.create(functools.partial(_preloaded, name=name))
+
+    def preload_policies(self, count: int) -> None:
+        """Create ``count`` policies named ``Preloaded Policy 00001`` and so on; each installs
+        one package, taking the packages in turn (none when there are none)."""
+        packages = self.store.all()
+        for number in range(1, count + 1):
+            uses: tuple[PolicyPackage, ...] = ()
+            if packages:
+                package = packages[(number - 1) % len(packages)]
+                uses = (PolicyPackage(package.id, package.package_name),)
+            self.policies.create(f"Preloaded Policy {number:05d}", uses)
 
     def jamf_routes(self, bucket: S3Bucket, settings: Settings) -> list[Route]:
         """Every Jamf API route (Pro and Classic), over this state and ``bucket``."""
@@ -150,6 +165,8 @@ class EmulatorParts:
                 self.refreshes.answer,
             ).routes(),
             *ClassicPackageRoutes(self.store, bucket, self.categories).routes(),
+            *ClassicPolicyRoutes(self.policies, self.store).routes(),
+            *ProPrestageRoutes(self.prestages).routes(),
         ]
 
     def reset(self, bucket: S3Bucket | None) -> None:
@@ -163,6 +180,8 @@ class EmulatorParts:
         self.store.clear()
         self.history.clear()
         self.categories.clear()
+        self.policies.clear()
+        self.prestages.clear()
         self.file_ids.clear()
         self.point.set_cdn_type(initial.cdn_type)
         self.cdp_history.clear()

@@ -7,6 +7,7 @@ import os
 import secrets
 import threading
 import uuid
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +22,8 @@ from jcds2.emulator.faultrules import FaultRule, StatusFault
 from jcds2.emulator.faults import FaultPlan, FaultRecord
 from jcds2.emulator.jcds import jcds_listing
 from jcds2.emulator.parts import EmulatorParts, Initial, Settings
+from jcds2.emulator.policies import DuplicatePolicyError, PolicyPackage, policy_parts
+from jcds2.emulator.prestages import to_pro as prestage_to_pro
 from jcds2.emulator.pro import to_pro
 from jcds2.emulator.requestlog import RecordedRequest
 from jcds2.emulator.s3 import S3Bucket
@@ -70,6 +73,7 @@ class JamfEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         packages: int = 0,
+        policies: int = 0,
         latency_ms: float = 0,
         token_ttl_seconds: float = 1200,
         credential_ttl_seconds: float = 3600,
@@ -99,6 +103,7 @@ class JamfEmulator:
         self.host = host
         self.port = port
         self.preload_packages = packages
+        self.preload_policies = policies
         self.latency_ms = latency_ms
         self.token_ttl_seconds = token_ttl_seconds
         self.credential_ttl_seconds = credential_ttl_seconds
@@ -138,6 +143,7 @@ class JamfEmulator:
         try:
             self._start_s3()
             self._parts.preload(self.preload_packages)
+            self._parts.preload_policies(self.preload_policies)
             self._start_jamf()
         except BaseException:
             self.stop()
@@ -395,6 +401,36 @@ class JamfEmulator:
             return category_to_pro(self._parts.categories.create(name, priority))
         except DuplicateCategoryError:
             raise ValueError(f"a category is already named {name!r}") from None
+
+    def policies(self) -> list[dict[str, Any]]:
+        """A snapshot of every policy as the Classic API's JSON shows it (``general``,
+        ``package_configuration`` and the rest)."""
+        return [policy_parts(policy, self._parts.store) for policy in self._parts.policies.all()]
+
+    def add_policy(
+        self, name: str, package_ids: Sequence[int] = (), action: str = "Install"
+    ) -> int:
+        """Create a policy installing the packages ``package_ids`` (as an administrator
+        would); its id. ``ValueError`` if the name is taken or a package does not exist."""
+        uses = []
+        for package_id in package_ids:
+            found = self._parts.store.get(int(package_id))
+            if found is None:
+                raise ValueError(f"no package has id {package_id}")
+            uses.append(PolicyPackage(found.id, found.package_name, action))
+        try:
+            return self._parts.policies.create(name, tuple(uses)).id
+        except DuplicatePolicyError:
+            raise ValueError(f"a policy is already named {name!r}") from None
+
+    def prestages(self) -> list[dict[str, Any]]:
+        """A snapshot of every computer PreStage as the Pro API shows it."""
+        return [prestage_to_pro(prestage) for prestage in self._parts.prestages.all()]
+
+    def add_prestage(self, name: str, package_ids: Sequence[int | str] = ()) -> int:
+        """Create a computer PreStage whose custom packages are ``package_ids``; its id."""
+        ids = tuple(str(package_id) for package_id in package_ids)
+        return self._parts.prestages.create(name, ids).id
 
     @property
     def cdn_type(self) -> str:

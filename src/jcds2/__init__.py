@@ -43,6 +43,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.package_settings import EditResult
 from jcds2.domain.progress import UploadEvent, UploadPhase
+from jcds2.domain.sync import Endpoint, SyncPlan, SyncReport
 from jcds2.domain.transfer import MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
@@ -60,6 +61,7 @@ __all__ = [
     "DownloadError",
     "DownloadResult",
     "EditResult",
+    "Endpoint",
     "JamfApiError",
     "JamfProClient",
     "Jcds2Error",
@@ -69,6 +71,8 @@ __all__ = [
     "Package",
     "PackageExistsError",
     "RemoteFile",
+    "SyncPlan",
+    "SyncReport",
     "TransferCancelledError",
     "TransferConfig",
     "UploadError",

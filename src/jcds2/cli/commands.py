@@ -42,6 +42,7 @@ from jcds2.cli.output import (
     worst,
 )
 from jcds2.cli.session import Session
+from jcds2.cli.sync import sync
 from jcds2.cli.table import aligned, human_size, is_terminal
 from jcds2.errors import (
     DestinationDirectoryMissingError,
@@ -470,6 +471,7 @@ COMMANDS: dict[str, Callable[[Session], int]] = {
     "download": download,
     "ls": list_files,
     "status": status.status,
+    "sync": sync,
     "rm": remove,
     "verify": verify,
     "edit": edit,

@@ -16,6 +16,7 @@ import shtab
 from jcds2 import OnExists, __version__
 from jcds2.cli import edit as edit_command
 from jcds2.cli import status
+from jcds2.cli import sync as sync_command
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
@@ -281,6 +282,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
     )
 
     status.add_parser(command)
+    sync_command.add_parser(command)
 
     remove = command(
         "rm",

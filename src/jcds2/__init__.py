@@ -20,7 +20,7 @@ from jcds2.adapters.jamf_auth import (
 )
 from jcds2.application.cancel import CancelToken
 from jcds2.application.upload import UploadOptions
-from jcds2.container.client import JamfProClient
+from jcds2.container.client import JamfProClient, sync_folders
 from jcds2.domain.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -82,6 +82,7 @@ __all__ = [
     "UploadResult",
     "VerificationError",
     "__version__",
+    "sync_folders",
 ]
 
 #: Names ``jcds2`` exported before its front door shrank, and where they live now. They

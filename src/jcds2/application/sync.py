@@ -37,6 +37,7 @@ from jcds2.domain.errors import (
 from jcds2.domain.models import OnExists
 from jcds2.domain.sync import (
     CHANGES,
+    DEFAULT_WORKERS,
     DestinationPlan,
     Endpoint,
     PointFile,
@@ -51,9 +52,6 @@ from jcds2.domain.sync import (
 from jcds2.domain.usage import PackageUsage
 
 log = logging.getLogger("jcds2.sync")
-
-#: Files transferred at once across all destinations, by default.
-DEFAULT_WORKERS = 4
 
 #: Builds the folder adapter of a ``share:`` or folder endpoint.
 FolderOpener = Callable[[Endpoint], SyncFolder]

@@ -15,14 +15,14 @@ from collections.abc import Callable
 import attrs
 import shtab
 
-from jcds2.adapters.file_share import FolderOpener
-from jcds2.application.sync import DEFAULT_WORKERS, SyncDistributionPoints
+from jcds2 import sync_folders
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import EXIT_OK
 from jcds2.cli.session import Session
 from jcds2.cli.table import human_size
 from jcds2.domain.sync import (
     CHANGES,
+    DEFAULT_WORKERS,
     Endpoint,
     PointKind,
     StepResult,
@@ -111,8 +111,7 @@ def sync(session: Session) -> int:
         args.delete and not args.force and any(p.kind is PointKind.SHARE for p in points[1:])
     )
     if not needs_server and session.settings.server is None:
-        use_case = SyncDistributionPoints(folders=FolderOpener(), workers=args.workers)
-        report = _run(session, printer, use_case, points)
+        report = _run(session, printer, sync_folders, points)
         return _finish(session, printer, report)
     # sync names its shares itself (share:PATH): the client's own route is the JCDS.
     local = attrs.evolve(session, settings=attrs.evolve(session.settings, file_share=None))
@@ -129,7 +128,7 @@ def sync(session: Session) -> int:
 def _run(
     session: Session,
     printer: _Printer,
-    use_case: SyncDistributionPoints,
+    run: Callable[..., SyncReport],
     points: list[Endpoint],
 ) -> SyncReport:
     args = session.args
@@ -152,12 +151,13 @@ def _run(
             bars[0](count)
 
     with session.bars.logging(), stack:
-        return use_case(
+        return run(
             points[0],
             *points[1:],
             delete=args.delete,
             dry_run=args.dry_run,
             force=args.force,
+            workers=args.workers,
             progress=progress,
             on_plan=on_plan,
             on_result=None if args.dry_run else printer.result,

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from dependency_injector import providers
 
+from jcds2.adapters.file_share import FolderOpener
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
 from jcds2.application.cancel import CancelToken
@@ -27,7 +28,7 @@ from jcds2.application.ports import (
     ServerInfo,
 )
 from jcds2.application.remote_files import RemoveFile, VerifyFile
-from jcds2.application.sync import DEFAULT_WORKERS, SyncDistributionPoints
+from jcds2.application.sync import SyncDistributionPoints
 from jcds2.application.upload import UploadOptions, UploadPackageFile, check_upload_source
 from jcds2.container.containers import Jcds2Container
 from jcds2.domain.errors import ConfigurationError, InvalidFileNameError
@@ -45,7 +46,7 @@ from jcds2.domain.package_settings import EditResult
 from jcds2.domain.plans import RemovePlan, UploadPlan
 from jcds2.domain.server import JamfServer, check_transport_url
 from jcds2.domain.status import PackageStatus
-from jcds2.domain.sync import Endpoint, StepResult, SyncPlan, SyncReport
+from jcds2.domain.sync import DEFAULT_WORKERS, Endpoint, StepResult, SyncPlan, SyncReport
 from jcds2.domain.transfer import TransferConfig
 
 
@@ -468,3 +469,36 @@ def _close_at_exit(client: JamfProClient) -> Callable[[], None]:
     reference = weakref.ref(client, forget)
     atexit.register(close_at_exit)
     return close_at_exit
+
+
+def sync_folders(
+    source: Endpoint | str,
+    *destinations: Endpoint | str,
+    delete: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[SyncPlan], None] | None = None,
+    on_result: Callable[[StepResult], None] | None = None,
+    cancel: CancelToken | None = None,
+    transfer_config: TransferConfig | None = None,
+) -> SyncReport:
+    """:meth:`JamfProClient.sync` between folders and shares, without a Jamf Pro server.
+
+    Nothing can tell what uses a share's packages here, so with ``delete`` a share's
+    files are deleted only with ``force`` (a plain folder's always are); ``"jcds"`` is
+    refused (``UsageError``).
+    """
+    use_case = SyncDistributionPoints(folders=FolderOpener(transfer_config), workers=workers)
+    return use_case(
+        source,
+        *destinations,
+        delete=delete,
+        dry_run=dry_run,
+        force=force,
+        progress=progress,
+        on_plan=on_plan,
+        on_result=on_result,
+        cancel=cancel,
+    )

@@ -18,6 +18,9 @@ import attrs
 from jcds2.domain.errors import UsageError
 from jcds2.domain.usage import PackageUsage
 
+#: Files transferred at once across all destinations, by default.
+DEFAULT_WORKERS = 4
+
 
 class PointKind(str, enum.Enum):
     """The kinds of places a sync reads from and writes to."""

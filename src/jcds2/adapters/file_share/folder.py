@@ -137,18 +137,13 @@ class LocalFolderSync:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
-        target = self._store.open_upload(file_name)
+        # Copied into the staging folder first, so that the file in place is replaced
+        # only by a copy read back and found to be the source's bytes.
+        staging = FileShareStore(self.staging(), packages_dir="")
+        target = staging.open_upload(file_name)
         local = LocalFile(path=source, size=source.stat().st_size)
         self._uploader.upload(target, local, progress=progress, cancel=cancel)
-        state = self._store.describe(target)
-        copied = PointFile(file_name, -1 if state is None else (state.size or 0))
-        if state is None or not same_content(
-            expected, PointFile(file_name, copied.size, sha3_512=state.sha3_512)
-        ):
-            raise IntegrityError(
-                f"the copy of {file_name!r} in {self.label} does not match the source (it "
-                "changed while copied?); run the sync again"
-            )
+        self.install(file_name, target.path, expected)
 
     def install(self, file_name: str, staged: Path, expected: PointFile) -> None:
         handle, _ = _open_regular(staged, TransferError, "read")
@@ -157,8 +152,8 @@ class LocalFolderSync:
         if not same_content(expected, PointFile(file_name, size, md5=md5, sha3_512=sha3)):
             staged.unlink(missing_ok=True)
             raise IntegrityError(
-                f"the download of {file_name!r} does not match the source's listing; run the "
-                "sync again"
+                f"the copy of {file_name!r} for {self.label} does not match the source's "
+                "listing (did the source change meanwhile?); run the sync again"
             )
         target = self._store.open_upload(file_name)  # checks the name and that it is writable
         try:

@@ -93,6 +93,18 @@ def test_an_entry_whose_key_differs_in_inode_only_is_not_trusted(folder: Path, c
     assert again.hashed == 1
 
 
+def test_content_rewritten_with_its_size_and_time_restored_is_hashed_again(
+    folder: Path, cache: Path
+) -> None:
+    path = put(folder / "a.dmg", b"alpha")
+    LocalFolderSync(folder, cache_dir=cache).list_hashed()
+    with path.open("r+b") as handle:  # same inode, same size
+        handle.write(b"omega")
+    os.utime(path, (OLD, OLD))  # and the old modification time: only ctime tells
+
+    assert LocalFolderSync(folder, cache_dir=cache).list_hashed() == [expected("a.dmg", b"omega")]
+
+
 def test_a_file_written_just_now_is_not_remembered(folder: Path, cache: Path) -> None:
     put(folder / "a.dmg", b"alpha", mtime=None)  # its time is now: a write could follow
     LocalFolderSync(folder, cache_dir=cache).list_hashed()
@@ -162,7 +174,7 @@ def test_the_state_file_is_written_atomically_and_forgets_removed_files(
 
     assert [p.name for p in cache.iterdir()] == [state_file(folder.absolute(), cache).name]
     cached = HashCache(state_file(folder.absolute(), cache), folder.absolute())
-    assert cached.lookup("b.dmg", (0, 0, 0, 0)) is None
+    assert cached.lookup("b.dmg", (0, 0, 0, 0, 0)) is None
     assert sorted(json.loads(state_file(folder.absolute(), cache).read_text())["entries"]) == [
         "a.dmg"
     ]

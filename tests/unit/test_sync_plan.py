@@ -91,7 +91,8 @@ def test_a_package_in_use_is_refused_naming_its_users() -> None:
 
     (step,) = plan.steps
     assert step.action is SyncAction.REFUSE
-    assert step.reason is not None and "policy 7 'Install Tool'" in step.reason
+    assert step.reason is not None
+    assert "policy 7 'Install Tool'" in step.reason
     assert not plan.in_sync
 
 

@@ -312,7 +312,7 @@ class SyncFolder(Protocol):
 
     def list_hashed(self) -> list[PointFile]:
         """Every file with its size, MD5 and SHA3-512, computed locally: a file unchanged
-        since it was last hashed (same device, inode, size and modification time) is not
+        since it was last hashed (same device, inode, size, modification and change time) is not
         read again. Raises ``DistributionPointUnavailableError`` when the folder is gone."""
         ...
 

@@ -1,7 +1,9 @@
 """The hashes of a folder's files, remembered between syncs in a small JSON state file.
 
 An entry is used only while its key, the file's (device, inode, size, modification time
-in nanoseconds), is what the file has now; any difference and the file is hashed again.
+and status-change time in nanoseconds), is what the file has now; any difference and the
+file is hashed again. The change time is there because a program can set a file's
+modification time back (``touch -r``, ``cp -p``, a tampering hand) but not its change time.
 A file modified less than :data:`RACY_SECONDS` before it was hashed is not remembered: a
 write in the same clock tick could leave its time unchanged (git's "racy" files).
 """
@@ -22,15 +24,15 @@ from typing import Any
 from jcds2.adapters.file_share.common import log
 
 FORMAT = "jcds2-hash-cache"
-VERSION = 1
+VERSION = 2
 RACY_SECONDS = 2.0
 
-#: (device, inode, size, mtime_ns)
-Key = tuple[int, int, int, int]
+#: (device, inode, size, mtime_ns, ctime_ns)
+Key = tuple[int, int, int, int, int]
 
 
 def key_of(info: os.stat_result) -> Key:
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def default_cache_dir() -> Path:
@@ -143,7 +145,7 @@ def _valid(entry: object) -> bool:
     return (
         isinstance(entry, dict)
         and isinstance(entry.get("key"), list)
-        and len(entry["key"]) == 4
+        and len(entry["key"]) == 5
         and all(isinstance(part, int) for part in entry["key"])
         and isinstance(entry.get("md5"), str)
         and isinstance(entry.get("sha3_512"), str)

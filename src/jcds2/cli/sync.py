@@ -116,12 +116,7 @@ def sync(session: Session) -> int:
     # sync names its shares itself (share:PATH): the client's own route is the JCDS.
     local = attrs.evolve(session, settings=attrs.evolve(session.settings, file_share=None))
     with local.client() as client:
-        report = _run(
-            session,
-            printer,
-            client.container.sync_distribution_points(workers=args.workers),
-            points,
-        )
+        report = _run(session, printer, client.sync, points)
     return _finish(session, printer, report)
 
 

@@ -50,6 +50,7 @@ ADVICE_FOR_THE_SHELL = (
         "environment, the keyring or a prompt)",
     ),
     ("without require_signed=True", "without --require-signed"),
+    ("force=True deletes anyway", "--force deletes anyway"),
 )
 
 

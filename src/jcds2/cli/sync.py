@@ -17,7 +17,7 @@ import shtab
 
 from jcds2 import sync_folders
 from jcds2.cli.errors import UsageError
-from jcds2.cli.output import EXIT_OK
+from jcds2.cli.output import ADVICE_FOR_THE_SHELL, EXIT_OK
 from jcds2.cli.session import Session
 from jcds2.cli.table import human_size
 from jcds2.domain.sync import (
@@ -197,7 +197,8 @@ class _Printer:
         size = "" if step.size is None else f" ({human_size(step.size)})"
         text = f"{step.action.value:<8} {step.file_name}{size} -> {result.destination}"
         if step.action is SyncAction.REFUSE:
-            text += f": {step.reason}"
+            text += f": {_for_the_shell(step.reason or '')}"
+            data["reason"] = _for_the_shell(step.reason or "")
         elif result.error is not None:
             text = f"failed   {step.file_name} -> {result.destination}: {result.error}"
         if self._dry_run and step.action in CHANGES:
@@ -238,3 +239,9 @@ class _Printer:
                 if failed:
                     text += f", {failed} failed"
             self._output.result(text, data)
+
+
+def _for_the_shell(text: str) -> str:
+    for library, shell in ADVICE_FOR_THE_SHELL:
+        text = text.replace(library, shell)
+    return text

@@ -267,12 +267,12 @@ def _deletion(
             name,
             SyncAction.REFUSE,
             have.size,
-            "could not check whether a policy or PreStage uses it; --force deletes anyway",
+            "could not check whether a policy or PreStage uses it; force=True deletes anyway",
         )
     users = usage.get(have.package_id, ()) if have.package_id is not None else ()
     if users:
         named = ", ".join(str(user) for user in users)
         return SyncStep(
-            name, SyncAction.REFUSE, have.size, f"in use by {named}; --force deletes anyway"
+            name, SyncAction.REFUSE, have.size, f"in use by {named}; force=True deletes anyway"
         )
     return SyncStep(name, SyncAction.DELETE, have.size)

@@ -203,8 +203,11 @@ class SyncDistributionPoints:
             folder = self._folder(endpoint)
             folder.check(create=create)
             return _Listed(endpoint, folder.list_hashed())
+        except DistributionPointUnavailableError as exc:
+            log.info("cannot list %s: %s", endpoint, exc)
+            return _Listed(endpoint, None, exc.reason)
         except Jcds2Error as exc:
-            log.warning("cannot list %s: %s", endpoint, exc)
+            log.info("cannot list %s: %s", endpoint, exc)
             return _Listed(endpoint, None, str(exc))
 
     def _usage(self) -> PackageUsage | None:
@@ -300,7 +303,7 @@ class SyncDistributionPoints:
                 self._apply(source, destination, step, sources.get(step.file_name), progress)
             except Jcds2Error as exc:
                 error = str(exc)
-                log.warning(
+                log.info(
                     "%s %s at %s failed: %s", step.action.value, step.file_name, destination, exc
                 )
             else:

@@ -497,7 +497,5 @@ class DistributionPointUnavailableError(Jcds2Error):
     def __init__(self, point: str, reason: str) -> None:
         self.point = point
         self.reason = reason
-        super().__init__(
-            f"cannot reach {point}: {reason}. Mount the share, create the folder or check "
-            "the server, then run the sync again"
-        )
+        # The reason is the adapter's own message, which says what to check.
+        super().__init__(f"cannot reach {point}: {reason}")

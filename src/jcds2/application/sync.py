@@ -244,9 +244,9 @@ class SyncDistributionPoints:
         cancel: CancelToken | None = None,
     ) -> SyncReport:
         """Plan, then (unless ``dry_run``) carry out every change; a failed step is
-        reported in its :class:`StepResult` and the others go on. ``progress`` gets the
-        bytes moved (of every file), ``on_plan`` the plan before anything changes,
-        ``on_result`` each step as it ends (from worker threads)."""
+        reported in its :class:`~jcds2.domain.sync.StepResult` and the others go on.
+        ``progress`` gets the bytes moved (of every file), ``on_plan`` the plan before
+        anything changes, ``on_result`` each step as it ends (from worker threads)."""
         plan, listed = self._plan(source, destinations, delete=delete, force=force)
         if on_plan is not None:
             on_plan(plan)

@@ -150,7 +150,8 @@ class DestinationPlan:
 
 @attrs.frozen
 class SyncPlan:
-    """What ``jcds2 sync SOURCE DEST...`` would do: one :class:`DestinationPlan` each."""
+    """What ``jcds2 sync SOURCE DEST...`` would do: one
+    :class:`~jcds2.domain.sync.DestinationPlan` per destination."""
 
     source: Endpoint
     destinations: tuple[DestinationPlan, ...]
@@ -200,7 +201,8 @@ class StepResult:
 
 @attrs.frozen
 class SyncReport:
-    """What a sync did: its plan and one :class:`StepResult` per step (keeps included)."""
+    """What a sync did: its plan and one :class:`~jcds2.domain.sync.StepResult` per step
+    (keeps included)."""
 
     plan: SyncPlan
     results: tuple[StepResult, ...]

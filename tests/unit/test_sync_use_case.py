@@ -11,11 +11,17 @@ import attrs
 import pytest
 
 from jcds2.adapters.file_share import FolderOpener
+from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
 from jcds2.application.remote_files import RemoveFile
 from jcds2.application.sync import CloudPoint, SyncDistributionPoints
 from jcds2.application.upload import UploadPackageFile
-from jcds2.domain.errors import DistributionPointUnavailableError, UploadError, UsageError
+from jcds2.domain.errors import (
+    DistributionPointUnavailableError,
+    TransferCancelledError,
+    UploadError,
+    UsageError,
+)
 from jcds2.domain.models import RemoteFile
 from jcds2.domain.sync import Endpoint, PointKind, SyncAction
 from jcds2.domain.transfer import TransferConfig
@@ -305,3 +311,32 @@ def test_points_are_checked_before_anything_is_read(world: World, tmp_path: Path
         sync(JCDS, folder(tmp_path), folder(tmp_path))
     with pytest.raises(UsageError, match="server"):
         SyncDistributionPoints(folders=FolderOpener())(folder(tmp_path), JCDS)
+
+
+def test_a_sync_cancelled_midway_is_finished_by_running_it_again(
+    world: World, tmp_path: Path
+) -> None:
+    made = build(tmp_path / "build", 6)
+    token = CancelToken()
+    moved: list[int] = []
+
+    def progress(count: int) -> None:
+        moved.append(count)
+        if len(moved) == 2:
+            token.cancel()  # as Ctrl-C does, while files are moving
+
+    with pytest.raises(TransferCancelledError):
+        world.sync(workers=1)(
+            folder(tmp_path / "build"), folder(tmp_path / "mirror"), progress=progress, cancel=token
+        )
+    partly = sorted(p.name for p in (tmp_path / "mirror").glob("*.pkg"))
+    assert 0 < len(partly) < len(made)
+
+    report = world.sync()(folder(tmp_path / "build"), folder(tmp_path / "mirror"))
+
+    assert report.in_sync
+    assert (
+        sorted(r.step.file_name for r in report.results if r.step.action is SyncAction.KEEP)
+        == partly
+    )
+    assert {p.name: p.read_bytes() for p in (tmp_path / "mirror").glob("*.pkg")} == made

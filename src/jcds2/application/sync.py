@@ -252,25 +252,24 @@ class SyncDistributionPoints:
             on_plan(plan)
         if dry_run:
             return SyncReport(plan, self._as_planned(plan), dry_run=True)
-        sources = {entry.file_name: entry for entry in listed}
+        token = cancel or CancelToken()
+        context = _Context(
+            plan.source,
+            {entry.file_name: entry for entry in listed},
+            _checking(progress, token),
+            on_result,
+            token,
+        )
         tasks: list[Callable[[], StepResult]] = []
         finished: list[StepResult] = []
         for destination in plan.destinations:
             for step in destination.steps:
                 if step.action in CHANGES:
-                    tasks.append(
-                        self._task(
-                            plan.source,
-                            destination.destination,
-                            step,
-                            sources,
-                            progress=progress,
-                            on_result=on_result,
-                        )
-                    )
+                    tasks.append(self._task(context, destination.destination, step))
                 else:
                     finished.append(StepResult(destination.destination, step))
-        token = cancel or CancelToken()
+        # An interrupt cancels the token: uploads and copies stop and clean up, downloads
+        # stop at their next range (their .part is kept for the next run).
         done = run_all(tasks, workers=self.workers, cancel=token, name="jcds2-sync", grace=None)
         if on_result is not None:
             for result in finished:
@@ -287,20 +286,13 @@ class SyncDistributionPoints:
         )
 
     def _task(
-        self,
-        source: Endpoint,
-        destination: Endpoint,
-        step: SyncStep,
-        sources: dict[str, PointFile],
-        *,
-        progress: ProgressCallback | None,
-        on_result: Callable[[StepResult], None] | None,
+        self, context: _Context, destination: Endpoint, step: SyncStep
     ) -> Callable[[], StepResult]:
         def run() -> StepResult:
             started = self.clock()
             error: str | None = None
             try:
-                self._apply(source, destination, step, sources.get(step.file_name), progress)
+                self._apply(context, destination, step)
             except Jcds2Error as exc:
                 error = str(exc)
                 log.info(
@@ -309,21 +301,15 @@ class SyncDistributionPoints:
             else:
                 log.info("%s %s at %s", step.action.value, step.file_name, destination)
             result = StepResult(destination, step, error, self.clock() - started)
-            if on_result is not None:
-                on_result(result)
+            if context.on_result is not None:
+                context.on_result(result)
             return result
 
         return run
 
-    def _apply(
-        self,
-        source: Endpoint,
-        destination: Endpoint,
-        step: SyncStep,
-        expected: PointFile | None,
-        progress: ProgressCallback | None,
-    ) -> None:
-        name = step.file_name
+    def _apply(self, context: _Context, destination: Endpoint, step: SyncStep) -> None:
+        name, source, progress = step.file_name, context.source, context.progress
+        expected = context.sources.get(name)
         if step.action is SyncAction.DELETE:
             if destination.kind is PointKind.JCDS:
                 assert self.cloud is not None
@@ -336,7 +322,9 @@ class SyncDistributionPoints:
         if destination.kind is PointKind.JCDS:
             assert self.cloud is not None
             path = self._folder(source).path_of(name)
-            result = self.cloud.upload(path, on_exists=OnExists.REPLACE, progress=progress)
+            result = self.cloud.upload(
+                path, on_exists=OnExists.REPLACE, progress=progress, cancel=context.cancel
+            )
             if expected.sha3_512 and result.sha3_512 and result.sha3_512 != expected.sha3_512:
                 raise IntegrityError(
                     f"{name!r} changed at {source} while it was synced; run the sync again"
@@ -350,7 +338,31 @@ class SyncDistributionPoints:
             )
             folder.install(name, downloaded.path, expected)
             return
-        folder.copy_in(name, Path(self._folder(source).path_of(name)), expected, progress)
+        source_path = Path(self._folder(source).path_of(name))
+        folder.copy_in(name, source_path, expected, progress, context.cancel)
+
+
+@attrs.frozen
+class _Context:
+    """What every step of one run shares."""
+
+    source: Endpoint
+    sources: dict[str, PointFile]
+    progress: ProgressCallback
+    on_result: Callable[[StepResult], None] | None
+    cancel: CancelToken
+
+
+def _checking(progress: ProgressCallback | None, cancel: CancelToken) -> ProgressCallback:
+    """``progress``, raising ``TransferCancelledError`` once ``cancel`` is cancelled: how a
+    download, which takes no token, is stopped between two ranges."""
+
+    def report(count: int) -> None:
+        cancel.check()
+        if progress is not None:
+            progress(count)
+
+    return report
 
 
 def _order(result: StepResult) -> tuple[str, str]:

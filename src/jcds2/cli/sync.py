@@ -115,7 +115,7 @@ def sync(session: Session) -> int:
         return _finish(session, printer, report)
     # sync names its shares itself (share:PATH): the client's own route is the JCDS.
     local = attrs.evolve(session, settings=attrs.evolve(session.settings, file_share=None))
-    with local.client() as client:
+    with local.client(route=session.settings.route) as client:
         report = _run(session, printer, client.sync, points)
     return _finish(session, printer, report)
 

@@ -116,10 +116,19 @@ class SyncDistributionPoints:
     """
 
     folders: FolderOpener
-    cloud: CloudPoint | None = None
+    #: The JCDS, or what builds it when a point first needs it (connecting to the server
+    #: then, so that a server that does not answer is one unreachable point among others).
+    cloud: CloudPoint | Callable[[], CloudPoint] | None = None
     workers: int = DEFAULT_WORKERS
     clock: Callable[[], float] = time.monotonic
     _open: dict[Endpoint, SyncFolder] = attrs.field(factory=dict, init=False, repr=False)
+    _built: CloudPoint | None = attrs.field(default=None, init=False, repr=False)
+
+    def _cloud(self) -> CloudPoint:
+        if self._built is None:
+            assert self.cloud is not None
+            self._built = self.cloud if isinstance(self.cloud, CloudPoint) else self.cloud()
+        return self._built
 
     # -- plan -------------------------------------------------------------------------
 
@@ -198,8 +207,7 @@ class SyncDistributionPoints:
     def _list(self, endpoint: Endpoint, *, create: bool) -> _Listed:
         try:
             if endpoint.kind is PointKind.JCDS:
-                assert self.cloud is not None
-                return _Listed(endpoint, self.cloud.list())
+                return _Listed(endpoint, self._cloud().list())
             folder = self._folder(endpoint)
             folder.check(create=create)
             return _Listed(endpoint, folder.list_hashed())
@@ -211,10 +219,11 @@ class SyncDistributionPoints:
             return _Listed(endpoint, None, str(exc))
 
     def _usage(self) -> PackageUsage | None:
-        if self.cloud is None or self.cloud.users is None:
+        if self.cloud is None:
             return None
         try:
-            return self.cloud.users.package_usage()
+            users = self._cloud().users
+            return None if users is None else users.package_usage()
         except Jcds2Error as exc:
             log.warning("could not read what uses the packages: %s", exc)
             return None
@@ -223,7 +232,7 @@ class SyncDistributionPoints:
         if self.cloud is None:
             return files
         try:
-            ids = self.cloud.package_ids()
+            ids = self._cloud().package_ids()
         except Jcds2Error as exc:
             log.warning("could not read the packages: %s", exc)
             return files
@@ -312,17 +321,15 @@ class SyncDistributionPoints:
         expected = context.sources.get(name)
         if step.action is SyncAction.DELETE:
             if destination.kind is PointKind.JCDS:
-                assert self.cloud is not None
-                self.cloud.remove(name)
+                self._cloud().remove(name)
             else:
                 self._folder(destination).delete(name)
             return
         if expected is None:  # the plan came from this listing: cannot happen
             raise IntegrityError(f"{name!r} is no longer listed at {source}")
         if destination.kind is PointKind.JCDS:
-            assert self.cloud is not None
             path = self._folder(source).path_of(name)
-            result = self.cloud.upload(
+            result = self._cloud().upload(
                 path, on_exists=OnExists.REPLACE, progress=progress, cancel=context.cancel
             )
             if expected.sha3_512 and result.sha3_512 and result.sha3_512 != expected.sha3_512:
@@ -332,8 +339,7 @@ class SyncDistributionPoints:
             return
         folder = self._folder(destination)
         if source.kind is PointKind.JCDS:
-            assert self.cloud is not None
-            downloaded = self.cloud.download(
+            downloaded = self._cloud().download(
                 name, folder.staging(), overwrite=True, resume=True, progress=progress
             )
             folder.install(name, downloaded.path, expected)

@@ -400,7 +400,7 @@ class JamfProClient:
         file, ``on_plan`` the plan before anything changes, ``on_result`` each file's
         :class:`~jcds2.domain.sync.StepResult` as it ends (from worker threads).
         """
-        if self.container.route() == "file_share":
+        if self.container.config.file_share_path() is not None:
             points = [source, *destinations]
             if any(str(point) == "jcds" for point in points):
                 raise ConfigurationError(

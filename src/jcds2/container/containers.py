@@ -261,5 +261,5 @@ class Jcds2Container(containers.DeclarativeContainer):
     sync_distribution_points = providers.Factory(
         SyncDistributionPoints,
         folders=providers.Factory(FolderOpener, config=transfer_config),
-        cloud=sync_cloud,
+        cloud=sync_cloud.provider,  # built when a point is jcds, not before
     )

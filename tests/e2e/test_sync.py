@@ -216,3 +216,25 @@ def test_the_library_syncs_one_source_to_two_destinations(
     plan = client.sync(str(tmp_path / "build"), "jcds", str(tmp_path / "mirror"), dry_run=True)
     assert plan.in_sync
     assert '"in_sync": true' in plan.plan.to_json()
+
+
+def test_share_to_share_without_a_server_refuses_deletions_unless_forced(
+    cli: Cli, tmp_path: Path
+) -> None:
+    office, mirror = share(tmp_path, "office"), share(tmp_path, "mirror")
+    made = build(office / "Packages", 2)
+    build(mirror / "Packages", 1, seed=7)  # Sync0.pkg, other bytes
+    (mirror / "Packages" / "Old.pkg").write_bytes(b"gone from the source")
+    no_server = {"JAMF_URL": None}
+
+    refused = cli("sync", f"share:{office}", f"share:{mirror}", "--delete", "--json", env=no_server)
+
+    assert refused.code == EXIT_NOT_IN_SYNC, refused.stderr
+    actions = {o["file"]: o["action"] for o in refused.objects() if not o.get("summary")}
+    assert actions == {"Old.pkg": "refuse", "Sync0.pkg": "replace", "Sync1.pkg": "copy"}
+    assert (mirror / "Packages" / "Old.pkg").exists()
+
+    forced = cli("sync", f"share:{office}", f"share:{mirror}", "--delete", "--force", env=no_server)
+
+    assert forced.code == 0, forced.stderr
+    assert held(mirror / "Packages") == made

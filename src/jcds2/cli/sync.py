@@ -107,10 +107,9 @@ def sync(session: Session) -> int:
     if args.force and not args.delete:
         raise UsageError("--force goes with --delete: it lets a deletion take a file in use")
     printer = _Printer(session)
-    needs_server = any(point.kind is PointKind.JCDS for point in points) or (
-        args.delete and not args.force and any(p.kind is PointKind.SHARE for p in points[1:])
-    )
-    if not needs_server and session.settings.server is None:
+    # Without a server, folders and shares still sync; a share's deletions are then refused
+    # (what uses its packages cannot be checked) unless --force.
+    if session.settings.server is None and all(p.kind is not PointKind.JCDS for p in points):
         report = _run(session, printer, sync_folders, points)
         return _finish(session, printer, report)
     # sync names its shares itself (share:PATH): the client's own route is the JCDS.

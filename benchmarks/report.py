@@ -140,6 +140,7 @@ class Report:
     finished: float = 0.0
     comparisons: list[Comparison] = field(default_factory=list)
     duplicate_check: dict[str, Any] | None = None
+    sync_check: dict[str, Any] | None = None
     machine: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     git: dict[str, str] = field(default_factory=dict)
@@ -309,7 +310,40 @@ def evaluate(report: Report) -> list[Target]:
                 worst_call <= 1.0,
             )
         )
+    targets += _sync_targets(report.sync_check)
     return targets
+
+
+#: Jamf API requests an unchanged sync may take: the JCDS file listing, the package pages
+#: (200 packages a page, one more to see the end), the token; none per file.
+def _sync_request_limit(files: int) -> int:
+    return 1 + (files // 200 + 1) + 2
+
+
+def _sync_targets(sync: dict[str, Any] | None) -> list[Target]:
+    if not sync:
+        return []
+    files = sync["files"]
+    limit = _sync_request_limit(files)
+    requests = max(r["requests_in_call"] for r in sync["runs"])
+    call = med([r["call_seconds"] for r in sync["runs"]])
+    process = med([r["process_wall"] for r in sync["runs"]])
+    return [
+        Target(
+            f"Unchanged sync of {files} files: Jamf API requests",
+            f"≤ {limit} (a constant per page, none per file)",
+            f"{requests} during client.sync (max of {len(sync['runs'])} runs)",
+            requests <= limit,
+            "" if requests <= limit else "requests: " + ", ".join(sync["runs"][0]["paths"]),
+        ),
+        Target(
+            f"Unchanged sync of {files} files: time",
+            "reported (no file read again, nothing sent)",
+            f"client.sync {call:.2f} s median; whole process {process:.2f} s median "
+            f"(the first sync, uploading them all: {sync['first']['call_seconds']:.1f} s)",
+            True,
+        ),
+    ]
 
 
 # Rendering -------------------------------------------------------------------------------
@@ -635,6 +669,8 @@ def render(report: Report, previous: str) -> str:
             "",
         ]
 
+    out += _sync_section(report.sync_check)
+
     if report.comparisons:
         out += [
             "## CPU efficiency",
@@ -651,3 +687,46 @@ def render(report: Report, previous: str) -> str:
             "",
         ]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _sync_section(sync: dict[str, Any] | None) -> list[str]:
+    """The table of the unchanged-sync runs (the first run, which uploads, included)."""
+    if not sync:
+        return []
+    return [
+        "## Unchanged sync",
+        "",
+        f'`client.sync(folder, "jcds")` of {sync["files"]} files of 1 KiB: run 0 uploads '
+        "them all (the migration, not timed against a target); every later run finds the "
+        "folder and the JCDS the same, with the folder's hashes taken from its cache.",
+        "",
+        *_table(
+            [
+                "run",
+                "client.sync (s)",
+                "whole process (s)",
+                "kept",
+                "copied",
+                "Jamf API requests",
+                "during client.sync",
+                "peak RSS (MiB)",
+            ],
+            [
+                [
+                    str(r["round"]),
+                    f"{r['call_seconds']:.3f}",
+                    f"{r['process_wall']:.2f}",
+                    str(r["counts"]["keep"]),
+                    str(r["counts"]["copy"]),
+                    str(r["requests"]),
+                    str(r["requests_in_call"]),
+                    f"{r['max_rss_mib']:.1f}",
+                ]
+                for r in [sync["first"], *sync["runs"]]
+            ],
+        ),
+        "",
+        "Requests of an unchanged run's client.sync: "
+        + ", ".join(f"`{p}`" for p in sync["runs"][0]["paths"]),
+        "",
+    ]

@@ -50,6 +50,7 @@ class Plan:
     multipart_threshold: int | None
     dup_packages: int = 2000
     dup_latency_ms: int = 20
+    sync_files: int = 1000
 
     @classmethod
     def full(cls, runs: int) -> Plan:
@@ -57,7 +58,7 @@ class Plan:
 
     @classmethod
     def small(cls, runs: int) -> Plan:
-        return cls(True, (32 * MiB, 96 * MiB), (16 * MiB, 48 * MiB), runs, 32 * MiB)
+        return cls(True, (32 * MiB, 96 * MiB), (16 * MiB, 48 * MiB), runs, 32 * MiB, sync_files=100)
 
 
 def slug(size: int) -> str:
@@ -328,6 +329,73 @@ def run_duplicate_check(plan: Plan, jcds2_python: str) -> dict[str, Any]:
     }
 
 
+# Unchanged sync ------------------------------------------------------------------------
+
+
+def run_sync_check(plan: Plan, jcds2_python: str) -> dict[str, Any]:
+    """``client.sync(folder, "jcds")`` of ``plan.sync_files`` 1 KiB packages: round 0 uploads
+    them all (the migration), every later round finds nothing to do."""
+    work = WORK / "emulator-sync"
+    work.mkdir(parents=True, exist_ok=True)
+    request_log = work / "requests.jsonl"
+    request_log.unlink(missing_ok=True)
+    folder = work / "build"
+    folder.mkdir(parents=True, exist_ok=True)
+    from jcds2.testing import flat_package  # noqa: PLC0415 (only where uploaded)
+
+    for index in range(plan.sync_files):
+        (folder / f"sync-{index:05d}.pkg").write_bytes(flat_package(KiB, seed=index))
+    old = time.time() - 3600  # outside the hash cache's window for files written just now
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    emulator = Emulator(work, "--request-log", str(request_log)).start()
+    env = {**emulator.driver_env(), "XDG_CACHE_HOME": str(work / "cache")}
+    log(f"sync: {plan.sync_files} files of 1 KiB, a folder into the JCDS, then unchanged")
+    results: list[dict[str, Any]] = []
+    try:
+        for round_number in range(plan.runs + 1):
+            before = _lines(request_log)
+            run = measure(
+                "jcds2",
+                [
+                    jcds2_python,
+                    str(DRIVERS / "jcds2_sync.py"),
+                    emulator.url,
+                    emulator.info["s3_endpoint_url"],
+                    str(folder),
+                ],
+                env=env,
+                server_pids=[emulator.pid],
+                timeout=3600,
+            )
+            entries = [json.loads(line) for line in _read_lines(request_log)[before:]]
+            begin, end = run.output["begin"], run.output["end"]
+            in_call = [e for e in entries if begin <= e["time"] <= end]
+            if not run.output["in_sync"]:
+                raise BenchmarkError(f"sync round {round_number} left the JCDS not in sync")
+            result = {
+                "round": round_number,
+                "process_wall": run.wall,
+                "call_seconds": run.output["seconds"],
+                "counts": run.output["counts"],
+                "requests": len(entries),
+                "requests_in_call": len(in_call),
+                "paths": sorted({f"{e['method']} {e['path']}" for e in in_call}),
+                "max_rss_mib": run.max_rss_mib,
+                "cpu": run.cpu,
+            }
+            label = "first sync" if round_number == 0 else f"unchanged {round_number}/{plan.runs}"
+            log(
+                f"  sync {label}: client.sync {run.output['seconds']:.2f} s, process "
+                f"{run.wall:.2f} s, {len(entries)} Jamf API requests ({len(in_call)} in the call)"
+            )
+            results.append(result)
+    finally:
+        emulator.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return {"files": plan.sync_files, "first": results[0], "runs": results[1:]}
+
+
 def _read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
@@ -352,8 +420,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, help="timed runs per side (default 5; quick 2)")
     parser.add_argument(
         "--only",
-        default="download,upload,dupcheck",
-        help="comma-separated subset of download, upload, dupcheck",
+        default="download,upload,dupcheck,sync",
+        help="comma-separated subset of download, upload, dupcheck, sync",
     )
     parser.add_argument("--output", type=Path, help="report path (default docs/benchmarks.md)")
     parser.add_argument(
@@ -425,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["JCDS2_BENCH_CONCURRENCY"] = str(args.concurrency)
     started = time.time()
     try:
-        ensure_tools()
+        ensure_tools(nginx="download" in only)
         clean_work(KEEP)  # leftovers of an interrupted run
         WORK.mkdir(parents=True, exist_ok=True)
         needed = (max(plan.download_sizes) * 2 + sum(plan.download_sizes)) * 1.1
@@ -443,6 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.comparisons += run_uploads(plan, python, jcds2_python)
         if "dupcheck" in only:
             report.duplicate_check = run_duplicate_check(plan, jcds2_python)
+        if "sync" in only:
+            report.sync_check = run_sync_check(plan, jcds2_python)
         report.finished = time.time()
         raw = WORK / ("results-quick.json" if plan.quick else "results.json")
         raw.write_text(json.dumps(asdict(report), indent=1))

@@ -31,9 +31,9 @@ def nginx_binary() -> str | None:
     )
 
 
-def missing_tools() -> list[str]:
+def missing_tools(*, nginx: bool = True) -> list[str]:
     missing = []
-    if nginx_binary() is None:
+    if nginx and nginx_binary() is None:
         missing.append("nginx-light")
     if not os.access(TIME, os.X_OK):
         missing.append("time")
@@ -42,9 +42,10 @@ def missing_tools() -> list[str]:
     return missing
 
 
-def ensure_tools() -> None:
-    """Install nginx, GNU time and curl with apt-get when missing (as root), or fail clearly."""
-    missing = missing_tools()
+def ensure_tools(*, nginx: bool = True) -> None:
+    """Install nginx (unless ``nginx`` is false: no download is measured), GNU time and curl
+    with apt-get when missing (as root), or fail clearly."""
+    missing = missing_tools(nginx=nginx)
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
@@ -71,7 +72,7 @@ def ensure_tools() -> None:
     finally:
         if own_policy:
             POLICY_RC_D.unlink(missing_ok=True)
-    still = missing_tools()
+    still = missing_tools(nginx=nginx)
     if still:
         raise BenchmarkError(f"still missing after apt-get: {', '.join(still)}")
 
@@ -146,7 +147,9 @@ class Nginx:
         return f"http://127.0.0.1:{self.port}/"
 
     def version(self) -> str:
-        binary = nginx_binary() or "nginx"
+        binary = nginx_binary()
+        if binary is None:
+            return "not installed"
         result = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
         return result.stderr.strip().removeprefix("nginx version: ")
 

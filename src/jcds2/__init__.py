@@ -20,7 +20,7 @@ from jcds2.adapters.jamf_auth import (
 )
 from jcds2.application.cancel import CancelToken
 from jcds2.application.upload import UploadOptions
-from jcds2.container.client import JamfProClient
+from jcds2.container.client import JamfProClient, sync_folders
 from jcds2.domain.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -43,6 +43,7 @@ from jcds2.domain.models import (
 )
 from jcds2.domain.package_settings import EditResult
 from jcds2.domain.progress import UploadEvent, UploadPhase
+from jcds2.domain.sync import Endpoint, SyncPlan, SyncReport
 from jcds2.domain.transfer import MiB, TransferConfig
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
@@ -60,6 +61,7 @@ __all__ = [
     "DownloadError",
     "DownloadResult",
     "EditResult",
+    "Endpoint",
     "JamfApiError",
     "JamfProClient",
     "Jcds2Error",
@@ -69,6 +71,8 @@ __all__ = [
     "Package",
     "PackageExistsError",
     "RemoteFile",
+    "SyncPlan",
+    "SyncReport",
     "TransferCancelledError",
     "TransferConfig",
     "UploadError",
@@ -78,6 +82,7 @@ __all__ = [
     "UploadResult",
     "VerificationError",
     "__version__",
+    "sync_folders",
 ]
 
 #: Names ``jcds2`` exported before its front door shrank, and where they live now. They

@@ -19,6 +19,7 @@ from jcds2.application.ports import (
     RangeFetcher,
     RangeSink,
     ServerInfo,
+    SyncFolder,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "RangeFetcher",
     "RangeSink",
     "ServerInfo",
+    "SyncFolder",
 ]

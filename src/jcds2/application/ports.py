@@ -8,6 +8,7 @@ raises; every error is a :class:`~jcds2.domain.errors.Jcds2Error`.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from jcds2.application.cancel import CancelToken
@@ -25,6 +26,7 @@ from jcds2.domain.models import (
 from jcds2.domain.package_settings import PackageSettings
 from jcds2.domain.progress import UploadEvent
 from jcds2.domain.status import FileInventory
+from jcds2.domain.sync import PointFile
 from jcds2.domain.transfer import ByteRange
 from jcds2.domain.usage import PackageUsage
 
@@ -294,4 +296,55 @@ class ServerInfo(Protocol):
 
         Raises ``PermissionDeniedError`` when the account may not read it.
         """
+        ...
+
+
+@runtime_checkable
+class SyncFolder(Protocol):
+    """A folder of package files that a sync reads and writes: a plain local folder, or
+    the ``Packages`` folder of a mounted file share."""
+
+    def check(self, *, create: bool = False) -> None:
+        """Raise ``DistributionPointUnavailableError`` unless the folder is there;
+        ``create``: make a missing plain folder (never a share's, which would mean writing
+        to an unmounted mount point)."""
+        ...
+
+    def list_hashed(self) -> list[PointFile]:
+        """Every file with its size, MD5 and SHA3-512, computed locally: a file unchanged
+        since it was last hashed (same device, inode, size, modification and change time) is not
+        read again. Raises ``DistributionPointUnavailableError`` when the folder is gone."""
+        ...
+
+    def path_of(self, file_name: str) -> Path:
+        """The path of the folder's file ``file_name`` (to read it)."""
+        ...
+
+    def staging(self) -> Path:
+        """A hidden folder on the same file system, created if need be, where downloads
+        are assembled (and resumed) before :meth:`install` moves them into place."""
+        ...
+
+    def copy_in(
+        self,
+        file_name: str,
+        source: Path,
+        expected: PointFile,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        """Copy ``source`` in as ``file_name``: written under a temporary name, read back
+        and renamed into place only if its size and hashes are ``expected``'s; raises
+        ``IntegrityError`` (and leaves the old file) otherwise, ``TransferError`` when the
+        copy fails."""
+        ...
+
+    def install(self, file_name: str, staged: Path, expected: PointFile) -> None:
+        """Move the verified file ``staged`` (in :meth:`staging`) into place as
+        ``file_name``, replacing any file of that name; ``IntegrityError`` if its content
+        is not ``expected``'s."""
+        ...
+
+    def delete(self, file_name: str) -> None:
+        """Delete the folder's file ``file_name``; a missing file is no error."""
         ...

@@ -42,6 +42,7 @@ from jcds2.cli.output import (
     worst,
 )
 from jcds2.cli.session import Session
+from jcds2.cli.sync import sync
 from jcds2.cli.table import aligned, human_size, is_terminal
 from jcds2.errors import (
     DestinationDirectoryMissingError,
@@ -471,6 +472,7 @@ COMMANDS: dict[str, Callable[[Session], int]] = {
     "ls": list_files,
     "status": status.status,
     "audit": audit.audit,
+    "sync": sync,
     "rm": remove,
     "verify": verify,
     "edit": edit,

@@ -59,6 +59,7 @@ ADVICE_FOR_THE_SHELL = (
     ),
     ("without require_signed=True", "without --require-signed"),
     ("the listing of the files names the package of each", "jcds2 ls lists the files"),
+    ("force=True deletes anyway", "--force deletes anyway"),
 )
 
 

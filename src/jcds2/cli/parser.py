@@ -16,11 +16,13 @@ import shtab
 from jcds2 import OnExists, __version__
 from jcds2.cli import audit, status
 from jcds2.cli import edit as edit_command
+from jcds2.cli import sync as sync_command
 
 EXIT_CODES_EPILOG = (
     "exit codes: 0 success, 1 failure, 2 usage, 3 a package already uses the file name, "
-    "4 verify found the files differ, 5 status found a package not READY, 130 interrupted, "
-    "143 terminated"
+    "4 verify found the files differ, 5 status found a package not READY, 6 a deletion was "
+    "refused (a policy or PreStage uses the package), 7 audit found something or sync left a "
+    "destination out of sync, 130 interrupted, 143 terminated"
 )
 
 _DESCRIPTION = (
@@ -282,6 +284,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
 
     status.add_parser(command)
     audit.add_parser(command)
+    sync_command.add_parser(command)
 
     remove = command(
         "rm",

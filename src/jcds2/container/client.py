@@ -13,9 +13,11 @@ from typing import Any
 import attrs
 from dependency_injector import providers
 
+from jcds2.adapters.file_share import FolderOpener
 from jcds2.adapters.jamf_auth import CredentialsProvider
 from jcds2.application.audit import DEFAULT_PENDING_WAIT, AuditDistributionPoint
 from jcds2.application.batch import BatchProgress, UploadPackageFiles
+from jcds2.application.cancel import CancelToken
 from jcds2.application.download import DownloadFile
 from jcds2.application.edit import EditPackage
 from jcds2.application.package_status import ReadPackageStatus
@@ -28,6 +30,7 @@ from jcds2.application.ports import (
     ServerInfo,
 )
 from jcds2.application.remote_files import RemoveFile, VerifyFile
+from jcds2.application.sync import SyncDistributionPoints
 from jcds2.application.upload import UploadOptions, UploadPackageFile, check_upload_source
 from jcds2.container.containers import Jcds2Container
 from jcds2.domain.audit import AuditReport
@@ -46,6 +49,7 @@ from jcds2.domain.package_settings import EditResult
 from jcds2.domain.plans import RemovePlan, UploadPlan
 from jcds2.domain.server import JamfServer, check_transport_url
 from jcds2.domain.status import PackageStatus
+from jcds2.domain.sync import DEFAULT_WORKERS, Endpoint, StepResult, SyncPlan, SyncReport
 from jcds2.domain.transfer import TransferConfig
 
 
@@ -400,6 +404,55 @@ class JamfProClient:
         info: ServerInfo = self.container.server_info()
         return info.server_version()
 
+    def sync(
+        self,
+        source: Endpoint | str,
+        *destinations: Endpoint | str,
+        delete: bool = False,
+        dry_run: bool = False,
+        force: bool = False,
+        workers: int = DEFAULT_WORKERS,
+        progress: ProgressCallback | None = None,
+        on_plan: Callable[[SyncPlan], None] | None = None,
+        on_result: Callable[[StepResult], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> SyncReport:
+        """Make each of ``destinations`` hold the files ``source`` holds, compared by
+        content (size and hashes; never by size and date alone); a
+        :class:`~jcds2.domain.sync.SyncReport` with the plan and one result per file.
+
+        A point is ``"jcds"`` (this server's cloud distribution point: uploads replace the
+        file of the package that has it, keeping its id, and make a package for a new
+        file), ``"share:PATH"`` (a mounted file share: its ``Packages`` folder) or a
+        folder's path, or an :class:`~jcds2.domain.sync.Endpoint`. ``delete`` removes
+        what the source does not hold, but never a file on the JCDS or a share whose
+        package a policy or PreStage uses (nor any, when that cannot be checked) unless
+        ``force``. ``dry_run`` only plans. A destination that cannot be reached is
+        reported (``DestinationPlan.error``) and skipped; ``SyncReport.in_sync`` says
+        whether every destination now matches. ``progress`` gets byte counts of every
+        file, ``on_plan`` the plan before anything changes, ``on_result`` each file's
+        :class:`~jcds2.domain.sync.StepResult` as it ends (from worker threads).
+        """
+        if self.container.config.file_share_path() is not None:
+            points = [source, *destinations]
+            if any(str(point) == "jcds" for point in points):
+                raise ConfigurationError(
+                    "sync's jcds is the cloud distribution point: make the client without "
+                    "file_share, and name the share as share:PATH"
+                )
+        use_case: SyncDistributionPoints = self.container.sync_distribution_points(workers=workers)
+        return use_case(
+            source,
+            *destinations,
+            delete=delete,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+            on_plan=on_plan,
+            on_result=on_result,
+            cancel=cancel,
+        )
+
     def close(self) -> None:
         """Invalidate the session's token and close its connections.
 
@@ -449,3 +502,36 @@ def _close_at_exit(client: JamfProClient) -> Callable[[], None]:
     reference = weakref.ref(client, forget)
     atexit.register(close_at_exit)
     return close_at_exit
+
+
+def sync_folders(
+    source: Endpoint | str,
+    *destinations: Endpoint | str,
+    delete: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[SyncPlan], None] | None = None,
+    on_result: Callable[[StepResult], None] | None = None,
+    cancel: CancelToken | None = None,
+    transfer_config: TransferConfig | None = None,
+) -> SyncReport:
+    """:meth:`JamfProClient.sync` between folders and shares, without a Jamf Pro server.
+
+    Nothing can tell what uses a share's packages here, so with ``delete`` a share's
+    files are deleted only with ``force`` (a plain folder's always are); ``"jcds"`` is
+    refused (``UsageError``).
+    """
+    use_case = SyncDistributionPoints(folders=FolderOpener(transfer_config), workers=workers)
+    return use_case(
+        source,
+        *destinations,
+        delete=delete,
+        dry_run=dry_run,
+        force=force,
+        progress=progress,
+        on_plan=on_plan,
+        on_result=on_result,
+        cancel=cancel,
+    )

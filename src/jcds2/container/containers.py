@@ -11,7 +11,12 @@ import requests
 from dependency_injector import containers, providers, resources
 
 from jcds2.adapters.classic_api import ClassicApiPackageRepository
-from jcds2.adapters.file_share import FileRangeFetcher, FileShareStore, FileShareUploader
+from jcds2.adapters.file_share import (
+    FileRangeFetcher,
+    FileShareStore,
+    FileShareUploader,
+    FolderOpener,
+)
 from jcds2.adapters.http_range import HttpRangeFetcher
 from jcds2.adapters.http_session import build_connect_retry, build_session
 from jcds2.adapters.jamf_auth import CredentialsProvider
@@ -36,6 +41,7 @@ from jcds2.application.package_status import ReadPackageStatus
 from jcds2.application.package_usage import DeletePackage
 from jcds2.application.remote_files import RemoveFile, VerifyFile
 from jcds2.application.route import ChooseRoute
+from jcds2.application.sync import CloudPoint, SyncDistributionPoints
 from jcds2.application.upload import UploadPackageFile
 from jcds2.application.upload_orders import FileFirst, PackageFirst
 from jcds2.domain.server import JamfServer
@@ -257,4 +263,20 @@ class Jcds2Container(containers.DeclarativeContainer):
         inventory=distribution_inventory,
         users=package_users,
         packages=pro_package_repository,
+    )
+    # Sync (ADR 0029): folders and shares opened per endpoint; the JCDS through the route's
+    # upload, download and remove; a deletion a policy or PreStage forbids is refused.
+    sync_cloud = providers.Factory(
+        CloudPoint,
+        files=file_store,
+        catalog=package_catalog,
+        upload=upload_package_file,
+        download=download_file,
+        remove=remove_file,
+        users=package_users,
+    )
+    sync_distribution_points = providers.Factory(
+        SyncDistributionPoints,
+        folders=providers.Factory(FolderOpener, config=transfer_config),
+        cloud=sync_cloud.provider,  # built when a point is jcds, not before
     )

@@ -528,3 +528,14 @@ class NoRemoteHashError(Jcds2Error):
             f"the server reports no hash for {name!r} yet; try again once Jamf Pro has "
             "processed the file"
         )
+
+
+class DistributionPointUnavailableError(Jcds2Error):
+    """Raised when a sync cannot reach a source or destination: a share that is not
+    mounted, a folder that does not exist, a server that does not answer."""
+
+    def __init__(self, point: str, reason: str) -> None:
+        self.point = point
+        self.reason = reason
+        # The reason is the adapter's own message, which says what to check.
+        super().__init__(f"cannot reach {point}: {reason}")

@@ -9,7 +9,9 @@ three ports are plain file operations:
 - :class:`FileShareUploader` (the ``ObjectUploader``): copies a local file into the
   folder atomically (a hidden temporary file renamed into place);
 - :class:`FileRangeFetcher` (the ``RangeFetcher``): reads byte ranges of ``file://``
-  URLs.
+  URLs;
+- :class:`LocalFolderSync` (the ``SyncFolder``): a plain folder or a share's Packages
+  folder as ``jcds2 sync`` reads and writes it, hashes cached in a state file.
 
 Nothing is touched until a method is called, so a store can be built before the share
 is mounted. Hidden files (a leading ``.``: the uploader's temporary files, macOS's
@@ -24,6 +26,7 @@ from jcds2.adapters.file_share.common import (
     FileShareTarget,
 )
 from jcds2.adapters.file_share.download import FileRangeFetcher
+from jcds2.adapters.file_share.folder import FolderOpener, LocalFolderSync
 from jcds2.adapters.file_share.store import FileShareStore
 from jcds2.adapters.file_share.upload import FileShareUploader
 
@@ -36,4 +39,6 @@ __all__ = [
     "FileShareStore",
     "FileShareTarget",
     "FileShareUploader",
+    "FolderOpener",
+    "LocalFolderSync",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jcds2 import JamfProClient
 from jcds2.domain.sync import SyncAction
+from jcds2.emulator import JamfEmulator
 from tests.e2e.conftest import Cli, closed_port_url
 from tests.helpers import make_file
 
@@ -182,17 +183,22 @@ def test_a_dry_run_prints_the_plan_and_changes_nothing(
     assert held(tmp_path / "mirror") == {}
 
 
-def test_deleting_from_the_jcds_is_refused_unless_forced_when_usage_cannot_be_checked(
-    cli: Cli, client: JamfProClient, tmp_path: Path
+def test_a_package_a_policy_uses_is_not_deleted_from_the_jcds_unless_forced(
+    cli: Cli, client: JamfProClient, emulator: JamfEmulator, tmp_path: Path
 ) -> None:
-    build(tmp_path / "build", 2)
+    build(tmp_path / "build", 3)
     assert cli("sync", str(tmp_path / "build"), "jcds").code == 0
+    used = next(p for p in client.packages.all() if p.file_name == "Sync1.pkg")
+    emulator.add_policy("Install Sync1", [used.id])
     (tmp_path / "build" / "Sync1.pkg").unlink()
+    (tmp_path / "build" / "Sync2.pkg").unlink()
 
-    refused = cli("sync", str(tmp_path / "build"), "jcds", "--delete")
+    refused = cli("sync", str(tmp_path / "build"), "jcds", "--delete", "--json")
 
     assert refused.code == EXIT_NOT_IN_SYNC
-    assert "refuse" in refused.stdout
+    actions = {o["file"]: o["action"] for o in refused.objects() if not o.get("summary")}
+    assert actions == {"Sync0.pkg": "keep", "Sync1.pkg": "refuse", "Sync2.pkg": "delete"}
+    assert "Install Sync1" in refused.stdout
     assert sorted(p.file_name for p in client.packages.all()) == ["Sync0.pkg", "Sync1.pkg"]
 
     forced = cli("sync", str(tmp_path / "build"), "jcds", "--delete", "--force")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from xml.etree.ElementTree import Element, SubElement
 
 import attrs
 from werkzeug.wrappers import Request, Response
@@ -20,7 +19,6 @@ from jcds2.emulator.classic_xml import (
     BadDocumentError,
     ClassicRoutes,
     parse_document,
-    xml_response,
 )
 from jcds2.emulator.state import PackageStore
 from jcds2.emulator.web import Call, html_error
@@ -46,14 +44,6 @@ def _fields(request: Request, old: Category | None) -> tuple[str | None, int]:
         if not valid_priority(priority):
             raise BadDocumentError("priority must be from 1 to 20")
     return name, priority
-
-
-def _id_document(category_id: int, status: int, successful: bool = False) -> Response:
-    root = Element("category")
-    SubElement(root, "id").text = str(category_id)
-    if successful:
-        SubElement(root, "successful").text = "True"
-    return xml_response(root, status)
 
 
 @attrs.frozen
@@ -87,7 +77,7 @@ class ClassicCategoryRoutes(ClassicRoutes[Category]):
             category = self.categories.create(name, priority)
         except (BadDocumentError, DuplicateCategoryError) as error:
             return _refused(error)
-        return _id_document(category.id, 201)
+        return self.id_document(category.id, 201)
 
     def _update(self, call: Call, found: Category) -> Response:
         try:
@@ -95,7 +85,7 @@ class ClassicCategoryRoutes(ClassicRoutes[Category]):
             updated = self.categories.update(found.id, name or found.name, priority)
         except (BadDocumentError, DuplicateCategoryError, CategoryNotFoundError) as error:
             return _refused(error)
-        return _id_document(updated.id, 201)
+        return self.id_document(updated.id, 201)
 
     def _delete(self, found: Category) -> Response:
         try:
@@ -103,7 +93,7 @@ class ClassicCategoryRoutes(ClassicRoutes[Category]):
         except CategoryNotFoundError as error:
             return _refused(error)
         self.packages.uncategorize(str(found.id))
-        return _id_document(found.id, 200, successful=True)
+        return self.id_document(found.id, 200, successful=True)
 
 
 def _refused(error: Exception) -> Response:

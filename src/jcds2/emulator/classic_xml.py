@@ -69,6 +69,15 @@ class ClassicRoutes(abc.ABC, Generic[_T]):
             Route(f"{base}/name/<name>", methods, self.by_name),
         ]
 
+    def id_document(self, object_id: int, status: int, successful: bool = False) -> Response:
+        """What a Classic write answers: ``<{singular}><id>N</id></{singular}>`` (an update
+        adds ``<successful>True</successful>``)."""
+        root = Element(self.singular)
+        SubElement(root, "id").text = str(object_id)
+        if successful:
+            SubElement(root, "successful").text = "True"
+        return xml_response(root, status)
+
     def collection(self, call: Call) -> Response:
         listed = self._listing()
         if wants_json(call.request):

@@ -164,14 +164,6 @@ def _policy_response(request: Request, parts: dict[str, Any]) -> Response:
     return xml_response(root)
 
 
-def _id_document(policy_id: int, status: int, successful: bool = False) -> Response:
-    root = Element("policy")
-    SubElement(root, "id").text = str(policy_id)
-    if successful:
-        SubElement(root, "successful").text = "True"
-    return xml_response(root, status)
-
-
 @attrs.frozen
 class ClassicPolicyRoutes(ClassicRoutes[Policy]):
     """List, read (whole or a subset), create, update and delete policies, Classic style."""
@@ -226,7 +218,7 @@ class ClassicPolicyRoutes(ClassicRoutes[Policy]):
             )
         except (BadDocumentError, DuplicatePolicyError) as error:
             return _refused(error)
-        return _id_document(policy.id, 201)
+        return self.id_document(policy.id, 201)
 
     def _update(self, call: Call, found: Policy) -> Response:
         try:
@@ -240,12 +232,12 @@ class ClassicPolicyRoutes(ClassicRoutes[Policy]):
             self.policies.replace(changed)
         except (BadDocumentError, DuplicatePolicyError) as error:
             return _refused(error)
-        return _id_document(found.id, 201)
+        return self.id_document(found.id, 201)
 
     def _delete(self, found: Policy) -> Response:
         if self.policies.delete(found.id) is None:
             return html_error(404, "Not Found")
-        return _id_document(found.id, 200, successful=True)
+        return self.id_document(found.id, 200, successful=True)
 
     def _document(
         self, request: Request, old: Policy | None

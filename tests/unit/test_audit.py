@@ -11,7 +11,7 @@ from jcds2.application.audit import AuditDistributionPoint, hash_mismatch
 from jcds2.domain.audit import Finding
 from jcds2.domain.errors import PermissionDeniedError
 from jcds2.domain.models import Package, RemoteFile, TransferStatus
-from jcds2.domain.usage import PackageUser, UserKind
+from jcds2.domain.usage import PackageUsage, PackageUser, UserKind
 from jcds2.testing import InMemoryFileStore, InMemoryPackageRepository, InMemoryPackageUsers
 
 POLICY = PackageUser(UserKind.POLICY, 7, "Install")
@@ -165,6 +165,52 @@ def test_fix_removes_orphans_only_and_unused_packages_when_asked(world: World) -
     assert again.removed_packages == (unused.id,)
     assert world.packages.deleted == [unused.id]
     assert sorted(world.packages.packages) == [used.id, tampered.id]
+
+
+class ChangingUsers(InMemoryPackageUsers):
+    """Usage that changes after the first read: a policy made while the audit runs."""
+
+    def __init__(self, later: dict[int, tuple[PackageUser, ...]]) -> None:
+        super().__init__()
+        self.later = later
+
+    def package_usage(self) -> PackageUsage:
+        found = super().package_usage()
+        self.usage = dict(self.later)
+        return found
+
+
+def test_fix_spares_what_was_taken_or_used_after_the_report(world: World) -> None:
+    world.files.contents["Orphan.pkg"] = b"o"
+    world.files.contents["Claimed.pkg"] = b"c"
+    unused = world.package("Unused.pkg", b"x")
+    newly_used = world.package("NewlyUsed.pkg", b"n")
+    world.users = ChangingUsers({newly_used.id: (POLICY,)})
+    audit = world.audit()
+    report = audit()
+    # Between the report and the removal: an upload creates the package of Claimed.pkg.
+    world.package("Claimed.pkg", b"c")
+
+    fixed = audit._fix(report, remove_unused=True)
+
+    assert fixed.removed_files == ("Orphan.pkg",)
+    assert fixed.removed_packages == (unused.id,)
+    assert world.packages.deleted == [unused.id]
+    assert "Claimed.pkg" in world.files.contents
+
+
+def test_fix_removes_nothing_when_usage_cannot_be_read_again(world: World) -> None:
+    world.files.contents["Orphan.pkg"] = b"o"
+    world.package("Unused.pkg", b"x")
+    audit = world.audit()
+    report = audit()
+    world.users.fail.append(PermissionDeniedError("reading policies: HTTP 403"))
+
+    with pytest.raises(PermissionDeniedError):
+        audit._fix(report, remove_unused=True)
+
+    assert world.packages.deleted == []
+    assert "Orphan.pkg" in world.files.contents
 
 
 def test_without_fix_nothing_changes(world: World) -> None:

@@ -138,19 +138,29 @@ class AuditDistributionPoint:
         return found
 
     def _fix(self, report: AuditReport, remove_unused: bool) -> AuditReport:
-        """Remove the orphan files and, if asked, the unused packages (with their files)."""
+        """Remove the orphan files and, if asked, the unused packages (with their files).
+
+        Each is checked again at the moment of removing, since the world went on after
+        the report: an orphan that a package took meanwhile stays, and so does a package
+        a policy or PreStage started using (what uses them is read once more, before
+        anything is removed; a failure to read it raises and removes nothing)."""
+        unused = report.unused if remove_unused else ()
+        # ``unused`` is empty when usage could not be read: nothing is removed on a guess.
+        used_now = self.users.package_usage() if unused else {}
         removed_files = []
         for file_name in report.orphan_files:
+            if self.packages.find_by_file_name(file_name) is not None:
+                continue  # a package was made for it meanwhile: no longer an orphan
             # Gone meanwhile is as good as removed.
             with contextlib.suppress(RemoteFileNotFoundError):
                 self.files.delete(file_name)
             removed_files.append(file_name)
         removed_packages = []
-        if remove_unused:
-            # ``unused`` is empty when usage could not be read: nothing is removed on a guess.
-            for package in report.unused:
-                self.packages.delete(package.package_id)
-                removed_packages.append(package.package_id)
+        for package in unused:
+            if package.package_id in used_now:
+                continue
+            self.packages.delete(package.package_id)
+            removed_packages.append(package.package_id)
         return attrs.evolve(
             report,
             removed_files=tuple(removed_files),

@@ -141,6 +141,7 @@ class Report:
     comparisons: list[Comparison] = field(default_factory=list)
     duplicate_check: dict[str, Any] | None = None
     sync_check: dict[str, Any] | None = None
+    startup: dict[str, Any] | None = None
     machine: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     git: dict[str, str] = field(default_factory=dict)
@@ -311,6 +312,7 @@ def evaluate(report: Report) -> list[Target]:
             )
         )
     targets += _sync_targets(report.sync_check)
+    targets += _startup_targets(report.startup)
     return targets
 
 
@@ -344,6 +346,29 @@ def _sync_targets(sync: dict[str, Any] | None) -> list[Target]:
             True,
         ),
     ]
+
+
+#: The start-up target of issue 17, in seconds of wall time (median of the runs).
+STARTUP_LIMIT = 0.15
+
+
+def _startup_targets(startup: dict[str, Any] | None) -> list[Target]:
+    if not startup:
+        return []
+    targets = []
+    for name, walls in startup["walls"].items():
+        median = med(walls)
+        targets.append(
+            Target(
+                f"Start-up: `jcds2 {name}`",
+                f"< {STARTUP_LIMIT} s",
+                f"{median:.3f} s median of {len(walls)} runs ({min(walls):.3f} to "
+                f"{max(walls):.3f} s)",
+                median < STARTUP_LIMIT,
+                "" if median < STARTUP_LIMIT else "see the analysis: what start-up imports",
+            )
+        )
+    return targets
 
 
 # Rendering -------------------------------------------------------------------------------

@@ -561,8 +561,9 @@ def render(report: Report, previous: str) -> str:
         "`make bench` runs the full suite (about 10 minutes here) and rewrites this file; "
         "`make bench BENCH_ARGS=--quick` is a one-minute smoke test with small files that writes "
         "`benchmarks/.work/benchmarks-quick.md` instead. Other options of `python -m benchmarks`: "
-        "`--runs N`, `--only download,upload,dupcheck`, `--keep-work`, and `--from-results "
-        "benchmarks/.work/results.json` to re-render this file from the last run's raw figures. "
+        "`--runs N`, `--only download,upload,dupcheck,sync,startup`, `--keep-work`, and "
+        "`--from-results benchmarks/.work/results.json` to re-render this file from the last "
+        "run's raw figures. "
         "The suite needs nginx, GNU time and curl; as root on Debian it installs them itself "
         "(`apt-get install -y nginx-light time curl`), otherwise it says what is missing. It "
         "needs about 15 GiB of free disk under `benchmarks/.work/` and removes its files at the "
@@ -587,6 +588,9 @@ def render(report: Report, previous: str) -> str:
         "and `--download-base-url` pointing at it, so jcds2 gets its URL, size and MD5 from the "
         "emulator and its byte ranges from nginx, and curl fetches the same URL. The emulator "
         "computed the files' digests once before the first run.",
+        "- Start-up: `jcds2 --version` and `jcds2 --help` through the runtime venv's console "
+        "script, 20 runs each (5 in quick mode), alternating, after one warm-up each; wall time "
+        "of the whole process (`time.perf_counter` around it), medians against 0.15 s.",
         "- Uploads go to the emulator's S3 server (moto, in the emulator's process); its CPU "
         "time is read from `/proc/<pid>/stat` before and after each run. Each run uploads the "
         "same bytes under a file name of its own (a hard link), and every object and package is "

@@ -141,6 +141,7 @@ class Report:
     comparisons: list[Comparison] = field(default_factory=list)
     duplicate_check: dict[str, Any] | None = None
     sync_check: dict[str, Any] | None = None
+    startup: dict[str, Any] | None = None
     machine: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     git: dict[str, str] = field(default_factory=dict)
@@ -311,6 +312,7 @@ def evaluate(report: Report) -> list[Target]:
             )
         )
     targets += _sync_targets(report.sync_check)
+    targets += _startup_targets(report.startup)
     return targets
 
 
@@ -344,6 +346,29 @@ def _sync_targets(sync: dict[str, Any] | None) -> list[Target]:
             True,
         ),
     ]
+
+
+#: The start-up target of issue 17, in seconds of wall time (median of the runs).
+STARTUP_LIMIT = 0.15
+
+
+def _startup_targets(startup: dict[str, Any] | None) -> list[Target]:
+    if not startup:
+        return []
+    targets = []
+    for name, walls in startup["walls"].items():
+        median = med(walls)
+        targets.append(
+            Target(
+                f"Start-up: `jcds2 {name}`",
+                f"< {STARTUP_LIMIT} s",
+                f"{median:.3f} s median of {len(walls)} runs ({min(walls):.3f} to "
+                f"{max(walls):.3f} s)",
+                median < STARTUP_LIMIT,
+                "" if median < STARTUP_LIMIT else "see the analysis: what start-up imports",
+            )
+        )
+    return targets
 
 
 # Rendering -------------------------------------------------------------------------------
@@ -536,8 +561,9 @@ def render(report: Report, previous: str) -> str:
         "`make bench` runs the full suite (about 10 minutes here) and rewrites this file; "
         "`make bench BENCH_ARGS=--quick` is a one-minute smoke test with small files that writes "
         "`benchmarks/.work/benchmarks-quick.md` instead. Other options of `python -m benchmarks`: "
-        "`--runs N`, `--only download,upload,dupcheck`, `--keep-work`, and `--from-results "
-        "benchmarks/.work/results.json` to re-render this file from the last run's raw figures. "
+        "`--runs N`, `--only download,upload,dupcheck,sync,startup`, `--keep-work`, and "
+        "`--from-results benchmarks/.work/results.json` to re-render this file from the last "
+        "run's raw figures. "
         "The suite needs nginx, GNU time and curl; as root on Debian it installs them itself "
         "(`apt-get install -y nginx-light time curl`), otherwise it says what is missing. It "
         "needs about 15 GiB of free disk under `benchmarks/.work/` and removes its files at the "
@@ -562,6 +588,9 @@ def render(report: Report, previous: str) -> str:
         "and `--download-base-url` pointing at it, so jcds2 gets its URL, size and MD5 from the "
         "emulator and its byte ranges from nginx, and curl fetches the same URL. The emulator "
         "computed the files' digests once before the first run.",
+        "- Start-up: `jcds2 --version` and `jcds2 --help` through the runtime venv's console "
+        "script, 20 runs each (5 in quick mode), alternating, after one warm-up each; wall time "
+        "of the whole process (`time.perf_counter` around it), medians against 0.15 s.",
         "- Uploads go to the emulator's S3 server (moto, in the emulator's process); its CPU "
         "time is read from `/proc/<pid>/stat` before and after each run. Each run uploads the "
         "same bytes under a file name of its own (a hard link), and every object and package is "

@@ -13,6 +13,8 @@ import argparse
 import json
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -51,6 +53,7 @@ class Plan:
     dup_packages: int = 2000
     dup_latency_ms: int = 20
     sync_files: int = 1000
+    startup_runs: int = 20
 
     @classmethod
     def full(cls, runs: int) -> Plan:
@@ -58,7 +61,15 @@ class Plan:
 
     @classmethod
     def small(cls, runs: int) -> Plan:
-        return cls(True, (32 * MiB, 96 * MiB), (16 * MiB, 48 * MiB), runs, 32 * MiB, sync_files=100)
+        return cls(
+            True,
+            (32 * MiB, 96 * MiB),
+            (16 * MiB, 48 * MiB),
+            runs,
+            32 * MiB,
+            sync_files=100,
+            startup_runs=5,
+        )
 
 
 def slug(size: int) -> str:
@@ -396,6 +407,29 @@ def run_sync_check(plan: Plan, jcds2_python: str) -> dict[str, Any]:
     return {"files": plan.sync_files, "first": results[0], "runs": results[1:]}
 
 
+#: The start-up commands timed (issue 17; the target is in benchmarks/report.py).
+STARTUP_COMMANDS = (("--version",), ("--help",))
+
+
+def run_startup(plan: Plan, jcds2_python: str) -> dict[str, Any]:
+    """``jcds2 --version`` and ``jcds2 --help``, ``plan.startup_runs`` times each, alternating,
+    through the console script users run (wall time of the whole process)."""
+    script = Path(jcds2_python).parent / "jcds2"
+    command = [str(script)] if script.exists() else [jcds2_python, "-m", "jcds2.cli"]
+    log(f"start-up: {' '.join(command)} --version / --help, {plan.startup_runs} runs each")
+    for arguments in STARTUP_COMMANDS:  # warm-up: the page cache and .pyc files
+        subprocess.run([*command, *arguments], check=True, capture_output=True)  # noqa: S603
+    walls: dict[str, list[float]] = {" ".join(a): [] for a in STARTUP_COMMANDS}
+    for _ in range(plan.startup_runs):
+        for arguments in STARTUP_COMMANDS:
+            begin = time.perf_counter()
+            subprocess.run([*command, *arguments], check=True, capture_output=True)  # noqa: S603
+            walls[" ".join(arguments)].append(time.perf_counter() - begin)
+    for name, values in walls.items():
+        log(f"  jcds2 {name}: {statistics.median(values):.3f} s median")
+    return {"command": " ".join([Path(command[0]).name, *command[1:]]), "walls": walls}
+
+
 def _read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
@@ -420,8 +454,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, help="timed runs per side (default 5; quick 2)")
     parser.add_argument(
         "--only",
-        default="download,upload,dupcheck,sync",
-        help="comma-separated subset of download, upload, dupcheck, sync",
+        default="download,upload,dupcheck,sync,startup",
+        help="comma-separated subset of download, upload, dupcheck, sync, startup",
     )
     parser.add_argument("--output", type=Path, help="report path (default docs/benchmarks.md)")
     parser.add_argument(
@@ -513,6 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.duplicate_check = run_duplicate_check(plan, jcds2_python)
         if "sync" in only:
             report.sync_check = run_sync_check(plan, jcds2_python)
+        if "startup" in only:
+            report.startup = run_startup(plan, jcds2_python)
         report.finished = time.time()
         raw = WORK / ("results-quick.json" if plan.quick else "results.json")
         raw.write_text(json.dumps(asdict(report), indent=1))

@@ -11,40 +11,77 @@ The names below are the front door. Every error is in :mod:`jcds2.errors`, every
 
 import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jcds2.adapters.jamf_auth import (
-    ApiClientCredentialsProvider,
-    BasicAuthProvider,
-    CredentialsProvider,
-)
-from jcds2.application.cancel import CancelToken
-from jcds2.application.upload import UploadOptions
-from jcds2.container.client import JamfProClient, sync_folders
-from jcds2.domain.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    DownloadError,
-    JamfApiError,
-    Jcds2Error,
-    LocalFileError,
-    PackageExistsError,
-    TransferCancelledError,
-    UploadError,
-    VerificationError,
-)
-from jcds2.domain.models import (
-    BatchItem,
-    DownloadResult,
-    OnExists,
-    Package,
-    RemoteFile,
-    UploadResult,
-)
-from jcds2.domain.package_settings import EditResult
-from jcds2.domain.progress import UploadEvent, UploadPhase
-from jcds2.domain.sync import Endpoint, SyncPlan, SyncReport
-from jcds2.domain.transfer import MiB, TransferConfig
+# The front door loads lazily (PEP 562): ``import jcds2`` (and so ``jcds2 --version``) must
+# not pay for requests, botocore and the container; each name is imported on first use.
+if TYPE_CHECKING:
+    from jcds2.adapters.jamf_auth import (
+        ApiClientCredentialsProvider,
+        BasicAuthProvider,
+        CredentialsProvider,
+    )
+    from jcds2.application.cancel import CancelToken
+    from jcds2.application.upload import UploadOptions
+    from jcds2.container.client import JamfProClient, sync_folders
+    from jcds2.domain.errors import (
+        AuthenticationError,
+        ConfigurationError,
+        DownloadError,
+        JamfApiError,
+        Jcds2Error,
+        LocalFileError,
+        PackageExistsError,
+        TransferCancelledError,
+        UploadError,
+        VerificationError,
+    )
+    from jcds2.domain.models import (
+        BatchItem,
+        DownloadResult,
+        OnExists,
+        Package,
+        RemoteFile,
+        UploadResult,
+    )
+    from jcds2.domain.package_settings import EditResult
+    from jcds2.domain.progress import UploadEvent, UploadPhase
+    from jcds2.domain.sync import Endpoint, SyncPlan, SyncReport
+    from jcds2.domain.transfer import MiB, TransferConfig
+
+_FRONT_DOOR = {
+    "ApiClientCredentialsProvider": "jcds2.adapters.jamf_auth",
+    "AuthenticationError": "jcds2.domain.errors",
+    "BasicAuthProvider": "jcds2.adapters.jamf_auth",
+    "BatchItem": "jcds2.domain.models",
+    "CancelToken": "jcds2.application.cancel",
+    "ConfigurationError": "jcds2.domain.errors",
+    "CredentialsProvider": "jcds2.adapters.jamf_auth",
+    "DownloadError": "jcds2.domain.errors",
+    "DownloadResult": "jcds2.domain.models",
+    "EditResult": "jcds2.domain.package_settings",
+    "Endpoint": "jcds2.domain.sync",
+    "JamfApiError": "jcds2.domain.errors",
+    "JamfProClient": "jcds2.container.client",
+    "Jcds2Error": "jcds2.domain.errors",
+    "LocalFileError": "jcds2.domain.errors",
+    "MiB": "jcds2.domain.transfer",
+    "OnExists": "jcds2.domain.models",
+    "Package": "jcds2.domain.models",
+    "PackageExistsError": "jcds2.domain.errors",
+    "RemoteFile": "jcds2.domain.models",
+    "SyncPlan": "jcds2.domain.sync",
+    "SyncReport": "jcds2.domain.sync",
+    "TransferCancelledError": "jcds2.domain.errors",
+    "TransferConfig": "jcds2.domain.transfer",
+    "UploadError": "jcds2.domain.errors",
+    "UploadEvent": "jcds2.domain.progress",
+    "UploadOptions": "jcds2.application.upload",
+    "UploadPhase": "jcds2.domain.progress",
+    "UploadResult": "jcds2.domain.models",
+    "VerificationError": "jcds2.domain.errors",
+    "sync_folders": "jcds2.container.client",
+}
 
 logging.getLogger("jcds2").addHandler(logging.NullHandler())
 
@@ -86,13 +123,9 @@ __all__ = [
 ]
 
 #: Names ``jcds2`` exported before its front door shrank, and where they live now. They
-#: still import from ``jcds2`` (looked up on first use), but new code should use these homes.
+#: still import from ``jcds2`` (looked up on first use), but new code should use these homes;
+#: the rest of :mod:`jcds2.errors` and :mod:`jcds2.ports` is found in ``_OLD_HOMES``.
 _MOVED = {
-    **dict.fromkeys(
-        [name for name in importlib.import_module("jcds2.errors").__all__ if name not in __all__],
-        "jcds2.errors",
-    ),
-    **dict.fromkeys(importlib.import_module("jcds2.ports").__all__, "jcds2.ports"),
     "BatchProgress": "jcds2.application.batch",
     "DownloadFile": "jcds2.application.download",
     "GiB": "jcds2.domain.transfer",
@@ -105,10 +138,20 @@ _MOVED = {
     "UploadPackageFile": "jcds2.application.upload",
     "UploadPackageFiles": "jcds2.application.batch",
 }
+_OLD_HOMES = ("jcds2.errors", "jcds2.ports")
 
 
 def __getattr__(name: str) -> Any:
-    home = _MOVED.get(name)
+    home = _FRONT_DOOR.get(name) or _MOVED.get(name)
+    if home is None:
+        home = next(
+            (old for old in _OLD_HOMES if name in importlib.import_module(old).__all__),
+            None,
+        )
     if home is None:
         raise AttributeError(f"module 'jcds2' has no attribute {name!r}")
     return getattr(importlib.import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -285,3 +285,13 @@ def test_the_emulator_command_without_the_emulator_extra_says_how_to_get_it(
     assert line.endswith(
         ": pip install 'jcds2[emulator]' (from a checkout of jcds2: pip install -e '.[emulator]')"
     )
+
+
+def test_path_completion_markers_are_shtabs_own() -> None:
+    # jcds2.cli.completion copies them so that building the parser does not import shtab.
+    import shtab  # noqa: PLC0415
+
+    from jcds2.cli import completion  # noqa: PLC0415
+
+    assert completion.FILE == shtab.FILE
+    assert completion.DIRECTORY == shtab.DIRECTORY

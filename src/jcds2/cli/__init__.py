@@ -17,12 +17,8 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import shtab
-
-from jcds2 import Jcds2Error
-from jcds2.cli.commands import COMMANDS
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import (
     EXIT_INTERRUPTED,
@@ -34,7 +30,12 @@ from jcds2.cli.output import (
     json_line,
 )
 from jcds2.cli.parser import build_parser
-from jcds2.cli.session import Session
+from jcds2.errors import Jcds2Error
+
+# The commands and the session pull in the client stack (requests, the container, the
+# adapters): imported once a command runs, so --version and --help stay quick (issue 17).
+if TYPE_CHECKING:
+    from jcds2.cli.session import Session
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -55,9 +56,13 @@ def main(
     if args.command == "emulator":
         return _emulator(args.emulator_args, stderr)
     if args.command == "completion":
+        import shtab  # noqa: PLC0415
+
         stdout.write(shtab.complete(parser, shell=args.shell))
         return EXIT_OK
     _configure_logging(debug=args.debug)
+    from jcds2.cli.session import Session  # noqa: PLC0415
+
     try:
         session = Session.start(
             args,
@@ -73,6 +78,8 @@ def main(
 
 def _run(session: Session) -> int:
     """Run the session's command, turning every way it can end into an exit code."""
+    from jcds2.cli.commands import COMMANDS  # noqa: PLC0415
+
     args, stdout, stderr = session.args, session.output.stdout, session.output.stderr
     # SIGTERM (a CI job cancelled, a service stopped) stops a transfer like Ctrl-C does:
     # workers stopped, multipart upload aborted, a download's .part kept for resuming.

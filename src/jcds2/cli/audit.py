@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jcds2.cli.output import EXIT_FAILURE, EXIT_OK, plain
-from jcds2.cli.session import Session
 from jcds2.cli.table import aligned
 from jcds2.domain.audit import AuditedPackage, AuditReport, Finding
 from jcds2.errors import UsageError
+
+if TYPE_CHECKING:
+    from jcds2.cli.session import Session
 
 #: The audit found something (left after ``--fix``): orphan files, packages with a missing
 #: or different file, transfers in ERROR or stuck PENDING, and with ``--unused``, unused

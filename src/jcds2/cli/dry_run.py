@@ -9,7 +9,7 @@ neither a skip nor a replace), 1 for a file the guardrails refuse or another fai
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jcds2 import Jcds2Error
 from jcds2.cli.output import (
@@ -22,9 +22,11 @@ from jcds2.cli.output import (
     plain,
     worst,
 )
-from jcds2.cli.session import Session
 from jcds2.domain.plans import PlannedAction, RemovePlan, UploadPlan
 from jcds2.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from jcds2.cli.session import Session
 
 
 def upload(session: Session) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jcds2 import EditResult
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import EXIT_OK
-from jcds2.cli.session import Session
 
 #: The settings that are flags: ``--NAME`` sets, ``--no-NAME`` clears; with their help.
 _FLAGS = (
@@ -35,6 +34,9 @@ _VALUES = (
     ("notes", "TEXT", "the notes ('' clears them)"),
     ("os_requirements", "TEXT", "the OS requirements, e.g. '14.x, 15.x' ('' clears them)"),
 )
+
+if TYPE_CHECKING:
+    from jcds2.cli.session import Session
 SETTINGS = (*(name for name, *_ in _VALUES), "priority", *(name for name, _ in _FLAGS))
 
 

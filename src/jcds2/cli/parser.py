@@ -11,10 +11,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-import shtab
-
 from jcds2 import OnExists, __version__
 from jcds2.cli import audit, status
+from jcds2.cli import completion as path_completion
 from jcds2.cli import edit as edit_command
 from jcds2.cli import sync as sync_command
 
@@ -50,14 +49,19 @@ _GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str, object], ...] = (
         ("--config",),
         "PATH",
         "config file ($JCDS2_CONFIG; default ~/.config/jcds2/config.toml)",
-        shtab.FILE,
+        path_completion.FILE,
     ),
-    (("--ca-bundle",), "PATH", "CA bundle to verify TLS with ($JCDS2_CA_BUNDLE)", shtab.FILE),
+    (
+        ("--ca-bundle",),
+        "PATH",
+        "CA bundle to verify TLS with ($JCDS2_CA_BUNDLE)",
+        path_completion.FILE,
+    ),
     (
         ("--file-share",),
         "PATH",
         "a mounted file-share distribution point instead of the JCDS ($JCDS2_FILE_SHARE)",
-        shtab.DIRECTORY,
+        path_completion.DIRECTORY,
     ),
     (("--json",), None, "print one JSON object per result on stdout", None),
     (("-q", "--quiet"), None, "no progress bars and no result lines (errors still show)", None),
@@ -167,7 +171,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         "the file's hash and size (skip with --no-verify).",
     )
     files = upload.add_argument("files", nargs="+", metavar="FILE", help="the files to upload")
-    files.complete = shtab.FILE  # type: ignore[attr-defined]
+    files.complete = path_completion.FILE  # type: ignore[attr-defined]
     upload.add_argument(
         "--route",
         choices=("auto", "packages", "jcds"),
@@ -263,7 +267,7 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         help="a directory (the file name is appended), or a file path for one NAME "
         "(default: the current directory)",
     )
-    output.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    output.complete = path_completion.DIRECTORY  # type: ignore[attr-defined]
     download.add_argument(
         "--overwrite", action="store_true", help="replace a file that already exists"
     )
@@ -320,11 +324,11 @@ def build_parser(*, global_options_per_command: bool = True) -> argparse.Argumen
         help="the file name on the server, or a local file's path (with a folder in it, "
         "such as ./Tool.pkg): that file, under its own name on the server",
     )
-    name.complete = shtab.FILE  # type: ignore[attr-defined]
+    name.complete = path_completion.FILE  # type: ignore[attr-defined]
     local = verify.add_argument(
         "--file", metavar="PATH", help="the local file, for a NAME on the server (default: ./NAME)"
     )
-    local.complete = shtab.FILE  # type: ignore[attr-defined]
+    local.complete = path_completion.FILE  # type: ignore[attr-defined]
 
     edit_command.add_arguments(
         command(

@@ -21,10 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Final, TextIO
-
-from tqdm import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from jcds2 import UploadEvent, UploadPhase
 from jcds2.domain.text import shown
@@ -43,6 +40,11 @@ _FORMAT = (
     "[{elapsed}<{remaining}, {rate_fmt}{postfix}]"
 )
 _FORMAT_NO_TOTAL = "{desc}: {n_fmt}B [{elapsed}, {rate_fmt}]"
+
+# tqdm is imported where a bar is drawn: a run without bars (no terminal, --json, --quiet)
+# does not pay for it (issue 17).
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def choose_style(requested: str | None, *, quiet: bool, terminal: bool) -> str:
@@ -91,6 +93,8 @@ class ProgressBars:
         into the middle of a bar."""
         if self.style != "bar":
             return nullcontext()
+        from tqdm.contrib.logging import logging_redirect_tqdm  # noqa: PLC0415
+
         return logging_redirect_tqdm()
 
     @contextmanager
@@ -173,6 +177,8 @@ class ProgressBars:
             return transfer
 
     def _bar(self, label: str, total: int | None, bar_format: str | None = None) -> tqdm[Any]:
+        from tqdm import tqdm  # noqa: PLC0415
+
         return tqdm(
             total=total,
             desc=_shorten(label),
@@ -458,10 +464,14 @@ class _Transfer:
 
 def _bytes(count: float | None) -> str:
     """``count`` in decimal units, as the bars show bytes (``8.00M``)."""
+    from tqdm import tqdm  # noqa: PLC0415
+
     return tqdm.format_sizeof(count or 0, divisor=1000)
 
 
 def _clock(seconds: float) -> str:
+    from tqdm import tqdm  # noqa: PLC0415
+
     return tqdm.format_interval(max(seconds, 0.0))
 
 

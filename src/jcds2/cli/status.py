@@ -12,13 +12,15 @@ import argparse
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jcds2 import CancelToken
 from jcds2.cli.output import EXIT_OK, plain
-from jcds2.cli.session import Session
 from jcds2.cli.table import aligned, human_size, is_terminal, widths
 from jcds2.domain.status import DistributionStatus, PackageStatus
+
+if TYPE_CHECKING:
+    from jcds2.cli.session import Session
 
 #: A package is not READY: in ERROR, without its file, not found, or not settled in time.
 EXIT_NOT_READY = 5

@@ -11,14 +11,13 @@ import argparse
 import contextlib
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
-import shtab
 
-from jcds2 import sync_folders
+from jcds2.cli import completion
 from jcds2.cli.errors import UsageError
 from jcds2.cli.output import ADVICE_FOR_THE_SHELL, EXIT_OK
-from jcds2.cli.session import Session
 from jcds2.cli.table import human_size
 from jcds2.domain.sync import (
     CHANGES,
@@ -43,6 +42,9 @@ _PAST = {
     SyncAction.REFUSE: "refused",
 }
 
+if TYPE_CHECKING:
+    from jcds2.cli.session import Session
+
 
 def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add ``sync`` with ``command`` (the parser's sub-command factory)."""
@@ -63,11 +65,11 @@ def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
         "something to do)"
     )
     source = parser.add_argument("source", metavar="SOURCE", help="jcds, share:PATH or a folder")
-    source.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    source.complete = completion.DIRECTORY  # type: ignore[attr-defined]
     destinations = parser.add_argument(
         "destinations", nargs="+", metavar="DEST", help="jcds, share:PATH or a folder"
     )
-    destinations.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    destinations.complete = completion.DIRECTORY  # type: ignore[attr-defined]
     parser.add_argument(
         "--delete",
         action="store_true",
@@ -110,6 +112,8 @@ def sync(session: Session) -> int:
     # Without a server, folders and shares still sync; a share's deletions are then refused
     # (what uses its packages cannot be checked) unless --force.
     if session.settings.server is None and all(p.kind is not PointKind.JCDS for p in points):
+        from jcds2.container.client import sync_folders  # noqa: PLC0415
+
         report = _run(session, printer, sync_folders, points)
         return _finish(session, printer, report)
     # sync names its shares itself (share:PATH): the client's own route is the JCDS.

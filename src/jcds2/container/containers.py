@@ -7,6 +7,8 @@ the current wiring.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import requests
 from dependency_injector import containers, providers, resources
 
@@ -32,7 +34,6 @@ from jcds2.adapters.pro_packages import (
     ProApiPackageRepository,
     ProApiServerInfo,
 )
-from jcds2.adapters.s3 import S3ObjectUploader
 from jcds2.application.audit import AuditDistributionPoint
 from jcds2.application.batch import UploadPackageFiles
 from jcds2.application.download import DownloadFile
@@ -46,6 +47,25 @@ from jcds2.application.upload import UploadPackageFile
 from jcds2.application.upload_orders import FileFirst, PackageFirst
 from jcds2.domain.server import JamfServer
 from jcds2.domain.transfer import TransferConfig
+
+if TYPE_CHECKING:
+    from jcds2.adapters.s3 import RenewTicket, S3ObjectUploader
+
+
+def s3_object_uploader(
+    config: TransferConfig,
+    endpoint_url: str | None,
+    verify: bool | str,
+    renew: RenewTicket,
+) -> S3ObjectUploader:
+    """The JCDS route's :class:`~jcds2.adapters.s3.S3ObjectUploader`, its module imported here.
+
+    botocore (and boto3, on the first upload) load only when an upload goes through S3, not
+    for ``ls``, ``download`` or the packages route (issue 17).
+    """
+    from jcds2.adapters.s3 import S3ObjectUploader  # noqa: PLC0415
+
+    return S3ObjectUploader(config=config, endpoint_url=endpoint_url, verify=verify, renew=renew)
 
 
 def _chosen_route(choose: ChooseRoute, requested: str | None, file_share: str | None) -> str:
@@ -150,7 +170,7 @@ class Jcds2Container(containers.DeclarativeContainer):
     # The JCDS files route: files through /api/v1/jcds, bytes through S3 and signed URLs.
     jcds_file_store = providers.ThreadSafeSingleton(JcdsApiFileStore, http=jamf_http)
     s3_uploader = providers.ThreadSafeSingleton(
-        S3ObjectUploader,
+        s3_object_uploader,
         config=transfer_config,
         endpoint_url=config.s3_endpoint_url,
         verify=verify,

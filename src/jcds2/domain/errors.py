@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jcds2.domain.usage import PackageUser
+if TYPE_CHECKING:
+    from jcds2.domain.usage import PackageUser
 
 
 class Jcds2Error(Exception):
